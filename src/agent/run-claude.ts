@@ -1,0 +1,59 @@
+import type { Sandbox } from "../sandbox/types.ts";
+import { createLineSplitter, parseStreamLine, type ResultEvent, type StreamEvent } from "./stream-events.ts";
+
+/** Runs Claude Code headless in a sandbox, streaming its events. The prompt goes in through a file on stdin. */
+
+export interface ClaudeRunInput {
+  sandbox: Sandbox;
+  argv: string[];
+  env: Record<string, string>;
+  prompt: string;
+  cwd: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  onEvent?: (event: StreamEvent) => void;
+}
+
+export interface ClaudeRunOutput {
+  exitCode: number;
+  result: ResultEvent | null;
+  sessionId: string | null;
+  /** The last lines of stderr, for error reports. */
+  stderrTail: string;
+  /** Lines that were not valid stream-json (a CLI crash prints plain text). */
+  unparsed: string[];
+}
+
+export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput> {
+  // Outside the checkout, so it is never committed.
+  const promptFile = `${input.sandbox.homeDir}/.claude-sandbox-bot/prompt.md`;
+  await input.sandbox.writeFile(promptFile, input.prompt);
+
+  let result: ResultEvent | null = null;
+  let sessionId: string | null = null;
+  const unparsed: string[] = [];
+  const splitter = createLineSplitter((line) => {
+    const event = parseStreamLine(line);
+    if (!event) return;
+    if (event.type === "unparsed") unparsed.push(event.line.slice(0, 500));
+    if (event.type === "system" && event.event.session_id) sessionId = event.event.session_id;
+    if (event.type === "result") {
+      result = event.event;
+      sessionId = event.event.session_id;
+    }
+    input.onEvent?.(event);
+  });
+
+  const outcome = await input.sandbox.run(input.argv, {
+    cwd: input.cwd,
+    env: input.env,
+    stdinFile: promptFile,
+    timeoutMs: input.timeoutMs,
+    ...(input.signal ? { signal: input.signal } : {}),
+    onStdout: (chunk) => splitter.push(chunk),
+  });
+  splitter.end();
+
+  const stderrLines = outcome.stderr.trim().split("\n");
+  return { exitCode: outcome.exitCode, result, sessionId, stderrTail: stderrLines.slice(-15).join("\n"), unparsed };
+}

@@ -1,0 +1,113 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+
+/**
+ * The one reader of process.env. Every variable the bot understands is declared here; the README's
+ * configuration reference and .env.example follow this schema.
+ */
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? undefined : v))
+  .optional();
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const envSchema = z
+  .object({
+    APP_ID: z.coerce.number().int().positive(),
+    PRIVATE_KEY: optionalString,
+    PRIVATE_KEY_PATH: optionalString,
+    WEBHOOK_SECRET: z.string().min(1),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: optionalString,
+    LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+    LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+    WEBHOOK_PROXY_URL: z.url().optional(),
+    GHE_HOST: optionalString,
+    GHE_PROTOCOL: z.enum(["http", "https"]).default("https"),
+
+    TRIGGER_PHRASE: optionalString,
+    BRANCH_PREFIX: z.string().min(1).default("claude/"),
+
+    SANDBOX_PROVIDER: z.enum(["e2b", "local"]).default("e2b"),
+    E2B_API_KEY: optionalString,
+    E2B_TEMPLATE: z.string().min(1).default("claude-sandbox-bot"),
+    SANDBOX_TIMEOUT_SECONDS: positiveInt(1800),
+    LOCAL_SANDBOX_ROOT: z.string().min(1).default("./data/sandboxes"),
+
+    ANTHROPIC_API_KEY: optionalString,
+    CLAUDE_CODE_OAUTH_TOKEN: optionalString,
+    ANTHROPIC_BASE_URL: z.url().optional(),
+    CLAUDE_COMMAND: z.string().min(1).default("claude"),
+    CLAUDE_MODEL: optionalString,
+    CLAUDE_MAX_TURNS: z.coerce.number().int().positive().optional(),
+
+    DATABASE_URL: z.string().min(1).default("sqlite:./data/bot.db"),
+    WORKER_CONCURRENCY: positiveInt(4),
+    PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH) {
+      ctx.addIssue({ code: "custom", path: ["PRIVATE_KEY"], message: "set PRIVATE_KEY (the PEM) or PRIVATE_KEY_PATH (a file holding it)" });
+    }
+    if (env.SANDBOX_PROVIDER === "e2b" && !env.E2B_API_KEY) {
+      ctx.addIssue({ code: "custom", path: ["E2B_API_KEY"], message: "required when SANDBOX_PROVIDER=e2b (get one at e2b.dev, or set SANDBOX_PROVIDER=local for development)" });
+    }
+    if (!env.ANTHROPIC_API_KEY && !env.CLAUDE_CODE_OAUTH_TOKEN) {
+      ctx.addIssue({ code: "custom", path: ["ANTHROPIC_API_KEY"], message: "set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN so Claude Code can reach the model" });
+    }
+    if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(env.DATABASE_URL)) {
+      ctx.addIssue({ code: "custom", path: ["DATABASE_URL"], message: "must start with sqlite: (e.g. sqlite:./data/bot.db) or postgres://" });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config extends Env {
+  /** The PEM, read from PRIVATE_KEY_PATH when PRIVATE_KEY is not set. */
+  privateKey: string;
+  /** The REST API base URL Probot and our clients use. */
+  apiBaseUrl: string;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Formats every problem at once, each with the variable's name, so one restart fixes them all. */
+export function formatEnvIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const lines = issues.map((issue) => `  - ${issue.path.join(".") || "(environment)"}: ${issue.message}`);
+  return `Invalid configuration (see .env.example and the README's configuration reference):\n${lines.join("\n")}`;
+}
+
+/** Accepts a PEM with literal "\n" sequences or base64-encoded, as Probot does. */
+function normalisePrivateKey(raw: string): string {
+  const unescaped = raw.replace(/\\n/g, "\n");
+  if (unescaped.includes("-----BEGIN")) return unescaped;
+  const decoded = Buffer.from(raw, "base64").toString("utf8");
+  if (decoded.includes("-----BEGIN")) return decoded;
+  throw new ConfigError("Invalid configuration: PRIVATE_KEY is neither a PEM nor a base64-encoded PEM. Download the key from the GitHub App's settings page.");
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env, readFile = (p: string) => readFileSync(p, "utf8")): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(formatEnvIssues(parsed.error.issues));
+  const e = parsed.data;
+  let pem = e.PRIVATE_KEY;
+  if (!pem && e.PRIVATE_KEY_PATH) {
+    try {
+      pem = readFile(e.PRIVATE_KEY_PATH);
+    } catch (error) {
+      throw new ConfigError(`Invalid configuration:\n  - PRIVATE_KEY_PATH: cannot read ${e.PRIVATE_KEY_PATH} (${(error as Error).message})`);
+    }
+  }
+  const apiBaseUrl = e.GHE_HOST ? `${e.GHE_PROTOCOL}://${e.GHE_HOST}/api/v3` : "https://api.github.com";
+  return { ...e, privateKey: normalisePrivateKey(pem ?? ""), apiBaseUrl };
+}
+
+/** True when the GitHub App is not registered yet: `npm start` then runs Probot's setup flow. */
+export function needsAppRegistration(env: NodeJS.ProcessEnv = process.env): boolean {
+  return !env.APP_ID || (!env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH);
+}

@@ -1,0 +1,31 @@
+import type { GitHubClient } from "./octokit-types.ts";
+import type { RepoCoords } from "./comments.ts";
+
+/** Finds the thread's open pull request, or opens a draft one. */
+
+export interface PullRef {
+  number: number;
+  htmlUrl: string;
+  created: boolean;
+}
+
+export async function findOpenPull(client: GitHubClient, where: RepoCoords, branch: string): Promise<PullRef | null> {
+  const { data } = await client.rest.pulls.list({ ...where, state: "open", head: `${where.owner}:${branch}`, per_page: 1 });
+  const pr = data[0];
+  return pr ? { number: pr.number, htmlUrl: pr.html_url, created: false } : null;
+}
+
+export interface OpenPullInput {
+  branch: string;
+  base: string;
+  title: string;
+  body: string;
+  draft: boolean;
+}
+
+export async function openOrFindPull(client: GitHubClient, where: RepoCoords, input: OpenPullInput): Promise<PullRef> {
+  const existing = await findOpenPull(client, where, input.branch);
+  if (existing) return existing;
+  const { data } = await client.rest.pulls.create({ ...where, head: input.branch, base: input.base, title: input.title, body: input.body, draft: input.draft });
+  return { number: data.number, htmlUrl: data.html_url, created: true };
+}

@@ -1,0 +1,86 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { Probot, run as runProbotSetup, Server } from "probot";
+import { createApp } from "./app.ts";
+import { ConfigError, needsAppRegistration, readConfig } from "./config/env.ts";
+import { createDependencies } from "./create-dependencies.ts";
+import { BotOctokit } from "./github/bot-octokit.ts";
+import { createLogger } from "./util/logger.ts";
+import { createHealthHandler } from "./web/health.ts";
+
+/**
+ * Process entry. 1. environment → config  2. logger, store, sandboxes, workers  3. Probot's HTTP
+ * server with our handlers  4. recover interrupted runs, start workers  5. ready.
+ */
+
+async function main(): Promise<void> {
+  // Like Probot's own `run`, a .env file in the working directory fills in unset variables.
+  if (existsSync(".env")) process.loadEnvFile(".env");
+
+  if (needsAppRegistration(process.env)) {
+    // No app yet: Probot's registration flow (from app.yml) at http://localhost:3000 creates one
+    // and writes APP_ID, PRIVATE_KEY and WEBHOOK_SECRET to .env. Restart afterwards.
+    await runProbotSetup(() => {});
+    return;
+  }
+
+  let config;
+  try {
+    config = readConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+
+  const log = await createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+  let ready = false;
+  const server = new Server({
+    Probot: Probot.defaults({
+      appId: config.APP_ID,
+      privateKey: config.privateKey,
+      secret: config.WEBHOOK_SECRET,
+      baseUrl: config.apiBaseUrl,
+      log,
+      Octokit: BotOctokit,
+    }),
+    port: config.PORT,
+    ...(config.HOST ? { host: config.HOST } : {}),
+    ...(config.WEBHOOK_PROXY_URL ? { webhookProxy: config.WEBHOOK_PROXY_URL } : {}),
+    log,
+  });
+  server.addHandler(createHealthHandler(() => ready));
+
+  let deps: Awaited<ReturnType<typeof createDependencies>> | undefined;
+  await server.load(async (app) => {
+    deps = await createDependencies({ app, config, log, claudeCommand: config.SANDBOX_PROVIDER === "local" ? resolveCommand(config.CLAUDE_COMMAND) : config.CLAUDE_COMMAND });
+    await createApp(deps.handlerDeps)(app, { cwd: process.cwd(), addHandler: (h) => server.addHandler(h) });
+  });
+  if (!deps) throw new Error("the application did not initialise");
+  const started = deps;
+
+  await started.start();
+  await server.start();
+  ready = true;
+  log.info({ trigger: started.handlerDeps.triggerPhrase(), sandbox: config.SANDBOX_PROVIDER }, "claude-sandbox-bot is ready");
+
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, "shutting down: no new runs; waiting for running ones");
+    ready = false;
+    await server.stop().catch(() => undefined);
+    await started.stop();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** With the local provider, a relative CLAUDE_COMMAND (node_modules/.bin/claude) means the bot's directory. */
+function resolveCommand(command: string): string {
+  return command.includes("/") && !command.startsWith("/") ? resolve(command) : command;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`claude-sandbox-bot failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});

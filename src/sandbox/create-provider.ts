@@ -1,0 +1,11 @@
+import type { Logger } from "pino";
+import type { Config } from "../config/env.ts";
+import { createLocalProvider } from "./local.ts";
+import type { SandboxProvider } from "./types.ts";
+
+/** SANDBOX_PROVIDER → a provider. e2b is loaded only when used. */
+export async function createSandboxProvider(config: Config, log: Logger): Promise<SandboxProvider> {
+  if (config.SANDBOX_PROVIDER === "local") return createLocalProvider({ root: config.LOCAL_SANDBOX_ROOT, log });
+  const { createE2bProvider } = await import("./e2b.ts");
+  return createE2bProvider({ apiKey: config.E2B_API_KEY ?? "", template: config.E2B_TEMPLATE, log });
+}

@@ -1,0 +1,225 @@
+/**
+ * The E2B sandbox provider: each job gets a fresh Firecracker VM built from our template
+ * (template/template.ts). Everything E2B-specific lives here, behind the Sandbox interface.
+ */
+import {
+  ALL_TRAFFIC,
+  AuthenticationError,
+  CommandExitError,
+  FileNotFoundError,
+  RateLimitError,
+  Sandbox as E2bSandbox,
+  SandboxError,
+  SandboxNotFoundError,
+  ServiceBusyError,
+  TemplateError,
+  TimeoutError,
+} from "e2b";
+import type { CommandHandle, SandboxOpts } from "e2b";
+import { toShellCommand } from "./shell-quote.ts";
+import type { CommandResult, CreateSandboxOptions, RunOptions, Sandbox, SandboxProvider } from "./types.ts";
+
+/** The sandbox user of E2B templates is `user`; the template makes the repository directory. */
+export const E2B_HOME = "/home/user";
+export const E2B_WORKDIR = "/home/user/repo";
+/** What a shell reports for a SIGKILLed process (128 + 9): E2B kills with SIGKILL. */
+export const ABORTED_EXIT_CODE = 137;
+/** What coreutils `timeout` reports, so a timed-out command reads the same on every provider. */
+export const TIMED_OUT_EXIT_CODE = 124;
+
+type LogFn = (obj: object, msg: string) => void;
+/** The slice of a pino logger the provider uses. */
+export interface E2bLogger {
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  debug: LogFn;
+}
+
+export interface E2bProviderOptions {
+  apiKey: string;
+  template: string;
+  /** Egress allow-list (hostnames/CIDRs); undefined = SDK default (open). */
+  allowOut?: string[];
+  /** Injected for tests: the e2b Sandbox class (or a fake with the same static create/connect/list API). */
+  SandboxClass?: typeof E2bSandbox;
+  log: E2bLogger;
+}
+
+export interface E2bProvider extends SandboxProvider {
+  readonly name: "e2b";
+  /** Reattaches to a sandbox by id; E2B resumes it if it was paused on timeout. */
+  connect(sandboxId: string): Promise<Sandbox>;
+}
+
+export function createE2bProvider(options: E2bProviderOptions): E2bProvider {
+  const { apiKey, template, allowOut, log } = options;
+  const SandboxClass = options.SandboxClass ?? E2bSandbox;
+
+  return {
+    name: "e2b",
+
+    async create(create: CreateSandboxOptions): Promise<Sandbox> {
+      const opts: SandboxOpts = {
+        apiKey,
+        metadata: create.metadata,
+        envs: create.envs,
+        timeoutMs: create.timeoutMs,
+        // Pausing instead of killing keeps the work of a job that overran; the reaper cleans up.
+        lifecycle: { onTimeout: "pause" },
+        // E2B only enforces allowOut when everything else is denied (allowOut wins over denyOut).
+        ...(allowOut === undefined ? {} : { network: { allowOut: [...allowOut], denyOut: [ALL_TRAFFIC] } }),
+      };
+      let sbx: E2bSandbox;
+      try {
+        sbx = await SandboxClass.create(template, opts);
+      } catch (err) {
+        throw explainApiError(err, `create a sandbox from template '${template}'`, template);
+      }
+      try {
+        // Our template has it already; this keeps other templates (E2B_TEMPLATE=claude) usable.
+        await sbx.files.makeDir(E2B_WORKDIR);
+      } catch (err) {
+        await killQuietly(sbx, log);
+        throw new Error(`E2B sandbox ${sbx.sandboxId} started but ${E2B_WORKDIR} could not be created: ${messageOf(err)}`, {
+          cause: err,
+        });
+      }
+      log.info({ sandboxId: sbx.sandboxId, template }, "e2b sandbox created");
+      return wrapSandbox(sbx, log);
+    },
+
+    async connect(sandboxId: string): Promise<Sandbox> {
+      let sbx: E2bSandbox;
+      try {
+        sbx = await SandboxClass.connect(sandboxId, { apiKey });
+      } catch (err) {
+        throw explainApiError(err, `connect to sandbox ${sandboxId}`);
+      }
+      log.info({ sandboxId }, "e2b sandbox connected");
+      return wrapSandbox(sbx, log);
+    },
+  };
+}
+
+function wrapSandbox(sbx: E2bSandbox, log: E2bLogger): Sandbox {
+  return {
+    id: sbx.sandboxId,
+    provider: "e2b",
+    workdir: E2B_WORKDIR,
+    homeDir: E2B_HOME,
+    run: (argv, options) => runCommand(sbx, log, argv, options ?? {}),
+    async writeFile(path, content) {
+      await sbx.files.write(path, content);
+    },
+    async readFile(path) {
+      try {
+        return await sbx.files.read(path);
+      } catch (err) {
+        if (err instanceof FileNotFoundError) return null;
+        throw err;
+      }
+    },
+    kill: () => killQuietly(sbx, log),
+  };
+}
+
+async function runCommand(sbx: E2bSandbox, log: E2bLogger, argv: string[], options: RunOptions): Promise<CommandResult> {
+  const { signal } = options;
+  const timeoutMs = options.timeoutMs ?? 0;
+  const command = toShellCommand(argv, options.stdinFile);
+  if (signal?.aborted) return canceled("", "");
+
+  log.debug({ sandboxId: sbx.sandboxId, command: argv[0] }, "e2b run");
+  const started = Date.now();
+  let handle: CommandHandle;
+  try {
+    // Background mode hands us the CommandHandle, the only way to kill the process on abort.
+    handle = await sbx.commands.run(command, {
+      background: true,
+      cwd: options.cwd ?? E2B_WORKDIR,
+      envs: options.env,
+      onStdout: options.onStdout,
+      onStderr: options.onStderr,
+      // The SDK's default is 60 s; for us 0/undefined means no limit, and 0 is the SDK's "none".
+      timeoutMs,
+    });
+  } catch (err) {
+    throw new Error(`E2B could not start ${argv[0]} in sandbox ${sbx.sandboxId}: ${messageOf(err)}`, { cause: err });
+  }
+
+  let aborted = false;
+  const onAbort = (): void => {
+    aborted = true;
+    void killCommand(handle, sbx.sandboxId, log);
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  if (signal?.aborted) onAbort(); // aborted while the command was starting
+
+  try {
+    const result = await handle.wait();
+    if (aborted) return canceled(result.stdout, result.stderr);
+    return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+  } catch (err) {
+    if (aborted) return canceled(handle.stdout, handle.stderr);
+    // wait() throws for any non-zero exit; our contract resolves with it instead.
+    if (err instanceof CommandExitError) return { exitCode: err.exitCode, stdout: err.stdout, stderr: err.stderr };
+    // TimeoutError also means "the sandbox itself timed out"; only the elapsed time tells them apart.
+    if (err instanceof TimeoutError && timeoutMs > 0 && Date.now() - started >= timeoutMs) {
+      // The deadline only ends the stream: the process would keep running without this.
+      await killCommand(handle, sbx.sandboxId, log);
+      return {
+        exitCode: TIMED_OUT_EXIT_CODE,
+        stdout: handle.stdout,
+        stderr: `${handle.stderr}\n[e2b] ${argv[0]} timed out after ${timeoutMs} ms\n`,
+      };
+    }
+    throw err;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+function canceled(stdout: string, stderr: string): CommandResult {
+  return { exitCode: ABORTED_EXIT_CODE, stdout, stderr: `${stderr}\n[e2b] canceled\n` };
+}
+
+async function killCommand(handle: CommandHandle, sandboxId: string, log: E2bLogger): Promise<void> {
+  try {
+    await handle.kill();
+  } catch (err) {
+    log.warn({ sandboxId, pid: handle.pid, err: messageOf(err) }, "e2b could not kill a command");
+    // Without the kill the stream may never end; disconnecting makes wait() settle.
+    await handle.disconnect().catch(() => undefined);
+  }
+}
+
+async function killQuietly(sbx: E2bSandbox, log: E2bLogger): Promise<void> {
+  try {
+    await sbx.kill();
+    log.info({ sandboxId: sbx.sandboxId }, "e2b sandbox killed");
+  } catch (err) {
+    log.warn({ sandboxId: sbx.sandboxId, err: messageOf(err) }, "e2b sandbox kill failed; the reaper will retry");
+  }
+}
+
+/** Turns the SDK's API errors into messages that say what to do about them. */
+function explainApiError(err: unknown, action: string, template?: string): Error {
+  const detail = messageOf(err);
+  let message: string;
+  if (err instanceof AuthenticationError) message = `E2B rejected the API key: check E2B_API_KEY (${detail})`;
+  else if (err instanceof RateLimitError)
+    message = `E2B rate limit hit while trying to ${action}: retry later or run fewer jobs at once (${detail})`;
+  else if (err instanceof ServiceBusyError) message = `E2B is busy and could not ${action}: retry in a minute (${detail})`;
+  else if (err instanceof SandboxNotFoundError) message = `E2B sandbox not found while trying to ${action}: it was killed or expired (${detail})`;
+  else if (template !== undefined && err instanceof TemplateError)
+    message = `E2B template '${template}' is too old for this SDK: rebuild it with npm run template:build (${detail})`;
+  else if (template !== undefined && err instanceof SandboxError && (err.statusCode === 404 || /template.*not found/i.test(detail)))
+    message = `E2B template '${template}' not found: build it with npm run template:build or set E2B_TEMPLATE (${detail})`;
+  else message = `E2B could not ${action}: ${detail}`;
+  return new Error(message, { cause: err });
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

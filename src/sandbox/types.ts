@@ -1,0 +1,57 @@
+/**
+ * What the rest of the bot needs from a sandbox. Two providers implement it: e2b (isolated,
+ * the default) and local (a directory on the host, for development and tests).
+ */
+
+export interface RunOptions {
+  /** Working directory inside the sandbox; defaults to the sandbox's work directory. */
+  cwd?: string;
+  /** Extra environment for this one command only (tokens live here, never in files). */
+  env?: Record<string, string>;
+  /** A file inside the sandbox whose contents become the command's stdin. */
+  stdinFile?: string;
+  /** Called with raw stdout chunks as they arrive. */
+  onStdout?: (chunk: string) => void;
+  onStderr?: (chunk: string) => void;
+  /** 0 = no limit. */
+  timeoutMs?: number;
+  /** Aborting kills the command. */
+  signal?: AbortSignal;
+}
+
+export interface CommandResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Sandbox {
+  readonly id: string;
+  readonly provider: "e2b" | "local";
+  /** Absolute path of the directory the repository is checked out in. */
+  readonly workdir: string;
+  /** Absolute path of the sandbox user's HOME (Claude keeps its transcripts below it). */
+  readonly homeDir: string;
+  /**
+   * Runs argv (no shell interpretation of the arguments: providers that need a shell quote them).
+   * Resolves with the exit code; never throws for a non-zero exit.
+   */
+  run(argv: string[], options?: RunOptions): Promise<CommandResult>;
+  writeFile(path: string, content: string): Promise<void>;
+  /** null when the file does not exist. */
+  readFile(path: string): Promise<string | null>;
+  kill(): Promise<void>;
+}
+
+export interface CreateSandboxOptions {
+  /** Labels the provider stores with the sandbox (E2B metadata), used by the reaper. */
+  metadata: Record<string, string>;
+  /** Environment every command in the sandbox sees. Keep secrets out: pass them per command. */
+  envs?: Record<string, string>;
+  timeoutMs: number;
+}
+
+export interface SandboxProvider {
+  readonly name: "e2b" | "local";
+  create(options: CreateSandboxOptions): Promise<Sandbox>;
+}

@@ -1,0 +1,17 @@
+/**
+ * Hands an installation token to ONE git command through its environment: git reads
+ * GIT_CONFIG_COUNT/KEY/VALUE as if they were `-c` options, so nothing lands in .git/config, the
+ * remote URL or any file, and the process's argv (visible in ps) does not carry it either.
+ */
+export function gitAuthEnv(token: string): Record<string, string> {
+  const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
+  return {
+    GIT_CONFIG_COUNT: "1",
+    GIT_CONFIG_KEY_0: "http.extraHeader",
+    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+    GIT_TERMINAL_PROMPT: "0",
+  };
+}
+
+/** Every git command, authenticated or not, must fail rather than wait for a password. */
+export const GIT_NO_PROMPT: Record<string, string> = { GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "/bin/true" };
