@@ -17,7 +17,7 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 export const envSchema = z
   .object({
     APP_ID: z.coerce.number().int().positive(),
-    PRIVATE_KEY: optionalString,
+    PRIVATE_KEY: z.string().optional().transform((v) => (v?.trim() ? v : undefined)),
     PRIVATE_KEY_PATH: optionalString,
     WEBHOOK_SECRET: z.string().min(1),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -48,20 +48,25 @@ export const envSchema = z
     WORKER_CONCURRENCY: positiveInt(4),
     PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),
   })
-  .superRefine((env, ctx) => {
-    if (!env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH) {
-      ctx.addIssue({ code: "custom", path: ["PRIVATE_KEY"], message: "set PRIVATE_KEY (the PEM) or PRIVATE_KEY_PATH (a file holding it)" });
-    }
-    if (env.SANDBOX_PROVIDER === "e2b" && !env.E2B_API_KEY) {
-      ctx.addIssue({ code: "custom", path: ["E2B_API_KEY"], message: "required when SANDBOX_PROVIDER=e2b (get one at e2b.dev, or set SANDBOX_PROVIDER=local for development)" });
-    }
-    if (!env.ANTHROPIC_API_KEY && !env.CLAUDE_CODE_OAUTH_TOKEN) {
-      ctx.addIssue({ code: "custom", path: ["ANTHROPIC_API_KEY"], message: "set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN so Claude Code can reach the model" });
-    }
-    if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(env.DATABASE_URL)) {
-      ctx.addIssue({ code: "custom", path: ["DATABASE_URL"], message: "must start with sqlite: (e.g. sqlite:./data/bot.db) or postgres://" });
-    }
-  });
+
+/** Rules across variables; checked on the raw values so they are reported alongside type errors. */
+function crossFieldIssues(env: NodeJS.ProcessEnv): Array<{ path: string; message: string }> {
+  const set = (name: string) => Boolean(env[name]?.trim());
+  const issues: Array<{ path: string; message: string }> = [];
+  if (!set("PRIVATE_KEY") && !set("PRIVATE_KEY_PATH")) {
+    issues.push({ path: "PRIVATE_KEY", message: "set PRIVATE_KEY (the PEM) or PRIVATE_KEY_PATH (a file holding it)" });
+  }
+  if ((env.SANDBOX_PROVIDER ?? "e2b") === "e2b" && !set("E2B_API_KEY")) {
+    issues.push({ path: "E2B_API_KEY", message: "required when SANDBOX_PROVIDER=e2b (get one at e2b.dev, or set SANDBOX_PROVIDER=local for development)" });
+  }
+  if (!set("ANTHROPIC_API_KEY") && !set("CLAUDE_CODE_OAUTH_TOKEN")) {
+    issues.push({ path: "ANTHROPIC_API_KEY", message: "set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN so Claude Code can reach the model" });
+  }
+  if (env.DATABASE_URL && !/^(sqlite:|postgres(ql)?:\/\/)/.test(env.DATABASE_URL)) {
+    issues.push({ path: "DATABASE_URL", message: "must start with sqlite: (e.g. sqlite:./data/bot.db) or postgres://" });
+  }
+  return issues;
+}
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -77,8 +82,8 @@ export class ConfigError extends Error {
 }
 
 /** Formats every problem at once, each with the variable's name, so one restart fixes them all. */
-export function formatEnvIssues(issues: readonly z.core.$ZodIssue[]): string {
-  const lines = issues.map((issue) => `  - ${issue.path.join(".") || "(environment)"}: ${issue.message}`);
+export function formatEnvIssues(issues: ReadonlyArray<{ path: string; message: string }>): string {
+  const lines = issues.map((issue) => `  - ${issue.path || "(environment)"}: ${issue.message}`);
   return `Invalid configuration (see .env.example and the README's configuration reference):\n${lines.join("\n")}`;
 }
 
@@ -93,7 +98,11 @@ function normalisePrivateKey(raw: string): string {
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env, readFile = (p: string) => readFileSync(p, "utf8")): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(formatEnvIssues(parsed.error.issues));
+  const issues = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }))),
+    ...crossFieldIssues(env),
+  ];
+  if (!parsed.success || issues.length > 0) throw new ConfigError(formatEnvIssues(issues));
   const e = parsed.data;
   let pem = e.PRIVATE_KEY;
   if (!pem && e.PRIVATE_KEY_PATH) {

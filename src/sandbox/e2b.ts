@@ -48,8 +48,11 @@ export interface E2bProviderOptions {
 
 export interface E2bProvider extends SandboxProvider {
   readonly name: "e2b";
-  /** Reattaches to a sandbox by id; E2B resumes it if it was paused on timeout. */
-  connect(sandboxId: string): Promise<Sandbox>;
+  /**
+   * Reattaches to a sandbox by id; E2B resumes it if it was paused on timeout. timeoutMs is its
+   * new lifetime (E2B only ever extends the timeout of a running sandbox).
+   */
+  connect(sandboxId: string, timeoutMs?: number): Promise<Sandbox>;
 }
 
 export function createE2bProvider(options: E2bProviderOptions): E2bProvider {
@@ -89,10 +92,10 @@ export function createE2bProvider(options: E2bProviderOptions): E2bProvider {
       return wrapSandbox(sbx, log);
     },
 
-    async connect(sandboxId: string): Promise<Sandbox> {
+    async connect(sandboxId: string, timeoutMs?: number): Promise<Sandbox> {
       let sbx: E2bSandbox;
       try {
-        sbx = await SandboxClass.connect(sandboxId, { apiKey });
+        sbx = await SandboxClass.connect(sandboxId, timeoutMs === undefined ? { apiKey } : { apiKey, timeoutMs });
       } catch (err) {
         throw explainApiError(err, `connect to sandbox ${sandboxId}`);
       }

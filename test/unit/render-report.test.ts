@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { renderReport, type RunSummary } from "../../src/github/render-report.ts";
+import { renderProgress } from "../../src/github/render-progress.ts";
+import { initialProgress, reduceProgress } from "../../src/github/progress-state.ts";
+import { createRedactor } from "../../src/util/redact.ts";
+import type { ResultEvent } from "../../src/agent/stream-events.ts";
+
+const result: ResultEvent = {
+  type: "result",
+  subtype: "success",
+  is_error: false,
+  duration_ms: 12_345,
+  num_turns: 4,
+  session_id: "0b4cf4a5-52b3-4d53-a2a3-0f2ba3f7d3c1",
+  total_cost_usd: 0.0421,
+  usage: { input_tokens: 1200, output_tokens: 340 },
+  result: "Added CONTRIBUTING.md with setup and review steps.",
+};
+
+const base: RunSummary = {
+  runId: 9,
+  outcome: "done",
+  branch: "claude/issue-4",
+  branchUrl: "https://github.com/acme/w/tree/claude/issue-4",
+  pr: { number: 5, htmlUrl: "https://github.com/acme/w/pull/5", created: true },
+  durationMs: 65_000,
+  result,
+  resumed: false,
+  files: [{ path: "CONTRIBUTING.md", added: 20, removed: 0 }],
+};
+
+function jsonBlock(markdown: string): unknown {
+  const match = markdown.match(/<details><summary>Claude's result \(JSON\)<\/summary>\n\n(`{3,})json\n([\s\S]*?)\n\1\n\n<\/details>/);
+  if (!match) throw new Error("no JSON block");
+  return JSON.parse(match[2]!);
+}
+
+describe("renderReport", () => {
+  it("puts the outcome first and the result JSON in a collapsible block", () => {
+    const md = renderReport(base);
+    const lines = md.split("\n");
+    expect(lines[0]).toBe("<!-- claude-sandbox-bot run:9 -->");
+    expect(lines[1]).toBe("### ✅ Done — opened #5");
+    expect(md).toContain("**Pull request:** #5");
+    expect(md).toContain("**Duration:** 1m 5s");
+    expect(md).toContain("**Turns:** 4");
+    expect(md).toContain("**Cost:** $0.04");
+    expect(md).toContain("`0b4cf4a5-52b3-4d53-a2a3-0f2ba3f7d3c1` (new)");
+    expect(md).toContain("Added CONTRIBUTING.md");
+    expect(md).toContain("`CONTRIBUTING.md` (+20 −0)");
+    expect(jsonBlock(md)).toEqual(result);
+    expect(md).not.toMatch(/working/i);
+  });
+
+  it("says when nothing changed, and when the session was resumed", () => {
+    const md = renderReport({ ...base, outcome: "no_changes", pr: undefined, files: [], resumed: true });
+    expect(md).toContain("### ⚪ Done — no changes, so no pull request");
+    expect(md).toContain("(resumed)");
+  });
+
+  it("names the failed phase and the reason", () => {
+    const md = renderReport({ ...base, outcome: "failed", failedPhase: "clone", error: "git clone failed: check access", pr: undefined, result: null });
+    expect(md).toContain("### ❌ Failed while cloning the repository");
+    expect(md).toContain("> git clone failed: check access");
+  });
+
+  it("redacts secrets everywhere, JSON included", () => {
+    const redact = createRedactor(["sk-ant-secret-value"]);
+    const md = renderReport({ ...base, result: { ...result, result: "the key is sk-ant-secret-value" } }, redact);
+    expect(md).not.toContain("sk-ant-secret-value");
+    expect(md).toContain("the key is ***");
+  });
+
+  it("stays under GitHub's comment limit and keeps Claude's final text whole", () => {
+    const finalText = `START ${"x".repeat(50_000)} END`;
+    const files = Array.from({ length: 2000 }, (_, i) => ({ path: `src/file-${i}.ts`, added: i, removed: 1 }));
+    const md = renderReport({ ...base, files, result: { ...result, result: finalText, usage: { blob: "y".repeat(40_000) } } });
+    expect(md.length).toBeLessThanOrEqual(65_536);
+    expect(md).toContain(finalText);
+    expect(md).toMatch(/cut: \d+ more characters/);
+  });
+});
+
+describe("progress", () => {
+  it("shows the phase, the current step and the todo list", () => {
+    let state = { ...initialProgress(0), phase: "agent" as const };
+    state = reduceProgress(state, {
+      type: "assistant",
+      event: { type: "assistant", message: { content: [{ type: "tool_use", id: "t1", name: "TodoWrite", input: { todos: [{ content: "Write docs", status: "in_progress" }, { content: "Run tests", status: "pending" }] } }] } },
+    });
+    state = reduceProgress(state, {
+      type: "assistant",
+      event: { type: "assistant", message: { content: [{ type: "tool_use", id: "t2", name: "Edit", input: { file_path: "/home/user/repo/src/app.ts" } }] } },
+    });
+    const md = renderProgress(3, state, 75_000);
+    expect(md).toContain("Working on it — running Claude Code");
+    expect(md).toContain("**Elapsed:** 1m 15s");
+    expect(md).toContain("**Now:** Editing src/app.ts");
+    expect(md).toContain("- [ ] **Write docs**");
+    expect(md).toContain("- [ ] Run tests");
+  });
+});
