@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { renderReport, type RunSummary } from "../../src/github/render-report.ts";
 import { renderProgress } from "../../src/github/render-progress.ts";
-import { initialProgress, reduceProgress } from "../../src/github/progress-state.ts";
+import { initialProgress, reduceProgress, type ProgressState } from "../../src/github/progress-state.ts";
 import { createRedactor } from "../../src/util/redact.ts";
 import type { ResultEvent } from "../../src/agent/stream-events.ts";
 
@@ -83,7 +83,7 @@ describe("renderReport", () => {
 
 describe("progress", () => {
   it("shows the phase, the current step and the todo list", () => {
-    let state = { ...initialProgress(0), phase: "agent" as const };
+    let state: ProgressState = { ...initialProgress(0), phase: "agent" };
     state = reduceProgress(state, {
       type: "assistant",
       event: { type: "assistant", message: { content: [{ type: "tool_use", id: "t1", name: "TodoWrite", input: { todos: [{ content: "Write docs", status: "in_progress" }, { content: "Run tests", status: "pending" }] } }] } },

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { say } from "./script-helpers.ts";
+import { startWorld, type World } from "./harness.ts";
+
+/** Deliveries that must start nothing: no 👀, no comment, no clone, no model call, nothing pushed. */
+describe("deliveries that start no run", () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ script: () => ({ content: [say("should never be asked")] }) });
+    w.gh.setPermission(w.repo.fullName, "reader", "read");
+    w.gh.setPermission(w.repo.fullName, "triager", "triage");
+  }, 60_000);
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  function expectNothingHappened() {
+    expect(w.gh.state.reactions).toEqual([]);
+    expect(w.gh.state.comments.filter((c) => c.user.login === w.gh.botUser.login)).toEqual([]);
+    expect(w.gh.state.pulls).toEqual([]);
+    expect(w.gh.gitRequests).toEqual([]);
+    expect(w.model.agentRequests()).toEqual([]);
+  }
+
+  async function settle() {
+    // Give a wrongly started run every chance to show itself before asserting nothing happened.
+    await new Promise((r) => setTimeout(r, 1500));
+  }
+
+  it("ignores a mention by a user with read or triage permission", async () => {
+    for (const user of ["reader", "triager", "stranger"]) {
+      const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "t", body: "b", user }, comment: { body: `${w.trigger} delete everything`, user } });
+      expect((await w.send(ev)).status).toBe(200);
+    }
+    await settle();
+    expectNothingHappened();
+    expect(w.gh.requests.filter((r) => r.path.includes("/collaborators/")).map((r) => r.path.split("/")[5])).toEqual(["reader", "triager", "stranger"]);
+  });
+
+  it("ignores mentions by bots, the app itself included", async () => {
+    const fromBot = w.hooks.issueCommentCreated({
+      repo: w.repo,
+      issue: { title: "t", body: "b", user: "alice" },
+      comment: { body: `${w.trigger} do it`, user: { login: "renovate[bot]", type: "Bot" } },
+    });
+    const fromSelf = w.hooks.issueCommentCreated({
+      repo: w.repo,
+      issue: { title: "t", body: "b", user: "alice" },
+      comment: { body: `${w.trigger} do it`, user: { login: w.gh.botUser.login, type: "Bot" } },
+    });
+    expect((await w.send(fromBot)).status).toBe(200);
+    expect((await w.send(fromSelf)).status).toBe(200);
+    await settle();
+    // Not even a permission lookup: the payload alone decides.
+    expect(w.gh.requests.filter((r) => r.path.includes("renovate") || r.path.includes("%5Bbot%5D") || r.path.includes("[bot]"))).toEqual([]);
+    w.gh.state.comments.splice(0); // the seeded bot comments are not the bot's output
+    expectNothingHappened();
+  });
+
+  it("refuses unsigned and wrongly signed deliveries", async () => {
+    const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "t", body: "b", user: "alice" }, comment: { body: `${w.trigger} do it`, user: "alice" } });
+    const unsigned = await w.send(ev, { signature: "missing" });
+    const forged = await w.send(ev, { signature: "invalid" });
+    expect(unsigned.status).toBeGreaterThanOrEqual(400);
+    expect(forged.status).toBeGreaterThanOrEqual(400);
+    await settle();
+    expectNothingHappened();
+  });
+
+  it("ignores comments without the trigger phrase, edited comments, and look-alike mentions", async () => {
+    const plain = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "t", body: "b", user: "alice" }, comment: { body: "just a comment", user: "alice" } });
+    const lookAlike = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "t", body: "b", user: "alice" }, comment: { body: `${w.trigger}-other do it`, user: "alice" } });
+    const quoted = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "t", body: "b", user: "alice" }, comment: { body: `> ${w.trigger} do it\n\nI disagree`, user: "alice" } });
+    const edited = w.hooks.issueCommentEdited({ repo: w.repo, commentId: plain.comment.id, body: `${w.trigger} do it`, sender: "alice" });
+    for (const ev of [plain, lookAlike, quoted, edited]) expect((await w.send(ev)).status).toBe(200);
+    await settle();
+    expectNothingHappened();
+    expect(w.gh.unexpected).toEqual([]);
+  });
+});
