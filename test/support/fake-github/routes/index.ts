@@ -1,0 +1,9 @@
+// The full REST route table (first match wins).
+import type { Route } from "../router.ts";
+import { appRoutes } from "./app.ts";
+import { issueRoutes } from "./issues.ts";
+import { pullRoutes } from "./pulls.ts";
+import { reactionsRoutes } from "./reactions.ts";
+import { repoRoutes } from "./repos.ts";
+
+export const routes: Route[] = [...appRoutes, ...repoRoutes, ...issueRoutes, ...reactionsRoutes, ...pullRoutes];

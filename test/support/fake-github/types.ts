@@ -1,0 +1,201 @@
+// Shared types of the fake GitHub (REST API + git smart HTTP) used by the e2e tests.
+
+export type Permission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
+export type AccessLevel = "read" | "write" | "admin";
+export type UserType = "User" | "Bot" | "Organization";
+
+export interface User {
+  login: string;
+  id: number;
+  type: UserType;
+}
+
+/** What callers may pass where a user is expected: a login, or a login plus type. */
+export type UserLike = string | { login: string; type?: UserType };
+
+export interface RepoInfo {
+  id: number;
+  owner: string;
+  name: string;
+  fullName: string;
+  cloneUrl: string;
+  htmlUrl: string;
+  defaultBranch: string;
+  bareDir: string;
+  private: boolean;
+}
+
+export interface Issue {
+  id: number;
+  repo: string;
+  number: number;
+  title: string;
+  body: string | null;
+  user: User;
+  state: "open" | "closed";
+  labels: string[];
+  assignees: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Comment {
+  id: number;
+  repo: string;
+  issueNumber: number;
+  body: string;
+  user: User;
+  /** Previous bodies, oldest first (each PATCH pushes the body it replaced). */
+  history: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Reaction {
+  id: number;
+  repo: string;
+  subject: "issue_comment" | "pull_request_review_comment" | "issue";
+  /** Set for comment reactions. */
+  commentId: number | null;
+  /** Set for reactions on an issue / PR body. */
+  issueNumber: number | null;
+  content: string;
+  user: User;
+  createdAt: string;
+}
+
+export interface Pull {
+  id: number;
+  repo: string;
+  number: number;
+  title: string;
+  body: string | null;
+  /** Branch names in the same repository. */
+  head: string;
+  base: string;
+  draft: boolean;
+  state: "open" | "closed";
+  merged: boolean;
+  user: User;
+  labels: string[];
+  assignees: string[];
+  requestedReviewers: string[];
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+}
+
+export interface ReviewComment {
+  id: number;
+  repo: string;
+  pullNumber: number;
+  reviewId: number | null;
+  inReplyToId: number | null;
+  path: string;
+  line: number | null;
+  side: "LEFT" | "RIGHT";
+  startLine: number | null;
+  body: string;
+  user: User;
+  commitId: string;
+  history: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Review {
+  id: number;
+  repo: string;
+  pullNumber: number;
+  body: string;
+  /** The event the client sent (APPROVE | REQUEST_CHANGES | COMMENT | undefined). */
+  event: string | null;
+  state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "PENDING";
+  user: User;
+  commitId: string;
+  commentIds: number[];
+  submittedAt: string | null;
+}
+
+export interface LabelEvent {
+  repo: string;
+  issueNumber: number;
+  name: string;
+  action: "added" | "removed";
+  at: string;
+}
+
+export interface IssuedToken {
+  token: string;
+  installationId: number;
+  /** Full names ("owner/repo") the token is limited to; null = every repository of the installation. */
+  repositories: string[] | null;
+  permissions: Record<string, string>;
+  expiresAt: string;
+  createdAt: string;
+  revoked: boolean;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  status: number;
+  body: unknown;
+  auth: "jwt" | "installation" | "none" | "invalid";
+  token?: string;
+  /** Date.now() when the request arrived. */
+  at: number;
+}
+
+export type GitService = "git-upload-pack" | "git-receive-pack";
+
+export interface GitRequestRecord {
+  service: GitService;
+  repo: string;
+  /** "info/refs" (advertisement) or "rpc" (the POST doing the work). */
+  phase: "info/refs" | "rpc";
+  token: string;
+  status: number;
+}
+
+export interface GitDenied {
+  method: string;
+  path: string;
+  repo: string | null;
+  service: GitService | null;
+  status: number;
+  /** "missing" (no credentials: git's first probe looks like this), "invalid", "expired", "revoked", "scope", "permission", "not-found" */
+  kind: "missing" | "invalid" | "expired" | "revoked" | "scope" | "permission" | "not-found";
+  reason: string;
+}
+
+export interface GitLogEntry {
+  sha: string;
+  subject: string;
+  body: string;
+  author: string;
+}
+
+export interface FakeState {
+  issues: Issue[];
+  comments: Comment[];
+  deletedComments: Comment[];
+  reactions: Reaction[];
+  pulls: Pull[];
+  reviews: Review[];
+  reviewComments: ReviewComment[];
+  labels: LabelEvent[];
+  tokens: IssuedToken[];
+}
+
+export interface FakeGitHubOptions {
+  appId?: number;
+  appSlug?: string;
+  /** Lifetime of minted installation tokens (default 1 hour, like GitHub). */
+  tokenTtlMs?: number;
+  /** Where bare repos live (default: a fresh temp dir, removed on close). */
+  rootDir?: string;
+  installationId?: number;
+  /** The app's permissions; tokens minted without `permissions` get these. */
+  appPermissions?: Record<string, string>;
+}
