@@ -15,7 +15,7 @@ export function describeAgentFailure(out: Pick<ClaudeRunOutput, "exitCode" | "re
     if (/401|authentication|invalid x-api-key|api key/i.test(text)) {
       return `The model API refused the credentials (${text}). Check ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in the bot's configuration.`;
     }
-    return `Claude Code reported an error${text ? `: ${text}` : ` (${r.subtype})`}. If it is a model API error, try again in a few minutes.`;
+    return `Claude Code reported an error${text ? `: ${text.replace(/[.\s]+$/, "")}` : ` (${r.subtype})`}. If it is a model API error, try again in a few minutes.`;
   }
   if (r && r.subtype !== "success") return `Claude Code ended with "${r.subtype}". Mention the bot again to retry.`;
   const detail = (out.stderrTail || out.unparsed.join("\n")).trim();

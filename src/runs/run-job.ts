@@ -16,10 +16,13 @@ import type { TokenMinter } from "../github/tokens.ts";
 import type { Sandbox, SandboxProvider } from "../sandbox/types.ts";
 import type { RunRecord, Store, ThreadRecord } from "../store/types.ts";
 import { createRedactor } from "../util/redact.ts";
+import { withTimeout } from "../util/with-timeout.ts";
 import { commitLeftovers, prepareCheckout, pushBranch, type Identity } from "../workspace/workspace.ts";
 import { describeAgentFailure } from "./agent-failure.ts";
 import { isPhase, PhaseError, type Phase } from "./phases.ts";
 import { MAX_ATTEMPTS } from "./recover.ts";
+
+const SANDBOX_START_TIMEOUT_MS = 120_000;
 
 /** One run, phase by phase: sandbox → clone → agent → publish → report. Cleanup in finally. */
 
@@ -103,14 +106,17 @@ export async function runJob(deps: RunJobDeps, run: RunRecord): Promise<void> {
       );
     }
     await enter("sandbox");
-    sandbox = await deps.sandboxes
-      .create({
-        metadata: { app: "claude-sandbox-bot", thread: run.threadKey, run: String(run.id) },
-        timeoutMs: deps.settings.sandboxTimeoutMs,
-      })
-      .catch((error: unknown) => {
-        throw new PhaseError("sandbox", `The sandbox could not be started: ${(error as Error).message}`, { cause: error });
-      });
+    const creating = deps.sandboxes.create({
+      metadata: { app: "claude-sandbox-bot", thread: run.threadKey, run: String(run.id) },
+      timeoutMs: deps.settings.sandboxTimeoutMs,
+    });
+    // A sandbox that starts after we gave up on it must still be killed.
+    let gaveUp = false;
+    creating.then((late) => (gaveUp ? late.kill() : undefined)).catch(() => undefined);
+    sandbox = await withTimeout(creating, SANDBOX_START_TIMEOUT_MS, `it did not start within ${SANDBOX_START_TIMEOUT_MS / 1000} s`).catch((error: unknown) => {
+      gaveUp = true;
+      throw new PhaseError("sandbox", `The sandbox could not be started: ${(error as Error).message}. Try again; if it keeps failing, check the sandbox provider's status and configuration.`, { cause: error });
+    });
     const box = sandbox;
 
     await enter("clone");

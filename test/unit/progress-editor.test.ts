@@ -81,3 +81,11 @@ describe("progress editor", () => {
     await expect(editor.finish("final")).rejects.toThrow("down");
   });
 });
+
+describe("withTimeout", () => {
+  it("passes a timely result through and rejects a late one with the message", async () => {
+    const { withTimeout } = await import("../../src/util/with-timeout.ts");
+    await expect(withTimeout(Promise.resolve(7), 1000, "late")).resolves.toBe(7);
+    await expect(withTimeout(new Promise(() => {}), 20, "it did not start")).rejects.toThrow("it did not start");
+  });
+});
