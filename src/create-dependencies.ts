@@ -45,6 +45,7 @@ export async function createDependencies({ app, config, log, claudeCommand }: Cr
             model: config.CLAUDE_MODEL,
             maxTurns: config.CLAUDE_MAX_TURNS,
             sandboxTimeoutMs: config.SANDBOX_TIMEOUT_SECONDS * 1000,
+            sandboxCostPerSecondUsd: config.sandboxCostPerSecondUsd,
             progressIntervalMs: config.PROGRESS_INTERVAL_MS,
             anthropicApiKey: config.ANTHROPIC_API_KEY,
             claudeOauthToken: config.CLAUDE_CODE_OAUTH_TOKEN,

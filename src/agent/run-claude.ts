@@ -22,6 +22,8 @@ export interface ClaudeRunOutput {
   stderrTail: string;
   /** Lines that were not valid stream-json (a CLI crash prints plain text). */
   unparsed: string[];
+  /** The process was still running at timeoutMs and was killed. */
+  timedOut: boolean;
 }
 
 export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput> {
@@ -44,6 +46,7 @@ export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput>
     input.onEvent?.(event);
   });
 
+  const started = Date.now();
   const outcome = await input.sandbox.run(input.argv, {
     cwd: input.cwd,
     env: input.env,
@@ -55,5 +58,7 @@ export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput>
   splitter.end();
 
   const stderrLines = outcome.stderr.trim().split("\n");
-  return { exitCode: outcome.exitCode, result, sessionId, stderrTail: stderrLines.slice(-15).join("\n"), unparsed };
+  // Provider-agnostic: a non-zero exit without a result at (or past) the limit is the timeout.
+  const timedOut = input.timeoutMs > 0 && result === null && outcome.exitCode !== 0 && Date.now() - started >= input.timeoutMs;
+  return { exitCode: outcome.exitCode, result, sessionId, stderrTail: stderrLines.slice(-15).join("\n"), unparsed, timedOut };
 }

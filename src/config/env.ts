@@ -36,6 +36,8 @@ export const envSchema = z
     E2B_TEMPLATE: z.string().min(1).default("claude-sandbox-bot"),
     SANDBOX_TIMEOUT_SECONDS: positiveInt(1800),
     LOCAL_SANDBOX_ROOT: z.string().min(1).default("./data/sandboxes"),
+    /** Shown in reports as the sandbox's cost; default: E2B's list price for 2 vCPU + 4 GiB, 0 for local. */
+    SANDBOX_COST_PER_SECOND_USD: z.coerce.number().min(0).optional(),
 
     ANTHROPIC_API_KEY: optionalString,
     CLAUDE_CODE_OAUTH_TOKEN: optionalString,
@@ -75,7 +77,11 @@ export interface Config extends Env {
   privateKey: string;
   /** The REST API base URL Probot and our clients use. */
   apiBaseUrl: string;
+  sandboxCostPerSecondUsd: number;
 }
+
+/** E2B's published per-second prices: $0.000014 per vCPU and $0.0000045 per GiB of memory; our template has 2 vCPU and 4 GiB. */
+export const E2B_DEFAULT_COST_PER_SECOND_USD = 2 * 0.000014 + 4 * 0.0000045;
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -113,7 +119,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, readFile = (p: 
     }
   }
   const apiBaseUrl = e.GHE_HOST ? `${e.GHE_PROTOCOL}://${e.GHE_HOST}/api/v3` : "https://api.github.com";
-  return { ...e, privateKey: normalisePrivateKey(pem ?? ""), apiBaseUrl };
+  const sandboxCostPerSecondUsd = e.SANDBOX_COST_PER_SECOND_USD ?? (e.SANDBOX_PROVIDER === "e2b" ? E2B_DEFAULT_COST_PER_SECOND_USD : 0);
+  return { ...e, privateKey: normalisePrivateKey(pem ?? ""), apiBaseUrl, sandboxCostPerSecondUsd };
 }
 
 /** True when the GitHub App is not registered yet: `npm start` then runs Probot's setup flow. */

@@ -1,5 +1,6 @@
 import type { ResultEvent } from "../agent/stream-events.ts";
-import { PHASE_LABEL, type Phase } from "../runs/phases.ts";
+import { ERROR_CATEGORIES, type ErrorCategory } from "../runs/error-category.ts";
+import { PHASE_LABEL, PHASES, type Phase } from "../runs/phases.ts";
 import { fence, formatDuration, formatUsd, runMarker } from "./format.ts";
 
 /** The final report that replaces the progress comment. Pure: summary in, markdown out. */
@@ -10,11 +11,15 @@ export interface RunSummary {
   runId: number;
   outcome: Outcome;
   failedPhase?: Phase | undefined;
+  errorCategory?: ErrorCategory | undefined;
   error?: string | undefined;
   branch: string;
   branchUrl: string;
   pr?: { number: number; htmlUrl: string; created: boolean } | undefined;
   durationMs: number;
+  phaseMs: Partial<Record<Phase, number>>;
+  /** Sandbox lifetime × the configured per-second rate. */
+  sandboxCostUsd: number;
   result: ResultEvent | null;
   resumed: boolean;
   files: Array<{ path: string; added: number; removed: number }>;
@@ -33,7 +38,7 @@ function headline(s: RunSummary): string {
     case "canceled":
       return "### ⏹️ Canceled";
     case "failed":
-      return `### ❌ Failed while ${s.failedPhase ? PHASE_LABEL[s.failedPhase] : "running"}`;
+      return s.failedPhase ? `### ❌ Failed in ${s.failedPhase}: ${PHASE_LABEL[s.failedPhase]}` : "### ❌ Failed";
   }
 }
 
@@ -42,29 +47,48 @@ function cut(text: string, max: number, what: string): string {
   return `${text.slice(0, Math.max(0, max))}\n\n… (${what} cut: ${text.length - max} more characters)`;
 }
 
+function tokens(usage: Record<string, unknown>): string | null {
+  const n = (key: string) => (typeof usage[key] === "number" ? (usage[key] as number) : 0);
+  const input = n("input_tokens") + n("cache_read_input_tokens") + n("cache_creation_input_tokens");
+  const output = n("output_tokens");
+  if (input + output === 0) return null;
+  const k = (x: number) => (x >= 10_000 ? `${Math.round(x / 1000)}k` : x >= 1000 ? `${(x / 1000).toFixed(1)}k` : String(x));
+  return `${k(input)} in / ${k(output)} out`;
+}
+
+function facts(s: RunSummary): string[] {
+  const r = s.result;
+  const line1 = [s.outcome === "no_changes" ? `**Branch:** \`${s.branch}\`` : `**Branch:** [\`${s.branch}\`](${s.branchUrl})`];
+  if (s.pr) line1.push(`**Pull request:** [#${s.pr.number}](${s.pr.htmlUrl})`);
+  line1.push(`**Duration:** ${formatDuration(s.durationMs)}`);
+  if (r) line1.push(`**Turns:** ${r.num_turns}`);
+  const tok = r ? tokens(r.usage) : null;
+  if (tok) line1.push(`**Tokens:** ${tok}`);
+  const claudeCost = r?.total_cost_usd ?? 0;
+  const cost = `**Cost:** ${formatUsd(claudeCost + s.sandboxCostUsd)} (Claude ${formatUsd(claudeCost)} + sandbox ${formatUsd(s.sandboxCostUsd)})`;
+  const session = r ? `**Session:** \`${r.session_id}\` (${s.resumed ? "resumed" : "new"})` : null;
+  const phases = PHASES.filter((p) => s.phaseMs[p] !== undefined).map((p) => `${p} ${formatDuration(s.phaseMs[p]!)}`);
+  return [line1.join(" · "), [cost, session].filter(Boolean).join(" · "), phases.length ? `<sub>Phases: ${phases.join(" · ")}</sub>` : ""].filter(Boolean);
+}
+
 export function renderReport(s: RunSummary, redact: (text: string) => string = (t) => t): string {
   const r = s.result;
-  const facts = [`**Branch:** [\`${s.branch}\`](${s.branchUrl})`];
-  if (s.pr) facts.push(`**Pull request:** #${s.pr.number}`);
-  facts.push(`**Duration:** ${formatDuration(s.durationMs)}`);
-  if (r) {
-    facts.push(`**Turns:** ${r.num_turns}`, `**Cost:** ${formatUsd(r.total_cost_usd)}`);
+  const top: string[] = [runMarker(s.runId), headline(s), "", ...facts(s)];
+  if (s.outcome === "failed" || s.outcome === "canceled") {
+    const category = s.errorCategory ?? (s.outcome === "canceled" ? "canceled" : "internal");
+    const reason = s.error ? redact(s.error).split("\n").join("\n> ") : "";
+    top.push("", `> **${category.replace("_", " ")}**${reason ? `: ${reason}` : ""}`, ">", `> ${ERROR_CATEGORIES[category]}`);
   }
-  const session = r ? `**Session:** \`${r.session_id}\`${s.resumed ? " (resumed)" : " (new)"}` : "";
-
-  const top: string[] = [runMarker(s.runId), headline(s), "", facts.join(" · ")];
-  if (session) top.push(session);
-  if (s.outcome === "failed" && s.error) top.push("", `> ${redact(s.error).split("\n").join("\n> ")}`);
   if (s.outcome === "no_changes") top.push("", "Claude finished without changing any file, so nothing was pushed.");
 
   const fileLines =
     s.files.length > 0
-      ? ["", "<details><summary>Files changed</summary>", "", ...s.files.map((f) => `- \`${f.path}\` (+${f.added} −${f.removed})`), "", "</details>"]
+      ? ["", `<details><summary>Files changed (${s.files.length})</summary>`, "", ...s.files.map((f) => `- \`${f.path}\` (+${f.added} −${f.removed})`), "", "</details>"]
       : [];
   const json = r ? redact(JSON.stringify(r, null, 2)) : "";
   const finalText = redact(r?.result ?? "");
 
-  // Claude's final text is kept whole before anything else is cut: the JSON first, then files.
+  // Claude's final text is kept whole before anything else is cut: the JSON first, then the files.
   const fixed = top.join("\n").length + 400;
   let room = BUDGET - fixed - finalText.length;
   const jsonPart = json ? cut(json, Math.max(0, room - 200), "result JSON") : "";

@@ -1,23 +1,30 @@
 import type { ClaudeRunOutput } from "../agent/run-claude.ts";
+import type { ErrorCategory } from "./error-category.ts";
 
-/** Turns a finished Claude process into null (it worked) or a sentence a user can act on. Pure. */
-export function describeAgentFailure(out: Pick<ClaudeRunOutput, "exitCode" | "result" | "stderrTail" | "unparsed">): string | null {
+/** Turns a finished Claude process into null (it worked) or a categorised failure. Pure. */
+
+export interface AgentFailure {
+  category: ErrorCategory;
+  message: string;
+}
+
+const AUTH = /\b401\b|authentication|invalid x-api-key|invalid api key|oauth token/i;
+
+export function describeAgentFailure(out: Pick<ClaudeRunOutput, "exitCode" | "result" | "stderrTail" | "unparsed" | "timedOut">): AgentFailure | null {
   const r = out.result;
+  if (out.timedOut) return { category: "timeout", message: "Claude Code was stopped at the run's time limit before it finished." };
   if (r && !r.is_error && r.subtype === "success" && out.exitCode === 0) return null;
-  if (r?.subtype === "error_max_turns") {
-    return `Claude stopped at the turn limit after ${r.num_turns} turns before finishing. Mention the bot again to let it continue, or raise the max-turns setting.`;
+  if (r?.subtype === "error_max_turns") return { category: "max_turns", message: `Claude stopped at the turn limit after ${r.num_turns} turns.` };
+  if (r?.subtype === "error_max_budget_usd") return { category: "budget", message: "Claude stopped at the cost limit for this run." };
+  if (r?.is_error || (r && r.subtype !== "success")) {
+    const text = (r.result ?? (r.errors ?? []).map(String).join("; ")).trim().replace(/[.\s]+$/, "");
+    if (AUTH.test(text)) return { category: "auth", message: `The model API refused the credentials: ${text}.` };
+    return { category: "model_api", message: `Claude Code reported an error: ${text || r.subtype}.` };
   }
-  if (r?.subtype === "error_max_budget_usd") {
-    return `Claude stopped at the cost limit for this run. Mention the bot again to continue, or raise the budget.`;
-  }
-  if (r?.is_error) {
-    const text = (r.result ?? (r.errors ?? []).map(String).join("; ")).trim();
-    if (/401|authentication|invalid x-api-key|api key/i.test(text)) {
-      return `The model API refused the credentials (${text}). Check ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in the bot's configuration.`;
-    }
-    return `Claude Code reported an error${text ? `: ${text.replace(/[.\s]+$/, "")}` : ` (${r.subtype})`}. If it is a model API error, try again in a few minutes.`;
-  }
-  if (r && r.subtype !== "success") return `Claude Code ended with "${r.subtype}". Mention the bot again to retry.`;
   const detail = (out.stderrTail || out.unparsed.join("\n")).trim();
-  return `Claude Code exited with code ${out.exitCode} without a result${detail ? `: ${detail.slice(-800)}` : ""}. Check that CLAUDE_COMMAND points at the Claude Code CLI in the sandbox.`;
+  if (AUTH.test(detail)) return { category: "auth", message: `Claude Code could not authenticate: ${detail.slice(-400)}` };
+  return {
+    category: "sandbox",
+    message: `Claude Code exited with code ${out.exitCode} without a result${detail ? `: ${detail.slice(-800)}` : ""}. Check that CLAUDE_COMMAND points at the Claude Code CLI in the sandbox.`,
+  };
 }

@@ -1,3 +1,5 @@
+import type { ErrorCategory } from "./error-category.ts";
+
 /** The phases of a run, in order. The report names the one that failed. */
 export const PHASES = ["queue", "sandbox", "clone", "agent", "publish"] as const;
 export type Phase = (typeof PHASES)[number];
@@ -14,12 +16,23 @@ export const PHASE_LABEL: Record<Phase, string> = {
   publish: "pushing and opening the pull request",
 };
 
-/** A failure that knows its phase and says what the user can do about it. */
+/** What usually went wrong when a phase fails without saying more. */
+const DEFAULT_CATEGORY: Record<Phase, ErrorCategory> = {
+  queue: "internal",
+  sandbox: "sandbox",
+  clone: "git",
+  agent: "model_api",
+  publish: "git",
+};
+
+/** A failure that knows its phase, its category, and says what the user can do about it. */
 export class PhaseError extends Error {
   override name = "PhaseError";
   readonly phase: Phase;
-  constructor(phase: Phase, message: string, options?: { cause?: unknown }) {
+  readonly category: ErrorCategory;
+  constructor(phase: Phase, message: string, options?: { cause?: unknown; category?: ErrorCategory }) {
     super(message, options);
     this.phase = phase;
+    this.category = options?.category ?? DEFAULT_CATEGORY[phase];
   }
 }

@@ -69,7 +69,7 @@ describe("core path: @mention in an issue → sandbox → Claude Code → pull r
     expect(pr!.body).toContain("Added CONTRIBUTING.md and docs/setup.md");
 
     expect(report.body).toMatch(new RegExp(`^### ✅ Done — opened #${pr!.number}$`, "m"));
-    expect(report.body).toContain(`**Pull request:** #${pr!.number}`);
+    expect(report.body).toContain(`**Pull request:** [#${pr!.number}](`);
     expect(report.body).toMatch(/\*\*Duration:\*\* \d+/);
     expect(report.body).toMatch(/\*\*Turns:\*\* \d+/);
     expect(report.body).toMatch(/\*\*Cost:\*\* \$\d/);

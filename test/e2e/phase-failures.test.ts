@@ -27,7 +27,7 @@ describe("a failing phase is reported, never left working", () => {
     const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "Too big", body: "x", user: "alice" }, comment: { body: `${w.trigger} do it`, user: "alice" } });
     await w.send(ev);
     const report = await w.waitForReport(ev.payload.issue.number);
-    expect(report.body).toMatch(/^### ❌ Failed while running Claude Code$/m);
+    expect(report.body).toMatch(/^### ❌ Failed in agent: running Claude Code$/m);
     expect(report.body).toContain("model claude-e2e-test is not available to this key");
     expect(w.gh.state.pulls).toEqual([]);
     expectFinished(w, ev.payload.issue.number);
@@ -56,7 +56,7 @@ describe("a failing phase is reported, never left working", () => {
     };
     await w.send(ev);
     const report = await w.waitForReport(ev.payload.issue.number);
-    expect(report.body).toMatch(/^### ❌ Failed while pushing and opening the pull request$/m);
+    expect(report.body).toMatch(/^### ❌ Failed in publish: pushing and opening the pull request$/m);
     expect(report.body).toMatch(/push to claude\/issue-\d+ was rejected/);
     expect(report.body).toMatch(/mention the bot again/);
     expect(await w.gh.git.readFile(w.repo.fullName, branch, "theirs.txt")).toBe("theirs\n");
@@ -72,7 +72,7 @@ describe("a failing phase is reported, never left working", () => {
     (ev.payload.repository as { clone_url: string }).clone_url = `${w.gh.url}/acme/gone.git`;
     await w.send(ev);
     const report = await w.waitForReport(ev.payload.issue.number);
-    expect(report.body).toMatch(/^### ❌ Failed while cloning the repository$/m);
+    expect(report.body).toMatch(/^### ❌ Failed in clone: cloning the repository$/m);
     expect(report.body).toMatch(/git clone failed .*check that the app is installed on this repository/);
     expect(w.model.agentRequests().length).toBe(before);
     expectFinished(w, ev.payload.issue.number);
@@ -94,7 +94,7 @@ describe("sandbox: the sandbox cannot start", () => {
     const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "t", body: "x", user: "alice" }, comment: { body: `${w.trigger} do it`, user: "alice" } });
     await w.send(ev);
     const report = await w.waitForReport(ev.payload.issue.number);
-    expect(report.body).toMatch(/^### ❌ Failed while starting the sandbox$/m);
+    expect(report.body).toMatch(/^### ❌ Failed in sandbox: starting the sandbox$/m);
     expect(report.body).toMatch(/The sandbox could not be started/);
     expectFinished(w, ev.payload.issue.number);
   });

@@ -24,6 +24,8 @@ const base: RunSummary = {
   branchUrl: "https://github.com/acme/w/tree/claude/issue-4",
   pr: { number: 5, htmlUrl: "https://github.com/acme/w/pull/5", created: true },
   durationMs: 65_000,
+  phaseMs: { queue: 10, sandbox: 1_500, clone: 800, agent: 60_000, publish: 2_000 },
+  sandboxCostUsd: 0.003,
   result,
   resumed: false,
   files: [{ path: "CONTRIBUTING.md", added: 20, removed: 0 }],
@@ -41,10 +43,13 @@ describe("renderReport", () => {
     const lines = md.split("\n");
     expect(lines[0]).toBe("<!-- claude-sandbox-bot run:9 -->");
     expect(lines[1]).toBe("### ✅ Done — opened #5");
-    expect(md).toContain("**Pull request:** #5");
+    expect(md).toContain("**Pull request:** [#5](https://github.com/acme/w/pull/5)");
+    expect(md).toContain("[`claude/issue-4`](https://github.com/acme/w/tree/claude/issue-4)");
     expect(md).toContain("**Duration:** 1m 5s");
     expect(md).toContain("**Turns:** 4");
-    expect(md).toContain("**Cost:** $0.04");
+    expect(md).toContain("**Cost:** $0.05 (Claude $0.04 + sandbox $0.0030)");
+    expect(md).toContain("**Tokens:** 1.2k in / 340 out");
+    expect(md).toContain("<sub>Phases: queue 0s · sandbox 2s · clone 1s · agent 1m · publish 2s</sub>");
     expect(md).toContain("`0b4cf4a5-52b3-4d53-a2a3-0f2ba3f7d3c1` (new)");
     expect(md).toContain("Added CONTRIBUTING.md");
     expect(md).toContain("`CONTRIBUTING.md` (+20 −0)");
@@ -58,10 +63,31 @@ describe("renderReport", () => {
     expect(md).toContain("(resumed)");
   });
 
-  it("names the failed phase and the reason", () => {
-    const md = renderReport({ ...base, outcome: "failed", failedPhase: "clone", error: "git clone failed: check access", pr: undefined, result: null });
-    expect(md).toContain("### ❌ Failed while cloning the repository");
-    expect(md).toContain("> git clone failed: check access");
+  it("names the failed phase, the error category, the reason and what to do", () => {
+    const md = renderReport({ ...base, outcome: "failed", failedPhase: "clone", errorCategory: "git", error: "git clone failed: check access", pr: undefined, result: null });
+    expect(md).toContain("### ❌ Failed in clone: cloning the repository");
+    expect(md).toContain("> **git**: git clone failed: check access");
+    expect(md).toContain("> A git step failed. Check the app's access");
+  });
+
+  it.each([
+    ["timeout", "time limit"],
+    ["max_turns", "used all its turns"],
+    ["budget", "cost cap"],
+    ["model_api", "usually temporary"],
+    ["auth", "ANTHROPIC_API_KEY"],
+    ["sandbox", "E2B_API_KEY"],
+    ["github", "app's permissions"],
+  ] as const)("gives a %s failure its one line of advice", (category, advice) => {
+    const md = renderReport({ ...base, outcome: "failed", failedPhase: "agent", errorCategory: category, error: "x", pr: undefined });
+    expect(md).toContain(`> **${category.replace("_", " ")}**: x`);
+    expect(md).toContain(advice);
+  });
+
+  it("reports a cancellation", () => {
+    const md = renderReport({ ...base, outcome: "canceled", pr: undefined, error: "stopped by @alice" });
+    expect(md).toContain("### ⏹️ Canceled");
+    expect(md).toContain("> **canceled**: stopped by @alice");
   });
 
   it("redacts secrets everywhere, JSON included", () => {
