@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Probot } from "probot";
 import type { Config } from "./config/env.ts";
 import type { HandlerDeps } from "./handlers/issue-comment.ts";
-import { createEmbeddedWorker } from "./jobs/embedded-worker.ts";
+import { createEmbeddedQueue } from "./jobs/embedded-queue.ts";
 import type { GitHubClient } from "./github/octokit-types.ts";
 import { createTokenMinter } from "./github/tokens.ts";
 import { recoverUnfinished } from "./runs/recover.ts";
@@ -26,10 +26,11 @@ export async function createDependencies({ app, config, log, claudeCommand }: Cr
 
   const store = openStore(config.DATABASE_URL);
   const sandboxes = await createSandboxProvider(config, log);
-  const worker = createEmbeddedWorker({
+  const queue = createEmbeddedQueue({
     store,
     concurrency: config.WORKER_CONCURRENCY,
     log: log.child({ name: "worker" }),
+    heartbeatMs: (config.RUN_LEASE_SECONDS * 1000) / 3,
     execute: (run) =>
       runJob(
         {
@@ -61,18 +62,29 @@ export async function createDependencies({ app, config, log, claudeCommand }: Cr
     store,
     triggerPhrase: () => triggerPhrase,
     appLogin: () => `${identity.slug}[bot]`,
-    notifyWorkers: () => worker.notify(),
+    queue,
   };
+
+  const leaseMs = config.RUN_LEASE_SECONDS * 1000;
+  const recover = () =>
+    recoverUnfinished(store, queue, log, leaseMs).catch((error: unknown) => {
+      log.error({ err: error }, "could not recover interrupted runs; will try again");
+      return 0;
+    });
+  let recovery: NodeJS.Timeout | null = null;
 
   return {
     handlerDeps,
     async start() {
-      const recovered = await recoverUnfinished(store, log);
-      if (recovered > 0) log.warn({ recovered }, "runs interrupted by the last shutdown were queued again");
-      worker.start();
+      const recovered = await recover();
+      if (recovered > 0) log.warn({ recovered }, "runs interrupted by a dead process were queued again");
+      await queue.start();
+      recovery = setInterval(() => void recover(), leaseMs / 2);
+      recovery.unref();
     },
     async stop() {
-      await worker.stop();
+      if (recovery) clearInterval(recovery);
+      await queue.stop();
       await store.close();
     },
   };

@@ -48,6 +48,7 @@ export const envSchema = z
 
     DATABASE_URL: z.string().min(1).default("sqlite:./data/bot.db"),
     WORKER_CONCURRENCY: positiveInt(4),
+    RUN_LEASE_SECONDS: positiveInt(60),
     PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),
   })
 

@@ -2,6 +2,7 @@ import type { Context } from "probot";
 import { createIssueComment, reactToIssueComment } from "../github/comments.ts";
 import { initialProgress } from "../github/progress-state.ts";
 import { renderProgress } from "../github/render-progress.ts";
+import type { RunQueue } from "../jobs/types.ts";
 import type { Store } from "../store/types.ts";
 import { decideMention, decidePermission } from "../triggers/decide.ts";
 import { parseIssueComment } from "../triggers/parse-trigger.ts";
@@ -16,8 +17,7 @@ export interface HandlerDeps {
   store: Store;
   triggerPhrase: () => string;
   appLogin: () => string;
-  /** Wakes the worker pool (a no-op where workers run in another process). */
-  notifyWorkers: () => void;
+  queue: RunQueue;
 }
 
 export function handleIssueComment(deps: HandlerDeps) {
@@ -63,8 +63,9 @@ export function handleIssueComment(deps: HandlerDeps) {
     ]);
     if (reaction.status === "rejected") runLog.warn({ err: reaction.reason }, "could not add the 👀 reaction");
     if (comment.status === "rejected") runLog.warn({ err: comment.reason }, "could not post the progress comment; the worker will post it");
-    await deps.store.updateRun(run.id, { state: "queued", progressCommentId: comment.status === "fulfilled" ? comment.value : null });
+    const progressCommentId = comment.status === "fulfilled" ? comment.value : null;
+    await deps.store.updateRun(run.id, { state: "queued", progressCommentId });
+    await deps.queue.enqueue({ ...run, state: "queued", progressCommentId });
     runLog.info("run queued");
-    deps.notifyWorkers();
   };
 }

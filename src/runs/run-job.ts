@@ -170,7 +170,17 @@ async function loadThread(deps: RunJobDeps, run: RunRecord): Promise<Omit<Thread
   const existing = await deps.store.getThread(run.threadKey);
   if (existing) return existing;
   const t = run.trigger;
-  return { key: run.threadKey, repoFullName: t.repo.fullName, number: t.issue.number, branch: issueBranch(deps.settings.branchPrefix, t.issue.number), prNumber: null, sessionId: null, transcript: null };
+  return {
+    key: run.threadKey,
+    repoFullName: t.repo.fullName,
+    number: t.issue.number,
+    kind: t.issue.isPullRequest ? "pull" : "issue",
+    branch: issueBranch(deps.settings.branchPrefix, t.issue.number),
+    prNumber: null,
+    sessionId: null,
+    transcript: null,
+    sandboxId: null,
+  };
 }
 
 async function startSandbox(deps: RunJobDeps, run: RunRecord): Promise<Sandbox> {

@@ -2,33 +2,45 @@ import type { Trigger } from "../triggers/types.ts";
 
 /** Durable state: one row per conversation thread, one per run, one per webhook delivery. */
 
+export type ThreadKind = "issue" | "pull";
+
 export interface ThreadRecord {
   key: string;
   repoFullName: string;
   number: number;
+  kind: ThreadKind;
   branch: string;
   prNumber: number | null;
   sessionId: string | null;
   /** Claude's transcript (.jsonl) after the last run: restoring it lets a fresh sandbox --resume. */
   transcript: string | null;
+  /** A paused sandbox that still holds the checkout and the session (the fast resume path). */
+  sandboxId: string | null;
   updatedAt: string;
 }
 
 export type RunState = "received" | "queued" | "running" | "succeeded" | "failed" | "canceled";
+export const FINISHED_STATES: readonly RunState[] = ["succeeded", "failed", "canceled"];
 
 export interface RunRecord {
   id: number;
   threadKey: string;
+  repoFullName: string;
+  installationId: number;
   deliveryId: string;
   state: RunState;
   phase: string | null;
   trigger: Trigger;
   progressCommentId: number | null;
   attempts: number;
+  /** Someone asked to stop it (`@bot stop`); the worker running it aborts. */
+  cancelRequested: boolean;
+  /** Claude's cost plus the sandbox's, once finished: what daily budgets add up. */
+  costUsd: number;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
-  /** Summary the report was built from (outcome, cost, Claude's result event). */
+  /** Summary the report was built from (outcome, phases, cost, Claude's result event). */
   result: unknown;
   error: string | null;
 }
@@ -39,20 +51,45 @@ export interface NewRun {
   trigger: Trigger;
 }
 
+export type RunPatch = Partial<
+  Pick<RunRecord, "state" | "phase" | "progressCommentId" | "startedAt" | "finishedAt" | "result" | "error" | "attempts" | "costUsd" | "cancelRequested">
+>;
+
+export interface RunFilter {
+  threadKey?: string;
+  repoFullName?: string;
+  states?: readonly RunState[];
+  /** Newest first; default 50. */
+  limit?: number;
+}
+
 export interface Store {
   /** false when this delivery id was seen before (GitHub redelivers). */
   recordDelivery(deliveryId: string, event: string): Promise<boolean>;
   getThread(key: string): Promise<ThreadRecord | null>;
   saveThread(thread: Omit<ThreadRecord, "updatedAt">): Promise<void>;
+  /** Creates the run in state "received" (acknowledged but not yet queued). */
   createRun(run: NewRun): Promise<RunRecord>;
   getRun(id: number): Promise<RunRecord | null>;
-  updateRun(id: number, patch: Partial<Pick<RunRecord, "state" | "phase" | "progressCommentId" | "startedAt" | "finishedAt" | "result" | "error" | "attempts">>): Promise<void>;
+  updateRun(id: number, patch: RunPatch): Promise<void>;
   /**
-   * Atomically moves the oldest queued run whose thread has nothing running (and no older queued
-   * run) to "running". One run per thread at a time, in arrival order.
+   * Atomically moves the oldest queued run whose thread has nothing running (and no older run
+   * pending) to "running", counting the attempt. One run per thread at a time, in arrival order.
    */
   claimNextRun(): Promise<RunRecord | null>;
-  /** Runs left "running" or "received" by a process that died: handed back for recovery. */
-  listUnfinished(): Promise<RunRecord[]>;
+  /** Moves this queued run to "running" if its thread is free and it is next in line; else null. */
+  claimRun(id: number): Promise<RunRecord | null>;
+  /** The worker executing these runs is alive: extends their lease. */
+  heartbeat(ids: readonly number[]): Promise<void>;
+  /**
+   * Runs a dead process left behind: "running" ones whose last heartbeat (or start) is older than
+   * staleBefore, and "received" ones created before it.
+   */
+  listUnfinished(staleBefore: string): Promise<RunRecord[]>;
+  listRuns(filter: RunFilter): Promise<RunRecord[]>;
+  /** Sum of costUsd of runs created since `since` (ISO), for one repository or installation. */
+  costSince(scope: { repoFullName: string } | { installationId: number }, since: string): Promise<number>;
+  /** Throws when the database cannot be reached (readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

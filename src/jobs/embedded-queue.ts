@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
-import type { RunRecord, Store } from "../store/types.ts";
+import type { Store } from "../store/types.ts";
+import type { ExecuteRun, RunQueue } from "./types.ts";
 
 /**
  * The embedded queue: runs are rows in the store; this pool claims them (one per thread at a time,
@@ -10,26 +11,20 @@ import type { RunRecord, Store } from "../store/types.ts";
 export interface EmbeddedWorkerOptions {
   store: Store;
   concurrency: number;
-  execute: (run: RunRecord) => Promise<void>;
+  execute: ExecuteRun;
   log: Logger;
   pollIntervalMs?: number;
+  /** How often running runs' leases are renewed (store.heartbeat). */
+  heartbeatMs: number;
 }
 
-export interface Worker {
-  start(): void;
-  /** New work was enqueued: look now rather than at the next poll. */
-  notify(): void;
-  /** Stops claiming, then waits for running jobs (up to deadlineMs). */
-  stop(deadlineMs?: number): Promise<void>;
-  readonly active: number;
-}
-
-export function createEmbeddedWorker(o: EmbeddedWorkerOptions): Worker {
-  const running = new Set<Promise<void>>();
+export function createEmbeddedQueue(o: EmbeddedWorkerOptions): RunQueue {
+  const running = new Map<Promise<void>, number>();
   let stopped = true;
   let pumping = false;
   let again = false;
   let timer: NodeJS.Timeout | null = null;
+  let beat: NodeJS.Timeout | null = null;
 
   const pump = async (): Promise<void> => {
     if (pumping) {
@@ -50,7 +45,7 @@ export function createEmbeddedWorker(o: EmbeddedWorkerOptions): Worker {
               running.delete(job);
               void pump().catch((error: unknown) => o.log.error({ err: error }, "queue pump failed"));
             });
-          running.add(job);
+          running.set(job, run.id);
         }
       } while (again && !stopped);
     } finally {
@@ -61,17 +56,25 @@ export function createEmbeddedWorker(o: EmbeddedWorkerOptions): Worker {
   const kick = () => void pump().catch((error: unknown) => o.log.error({ err: error }, "queue pump failed"));
 
   return {
-    start() {
+    async start() {
       stopped = false;
       timer = setInterval(kick, o.pollIntervalMs ?? 1000);
       timer.unref();
+      beat = setInterval(() => {
+        o.store.heartbeat([...running.values()]).catch((error: unknown) => o.log.warn({ err: error }, "could not renew run leases"));
+      }, o.heartbeatMs);
+      beat.unref();
       kick();
     },
-    notify: kick,
+    // The row is already queued in the store: just look now rather than at the next poll.
+    async enqueue() {
+      kick();
+    },
     async stop(deadlineMs = 30_000) {
       stopped = true;
       if (timer) clearInterval(timer);
-      const all = Promise.allSettled([...running]);
+      if (beat) clearInterval(beat);
+      const all = Promise.allSettled([...running.keys()]);
       await Promise.race([all, new Promise((resolve) => setTimeout(resolve, deadlineMs).unref())]);
     },
     get active() {

@@ -1,0 +1,53 @@
+import type { RunRecord, ThreadRecord } from "./types.ts";
+
+/** Database rows → records, for both stores. */
+
+export type Row = Record<string, unknown>;
+
+const str = (v: unknown): string | null => (v == null ? null : String(v));
+const num = (v: unknown): number | null => (v == null ? null : Number(v));
+
+export function toRun(row: Row): RunRecord {
+  return {
+    id: Number(row.id),
+    threadKey: String(row.thread_key),
+    repoFullName: String(row.repo_full_name),
+    installationId: Number(row.installation_id),
+    deliveryId: String(row.delivery_id),
+    state: row.state as RunRecord["state"],
+    phase: str(row.phase),
+    trigger: JSON.parse(String(row.trigger_json)),
+    progressCommentId: num(row.progress_comment_id),
+    attempts: Number(row.attempts),
+    cancelRequested: Boolean(Number(row.cancel_requested)),
+    costUsd: Number(row.cost_usd),
+    createdAt: String(row.created_at),
+    startedAt: str(row.started_at),
+    finishedAt: str(row.finished_at),
+    result: row.result_json == null ? null : JSON.parse(String(row.result_json)),
+    error: str(row.error),
+  };
+}
+
+export function toThread(row: Row): ThreadRecord {
+  return {
+    key: String(row.key),
+    repoFullName: String(row.repo_full_name),
+    number: Number(row.number),
+    kind: row.kind as ThreadRecord["kind"],
+    branch: String(row.branch),
+    prNumber: num(row.pr_number),
+    sessionId: str(row.session_id),
+    transcript: str(row.transcript),
+    sandboxId: str(row.sandbox_id),
+    updatedAt: String(row.updated_at),
+  };
+}
+
+/** A patch value as the database stores it. */
+export function columnValue(key: string, value: unknown): string | number | null {
+  if (value === null) return null;
+  if (key === "result") return JSON.stringify(value);
+  if (typeof value === "boolean") return value ? 1 : 0;
+  return value as string | number;
+}

@@ -1,0 +1,68 @@
+/**
+ * The schema and the claim query, shared by the SQLite and Postgres stores so both hold the same
+ * data the same way. Types are the common subset (TEXT, INTEGER, BIGINT, DOUBLE PRECISION).
+ */
+
+export const MIGRATIONS: string[] = [
+  `CREATE TABLE deliveries (
+     id TEXT PRIMARY KEY,
+     event TEXT NOT NULL,
+     received_at TEXT NOT NULL
+   );
+   CREATE TABLE threads (
+     key TEXT PRIMARY KEY,
+     repo_full_name TEXT NOT NULL,
+     number INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     branch TEXT NOT NULL,
+     pr_number INTEGER,
+     session_id TEXT,
+     transcript TEXT,
+     sandbox_id TEXT,
+     updated_at TEXT NOT NULL
+   );
+   CREATE TABLE runs (
+     id __ID__,
+     thread_key TEXT NOT NULL,
+     repo_full_name TEXT NOT NULL,
+     installation_id BIGINT NOT NULL,
+     delivery_id TEXT NOT NULL,
+     state TEXT NOT NULL,
+     phase TEXT,
+     trigger_json TEXT NOT NULL,
+     progress_comment_id BIGINT,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     cancel_requested INTEGER NOT NULL DEFAULT 0,
+     cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0,
+     created_at TEXT NOT NULL,
+     started_at TEXT,
+     heartbeat_at TEXT,
+     finished_at TEXT,
+     result_json TEXT,
+     error TEXT
+   );
+   CREATE INDEX runs_state ON runs(state, id);
+   CREATE INDEX runs_thread ON runs(thread_key, state);
+   CREATE INDEX runs_repo_created ON runs(repo_full_name, created_at);
+   CREATE INDEX runs_installation_created ON runs(installation_id, created_at);`,
+];
+
+/** A queued run is next when its thread has nothing running and nothing older still pending. */
+export const NEXT_IN_THREAD = `
+  r.state = 'queued'
+  AND NOT EXISTS (SELECT 1 FROM runs b WHERE b.thread_key = r.thread_key AND b.state = 'running')
+  AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.thread_key = r.thread_key AND o.state IN ('queued', 'received') AND o.id < r.id)`;
+
+/** RunPatch keys → columns. */
+export const RUN_COLUMNS: Record<string, string> = {
+  state: "state",
+  phase: "phase",
+  progressCommentId: "progress_comment_id",
+  startedAt: "started_at",
+  finishedAt: "finished_at",
+  result: "result_json",
+  error: "error",
+  attempts: "attempts",
+  costUsd: "cost_usd",
+  cancelRequested: "cancel_requested",
+};

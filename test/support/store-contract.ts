@@ -1,0 +1,100 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Store } from "../../src/store/types.ts";
+import type { Trigger } from "../../src/triggers/types.ts";
+
+/**
+ * The behaviour every Store must have, run against each implementation on a real database.
+ * `open` gives a store on an empty database; `reopen` (optional) a second connection to the same one.
+ */
+export function storeContract(name: string, open: () => Promise<Store>, reopen?: () => Promise<Store>) {
+  const trigger = (repo: string, n: number, installationId = 7) =>
+    ({ kind: "issue_comment", installationId, repo: { fullName: repo }, issue: { number: n } }) as unknown as Trigger;
+
+  describe(`${name}: the Store contract`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it("records each delivery id once", async () => {
+      expect(await store.recordDelivery("d-1", "issue_comment")).toBe(true);
+      expect(await store.recordDelivery("d-1", "issue_comment")).toBe(false);
+      expect(await store.recordDelivery("d-2", "issue_comment")).toBe(true);
+    });
+
+    it("keeps thread state, across connections too", async () => {
+      await store.saveThread({ key: "a/b#1", repoFullName: "a/b", number: 1, kind: "issue", branch: "claude/issue-1", prNumber: 7, sessionId: "s", transcript: "{}\n", sandboxId: "sbx" });
+      await store.saveThread({ key: "a/b#1", repoFullName: "a/b", number: 1, kind: "issue", branch: "claude/issue-1", prNumber: 8, sessionId: "s2", transcript: "{}\n{}\n", sandboxId: null });
+      const other = reopen ? await reopen() : store;
+      expect(await other.getThread("a/b#1")).toMatchObject({ kind: "issue", branch: "claude/issue-1", prNumber: 8, sessionId: "s2", transcript: "{}\n{}\n", sandboxId: null });
+      expect(await other.getThread("a/b#2")).toBeNull();
+      if (other !== store) await other.close();
+    });
+
+    it("claims one run per thread at a time, in arrival order", async () => {
+      const a1 = await store.createRun({ threadKey: "t#1", deliveryId: "1", trigger: trigger("o/r", 1) });
+      const a2 = await store.createRun({ threadKey: "t#1", deliveryId: "2", trigger: trigger("o/r", 1) });
+      const b1 = await store.createRun({ threadKey: "t#2", deliveryId: "3", trigger: trigger("o/r", 2) });
+      expect(a1).toMatchObject({ state: "received", repoFullName: "o/r", installationId: 7, attempts: 0, cancelRequested: false, costUsd: 0 });
+      // "received" runs are not claimable until queued, and they hold back later ones in their thread.
+      expect(await store.claimNextRun()).toBeNull();
+      for (const r of [a1, a2, b1]) await store.updateRun(r.id, { state: "queued" });
+
+      expect(await store.claimRun(a2.id)).toBeNull(); // not next in its thread
+      const first = await store.claimNextRun();
+      const second = await store.claimNextRun();
+      expect([first?.id, second?.id]).toEqual([a1.id, b1.id]);
+      expect(first).toMatchObject({ state: "running", attempts: 1, trigger: trigger("o/r", 1) });
+      expect(await store.claimNextRun()).toBeNull();
+      expect(await store.claimRun(a2.id)).toBeNull(); // its thread is busy
+
+      await store.updateRun(a1.id, { state: "succeeded", result: { outcome: "done" }, costUsd: 0.25, cancelRequested: true });
+      expect((await store.claimRun(a2.id))?.id).toBe(a2.id);
+      expect(await store.getRun(a1.id)).toMatchObject({ result: { outcome: "done" }, costUsd: 0.25, cancelRequested: true });
+    });
+
+    it("lists runs by thread and state, newest first, and those a dead process left unfinished", async () => {
+      const r1 = await store.createRun({ threadKey: "t#1", deliveryId: "1", trigger: trigger("o/r", 1) });
+      const r2 = await store.createRun({ threadKey: "t#2", deliveryId: "2", trigger: trigger("o/r", 2) });
+      const r3 = await store.createRun({ threadKey: "t#1", deliveryId: "3", trigger: trigger("o/x", 1) });
+      await store.updateRun(r2.id, { state: "queued" });
+      await store.claimNextRun();
+      await store.updateRun(r3.id, { state: "failed" });
+      const future = new Date(Date.now() + 60_000).toISOString();
+      const past = new Date(Date.now() - 60_000).toISOString();
+      expect((await store.listUnfinished(future)).map((r) => [r.id, r.state])).toEqual([
+        [r1.id, "received"],
+        [r2.id, "running"],
+      ]);
+      // A live worker's heartbeat keeps its run out of recovery.
+      expect(await store.listUnfinished(past)).toEqual([]);
+      await new Promise((r) => setTimeout(r, 20));
+      const mid = new Date().toISOString();
+      await new Promise((r) => setTimeout(r, 20));
+      await store.heartbeat([r2.id]);
+      expect((await store.listUnfinished(mid)).map((r) => r.id)).toEqual([r1.id]);
+      expect((await store.listRuns({ threadKey: "t#1" })).map((r) => r.id)).toEqual([r3.id, r1.id]);
+      expect((await store.listRuns({ states: ["running", "failed"] })).map((r) => r.id)).toEqual([r3.id, r2.id]);
+      expect((await store.listRuns({ repoFullName: "o/x" })).map((r) => r.id)).toEqual([r3.id]);
+      expect(await store.listRuns({ limit: 1 })).toHaveLength(1);
+    });
+
+    it("adds up the cost of a repository's or an installation's runs since a time", async () => {
+      const before = new Date(Date.now() - 1000).toISOString();
+      const a = await store.createRun({ threadKey: "t#1", deliveryId: "1", trigger: trigger("o/r", 1, 1) });
+      const b = await store.createRun({ threadKey: "t#2", deliveryId: "2", trigger: trigger("o/r", 2, 1) });
+      const c = await store.createRun({ threadKey: "t#3", deliveryId: "3", trigger: trigger("o/other", 3, 1) });
+      await store.updateRun(a.id, { costUsd: 1.5 });
+      await store.updateRun(b.id, { costUsd: 0.25 });
+      await store.updateRun(c.id, { costUsd: 2 });
+      expect(await store.costSince({ repoFullName: "o/r" }, before)).toBeCloseTo(1.75);
+      expect(await store.costSince({ installationId: 1 }, before)).toBeCloseTo(3.75);
+      expect(await store.costSince({ installationId: 2 }, before)).toBe(0);
+      expect(await store.costSince({ repoFullName: "o/r" }, new Date(Date.now() + 60_000).toISOString())).toBe(0);
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+  });
+}
