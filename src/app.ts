@@ -1,9 +1,8 @@
 import type { ApplicationFunction } from "probot";
-import { handleIssueComment, type HandlerDeps } from "./handlers/issue-comment.ts";
+import type { IntakeDeps } from "./handlers/intake.ts";
+import { registerHandlers } from "./handlers/register.ts";
 
 /** The Probot application function: registers handlers, nothing else. */
-export function createApp(deps: HandlerDeps): ApplicationFunction {
-  return (app) => {
-    app.on("issue_comment.created", handleIssueComment(deps));
-  };
+export function createApp(deps: IntakeDeps): ApplicationFunction {
+  return (app) => registerHandlers(app, deps);
 }

@@ -1,14 +1,18 @@
 import type { Logger } from "pino";
 import type { Probot } from "probot";
-import type { Config } from "./config/env.ts";
-import type { HandlerDeps } from "./handlers/issue-comment.ts";
-import { createEmbeddedQueue } from "./jobs/embedded-queue.ts";
+import { createEnvLookup, type Config } from "./config/env.ts";
 import type { GitHubClient } from "./github/octokit-types.ts";
 import { createTokenMinter } from "./github/tokens.ts";
+import type { IntakeDeps } from "./handlers/intake.ts";
+import { createRepoConfigCache } from "./handlers/repo-config-cache.ts";
+import { createReplyLimiter } from "./handlers/reply-limiter.ts";
+import { createEmbeddedQueue } from "./jobs/embedded-queue.ts";
+import { createPgBossQueue } from "./jobs/pg-boss-queue.ts";
+import type { ExecuteRun } from "./jobs/types.ts";
 import { recoverUnfinished } from "./runs/recover.ts";
-import { runJob } from "./runs/run-job.ts";
+import { runJob, type RunJobDeps } from "./runs/run-job.ts";
 import { createSandboxProvider } from "./sandbox/create-provider.ts";
-import { openStore } from "./store/open-store.ts";
+import { isPostgresUrl, openStore } from "./store/open-store.ts";
 
 /** Wires the parts together from the config. Everything a part needs is passed to it here. */
 
@@ -19,53 +23,67 @@ export interface CreateDependenciesInput {
   claudeCommand: string;
 }
 
+const CONFIG_CACHE_MS = 60_000;
+const NOT_ALLOWED_REPLY_WINDOW_MS = 60 * 60_000;
+
 export async function createDependencies({ app, config, log, claudeCommand }: CreateDependenciesInput) {
   const appClient = async () => (await app.auth()) as GitHubClient;
   const identity = await fetchAppIdentity(appClient, config.APP_ID);
+  const appLogin = `${identity.slug}[bot]`;
   const triggerPhrase = config.TRIGGER_PHRASE ?? `@${identity.slug}`;
 
-  const store = openStore(config.DATABASE_URL);
+  const store = await openStore(config.DATABASE_URL, log);
   const sandboxes = await createSandboxProvider(config, log);
-  const queue = createEmbeddedQueue({
+  const runDeps: RunJobDeps = {
     store,
-    concurrency: config.WORKER_CONCURRENCY,
-    log: log.child({ name: "worker" }),
-    heartbeatMs: (config.RUN_LEASE_SECONDS * 1000) / 3,
-    execute: (run) =>
-      runJob(
-        {
-          store,
-          sandboxes,
-          mintToken: createTokenMinter(appClient),
-          installationClient: async (id) => (await app.auth(id)) as GitHubClient,
-          identity: { name: `${identity.slug}[bot]`, email: `${identity.slug}[bot]@users.noreply.github.com` },
-          triggerPhrase: () => triggerPhrase,
-          settings: {
-            branchPrefix: config.BRANCH_PREFIX,
-            claudeCommand,
-            model: config.CLAUDE_MODEL,
-            maxTurns: config.CLAUDE_MAX_TURNS,
-            sandboxTimeoutMs: config.SANDBOX_TIMEOUT_SECONDS * 1000,
-            sandboxCostPerSecondUsd: config.sandboxCostPerSecondUsd,
-            progressIntervalMs: config.PROGRESS_INTERVAL_MS,
-            anthropicApiKey: config.ANTHROPIC_API_KEY,
-            claudeOauthToken: config.CLAUDE_CODE_OAUTH_TOKEN,
-            anthropicBaseUrl: config.ANTHROPIC_BASE_URL,
-          },
-          log: log.child({ name: "run" }),
-        },
-        run,
-      ),
-  });
-
-  const handlerDeps: HandlerDeps = {
-    store,
+    sandboxes,
+    mintToken: createTokenMinter(appClient),
+    installationClient: async (id) => (await app.auth(id)) as GitHubClient,
+    identity: { name: appLogin, email: `${appLogin}@users.noreply.github.com` },
     triggerPhrase: () => triggerPhrase,
-    appLogin: () => `${identity.slug}[bot]`,
-    queue,
+    appLogin: () => appLogin,
+    lookupEnv: createEnvLookup(),
+    settings: {
+      claudeCommand,
+      model: config.CLAUDE_MODEL,
+      maxTurns: config.CLAUDE_MAX_TURNS,
+      anthropicApiKey: config.ANTHROPIC_API_KEY,
+      claudeOauthToken: config.CLAUDE_CODE_OAUTH_TOKEN,
+      anthropicBaseUrl: config.ANTHROPIC_BASE_URL,
+      sandboxTimeoutMs: config.SANDBOX_TIMEOUT_SECONDS * 1000,
+      sandboxCostPerSecondUsd: config.sandboxCostPerSecondUsd,
+      progressIntervalMs: config.PROGRESS_INTERVAL_MS,
+    },
+    log: log.child({ name: "run" }),
   };
 
+  // Runs executing in this process, so `@bot stop` can abort one at once.
+  const executing = new Map<number, AbortController>();
+  const execute: ExecuteRun = async (run) => {
+    const controller = new AbortController();
+    executing.set(run.id, controller);
+    try {
+      await runJob(runDeps, run, controller.signal);
+    } finally {
+      executing.delete(run.id);
+    }
+  };
   const leaseMs = config.RUN_LEASE_SECONDS * 1000;
+  const queueOptions = { store, concurrency: config.WORKER_CONCURRENCY, log: log.child({ name: "worker" }), heartbeatMs: leaseMs / 3, execute };
+  const queue = isPostgresUrl(config.DATABASE_URL)
+    ? createPgBossQueue({ ...queueOptions, connectionString: config.DATABASE_URL })
+    : createEmbeddedQueue(queueOptions);
+
+  const intakeDeps: IntakeDeps = {
+    store,
+    queue,
+    triggerPhrase: () => triggerPhrase,
+    appLogin: () => appLogin,
+    repoConfig: createRepoConfigCache(CONFIG_CACHE_MS),
+    cancelLocal: (runId) => executing.get(runId)?.abort(),
+    replyLimiter: createReplyLimiter(NOT_ALLOWED_REPLY_WINDOW_MS),
+  };
+
   const recover = () =>
     recoverUnfinished(store, queue, log, leaseMs).catch((error: unknown) => {
       log.error({ err: error }, "could not recover interrupted runs; will try again");
@@ -74,7 +92,8 @@ export async function createDependencies({ app, config, log, claudeCommand }: Cr
   let recovery: NodeJS.Timeout | null = null;
 
   return {
-    handlerDeps,
+    intakeDeps,
+    triggerPhrase,
     async start() {
       const recovered = await recover();
       if (recovered > 0) log.warn({ recovered }, "runs interrupted by a dead process were queued again");

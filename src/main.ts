@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   let deps: Awaited<ReturnType<typeof createDependencies>> | undefined;
   await server.load(async (app) => {
     deps = await createDependencies({ app, config, log, claudeCommand: config.SANDBOX_PROVIDER === "local" ? resolveCommand(config.CLAUDE_COMMAND) : config.CLAUDE_COMMAND });
-    await createApp(deps.handlerDeps)(app, { cwd: process.cwd(), addHandler: (h) => server.addHandler(h) });
+    await createApp(deps.intakeDeps)(app, { cwd: process.cwd(), addHandler: (h) => server.addHandler(h) });
   });
   if (!deps) throw new Error("the application did not initialise");
   const started = deps;
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   await started.start();
   await server.start();
   ready = true;
-  log.info({ trigger: started.handlerDeps.triggerPhrase(), sandbox: config.SANDBOX_PROVIDER }, "claude-sandbox-bot is ready");
+  log.info({ trigger: started.triggerPhrase, sandbox: config.SANDBOX_PROVIDER }, "claude-sandbox-bot is ready");
 
   const shutdown = async (signal: string) => {
     log.info({ signal }, "shutting down: no new runs; waiting for running ones");

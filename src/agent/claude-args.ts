@@ -2,9 +2,17 @@
 
 export interface ClaudeArgsInput {
   command: string;
-  resumeSessionId?: string | null;
+  resumeSessionId?: string | null | undefined;
   model?: string | undefined;
   maxTurns?: number | undefined;
+  maxBudgetUsd?: number | undefined;
+  allowedTools?: readonly string[] | undefined;
+  disallowedTools?: readonly string[] | undefined;
+  appendSystemPrompt?: string | undefined;
+  /** A JSON file in the sandbox with {"mcpServers": …}. */
+  mcpConfigPath?: string | undefined;
+  /** Constrains the final answer (review mode). */
+  jsonSchema?: object | undefined;
 }
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -18,6 +26,14 @@ export function buildClaudeArgs(input: ClaudeArgsInput): string[] {
   }
   if (input.model) args.push("--model", input.model);
   if (input.maxTurns) args.push("--max-turns", String(input.maxTurns));
+  if (input.maxBudgetUsd) args.push("--max-budget-usd", String(input.maxBudgetUsd));
+  // Variadic flags would swallow a trailing prompt; ours comes on stdin, and each list is one
+  // comma-separated argument so the next flag is never taken for a tool name.
+  if (input.allowedTools?.length) args.push("--allowedTools", input.allowedTools.join(","));
+  if (input.disallowedTools?.length) args.push("--disallowedTools", input.disallowedTools.join(","));
+  if (input.appendSystemPrompt) args.push("--append-system-prompt", input.appendSystemPrompt);
+  if (input.mcpConfigPath) args.push("--mcp-config", input.mcpConfigPath);
+  if (input.jsonSchema) args.push("--json-schema", JSON.stringify(input.jsonSchema));
   return args;
 }
 
@@ -31,21 +47,25 @@ export interface ClaudeEnvInput {
   oauthToken?: string | undefined;
   anthropicBaseUrl?: string | undefined;
   homeDir: string;
+  /** Variables a repository's config asked to pass through (names checked by the config schema). */
+  extra?: Record<string, string>;
 }
 
 /**
- * The Claude process's environment: model credentials and quiet-mode switches, and nothing else.
- * In particular no GitHub token: the agent cannot push or call the API; the bot does that after.
+ * The Claude process's environment: model credentials, quiet-mode switches and the variables the
+ * repository asked for — and nothing else. In particular no GitHub token: the agent cannot push
+ * or call the API; the bot does that after it exits.
  */
 export function buildClaudeEnv(input: ClaudeEnvInput): Record<string, string> {
-  const env: Record<string, string> = {
+  const env: Record<string, string> = { ...input.extra };
+  Object.assign(env, {
     HOME: input.homeDir,
     // Bypassing permissions as root is refused unless the CLI knows it is sandboxed.
     IS_SANDBOX: "1",
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
     DISABLE_AUTOUPDATER: "1",
     CI: "true",
-  };
+  });
   if (input.anthropicApiKey) env.ANTHROPIC_API_KEY = input.anthropicApiKey;
   if (input.oauthToken) env.CLAUDE_CODE_OAUTH_TOKEN = input.oauthToken;
   if (input.anthropicBaseUrl) env.ANTHROPIC_BASE_URL = input.anthropicBaseUrl;

@@ -124,6 +124,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, readFile = (p: 
   return { ...e, privateKey: normalisePrivateKey(pem ?? ""), apiBaseUrl, sandboxCostPerSecondUsd };
 }
 
+/**
+ * Values of the variables a repository's config passes into the sandbox. Read here, the one
+ * reader of process.env; which names may be passed is the repo-config schema's business.
+ */
+export function createEnvLookup(env: NodeJS.ProcessEnv = process.env): (name: string) => string | undefined {
+  return (name) => env[name];
+}
+
 /** True when the GitHub App is not registered yet: `npm start` then runs Probot's setup flow. */
 export function needsAppRegistration(env: NodeJS.ProcessEnv = process.env): boolean {
   return !env.APP_ID || (!env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH);

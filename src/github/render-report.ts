@@ -23,6 +23,10 @@ export interface RunSummary {
   result: ResultEvent | null;
   resumed: boolean;
   files: Array<{ path: string; added: number; removed: number }>;
+  /** Code mode on a fork's PR: the change, since nothing was pushed. */
+  patch?: string | undefined;
+  /** Review mode: the review that was posted. */
+  review?: { htmlUrl: string; event: string; inline: number; moved: number } | undefined;
 }
 
 const MAX_COMMENT = 65_536;
@@ -32,6 +36,8 @@ const BUDGET = MAX_COMMENT - 2_000;
 function headline(s: RunSummary): string {
   switch (s.outcome) {
     case "done":
+      if (s.review) return `### ✅ Reviewed — ${s.review.event.toLowerCase().replace("_", " ")}`;
+      if (s.patch) return "### ✅ Done — a patch for the fork (nothing pushed)";
       return s.pr ? `### ✅ Done — ${s.pr.created ? "opened" : "updated"} #${s.pr.number}` : "### ✅ Done";
     case "no_changes":
       return "### ⚪ Done — no changes, so no pull request";
@@ -58,7 +64,9 @@ function tokens(usage: Record<string, unknown>): string | null {
 
 function facts(s: RunSummary): string[] {
   const r = s.result;
-  const line1 = [s.outcome === "no_changes" ? `**Branch:** \`${s.branch}\`` : `**Branch:** [\`${s.branch}\`](${s.branchUrl})`];
+  const linkBranch = s.outcome === "done" && !s.patch && !s.review;
+  const line1 = [linkBranch ? `**Branch:** [\`${s.branch}\`](${s.branchUrl})` : `**Branch:** \`${s.branch}\``];
+  if (s.review) line1.push(`**Review:** [${s.review.inline} inline comment${s.review.inline === 1 ? "" : "s"}](${s.review.htmlUrl})${s.review.moved ? ` (+${s.review.moved} outside the diff, in the summary)` : ""}`);
   if (s.pr) line1.push(`**Pull request:** [#${s.pr.number}](${s.pr.htmlUrl})`);
   line1.push(`**Duration:** ${formatDuration(s.durationMs)}`);
   if (r) line1.push(`**Turns:** ${r.num_turns}`);
@@ -80,17 +88,22 @@ export function renderReport(s: RunSummary, redact: (text: string) => string = (
     top.push("", `> **${category.replace("_", " ")}**${reason ? `: ${reason}` : ""}`, ">", `> ${ERROR_CATEGORIES[category]}`);
   }
   if (s.outcome === "no_changes") top.push("", "Claude finished without changing any file, so nothing was pushed.");
+  if (s.patch) top.push("", "This pull request comes from a fork, and the bot never pushes to forks. The change is below as a patch: apply it with `git apply`, or ask the author to.");
 
   const fileLines =
     s.files.length > 0
       ? ["", `<details><summary>Files changed (${s.files.length})</summary>`, "", ...s.files.map((f) => `- \`${f.path}\` (+${f.added} −${f.removed})`), "", "</details>"]
       : [];
   const json = r ? redact(JSON.stringify(r, null, 2)) : "";
-  const finalText = redact(r?.result ?? "");
+  // A review's structured answer is already posted as the review: its JSON is in the result block.
+  const finalText = s.review ? "" : redact(r?.result ?? "");
+  const patch = s.patch ? redact(s.patch) : "";
 
   // Claude's final text is kept whole before anything else is cut: the JSON first, then the files.
   const fixed = top.join("\n").length + 400;
   let room = BUDGET - fixed - finalText.length;
+  const patchPart = patch ? cut(patch, Math.max(0, room - 400), "patch") : "";
+  room -= patchPart.length;
   const jsonPart = json ? cut(json, Math.max(0, room - 200), "result JSON") : "";
   room -= jsonPart.length;
   const filesPart = cut(fileLines.join("\n"), Math.max(0, room), "file list");
@@ -99,6 +112,7 @@ export function renderReport(s: RunSummary, redact: (text: string) => string = (
   const out = [...top];
   if (textPart) out.push("", textPart);
   if (filesPart) out.push(filesPart);
+  if (patchPart) out.push("", "<details><summary>The patch</summary>", "", fence(patchPart, "diff"), "", "</details>");
   if (jsonPart) out.push("", "<details><summary>Claude's result (JSON)</summary>", "", fence(jsonPart, "json"), "", "</details>");
   return out.join("\n");
 }

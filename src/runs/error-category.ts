@@ -7,6 +7,7 @@ export const ERROR_CATEGORIES = {
   model_api: "The model API failed. This is usually temporary: mention the bot again in a few minutes.",
   auth: "The model API refused the bot's credentials. An admin must fix ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN.",
   sandbox: "The sandbox failed. Mention the bot again; if it keeps failing, an admin should check the sandbox provider (E2B status, E2B_API_KEY, E2B_TEMPLATE).",
+  setup: "A setup command from .github/claude-sandbox-bot.yml failed. Fix the command (or what it needs), then mention the bot again.",
   git: "A git step failed. Check the app's access to the repository and the branch protection rules, then mention the bot again.",
   github: "A GitHub API call failed. Check the app's permissions on the repository; if GitHub is having trouble, retry later.",
   canceled: "The run was stopped before it finished.",

@@ -1,7 +1,7 @@
 import type { ErrorCategory } from "./error-category.ts";
 
 /** The phases of a run, in order. The report names the one that failed. */
-export const PHASES = ["queue", "sandbox", "clone", "agent", "publish"] as const;
+export const PHASES = ["queue", "sandbox", "clone", "setup", "agent", "publish"] as const;
 export type Phase = (typeof PHASES)[number];
 
 export function isPhase(value: unknown): value is Phase {
@@ -12,8 +12,9 @@ export const PHASE_LABEL: Record<Phase, string> = {
   queue: "waiting in the queue",
   sandbox: "starting the sandbox",
   clone: "cloning the repository",
+  setup: "running the repository's setup commands",
   agent: "running Claude Code",
-  publish: "pushing and opening the pull request",
+  publish: "publishing the result",
 };
 
 /** What usually went wrong when a phase fails without saying more. */
@@ -21,6 +22,7 @@ const DEFAULT_CATEGORY: Record<Phase, ErrorCategory> = {
   queue: "internal",
   sandbox: "sandbox",
   clone: "git",
+  setup: "setup",
   agent: "model_api",
   publish: "git",
 };

@@ -1,13 +1,19 @@
+import type { RepoConfig } from "../config/repo-config.ts";
 import type { GitHubClient } from "../github/octokit-types.ts";
 import { openOrFindPull, type PullRef } from "../github/pulls.ts";
 import type { TokenMinter } from "../github/tokens.ts";
 import type { Sandbox } from "../sandbox/types.ts";
 import type { Trigger } from "../triggers/types.ts";
 import type { Redactor } from "../util/redact.ts";
-import { commitLeftovers, pushBranch, type CommitResult } from "../workspace/workspace.ts";
+import { commitLeftovers, diffSince, pushBranch, type CommitResult } from "../workspace/workspace.ts";
+import type { CheckoutPlan } from "./checkout-plan.ts";
 import { PhaseError } from "./phases.ts";
 
-/** After Claude: commit what it left, and if anything changed, push with a fresh token and open or update the PR. */
+/**
+ * After Claude, in code mode: commit what it left; if anything changed, push with a fresh token
+ * and open the PR (issue threads) — or, where nothing may be pushed (a fork's PR), keep the
+ * change as a patch for the report.
+ */
 
 export interface PublishInput {
   sandbox: Sandbox;
@@ -15,41 +21,48 @@ export interface PublishInput {
   mintToken: TokenMinter;
   redact: Redactor;
   trigger: Trigger;
-  branch: string;
+  config: RepoConfig;
+  plan: CheckoutPlan;
   startSha: string;
   claudeSummary: string;
   runId: number;
 }
 
-export type PublishResult = { changed: false } | { changed: true; pr: PullRef; files: CommitResult["files"] };
+export type PublishResult =
+  | { changed: false }
+  | { changed: true; files: CommitResult["files"]; pr: PullRef | null; patch: string | null };
 
 export async function publish(input: PublishInput): Promise<PublishResult> {
-  const { sandbox, trigger: t, redact } = input;
-  const commit = await commitLeftovers(sandbox, input.startSha, `Claude: ${t.issue.title} (#${t.issue.number})`).catch((error: unknown) => {
+  const { sandbox, trigger: t, redact, plan } = input;
+  const commit = await commitLeftovers(sandbox, input.startSha, `Claude: ${t.thread.title} (#${t.thread.number})`).catch((error: unknown) => {
     throw new PhaseError("publish", redact((error as Error).message), { cause: error, category: "git" });
   });
   if (commit.newCommits === 0) return { changed: false };
+  if (!plan.push) return { changed: true, files: commit.files, pr: null, patch: redact(await diffSince(sandbox, input.startSha)) };
 
   const writeToken = await input.mintToken(t.installationId, t.repo.name, "write");
   redact.add(writeToken);
-  await pushBranch(sandbox, input.branch, writeToken).catch((error: unknown) => {
+  await pushBranch(sandbox, plan.branch, writeToken).catch((error: unknown) => {
     throw new PhaseError("publish", redact((error as Error).message), { cause: error, category: "git" });
   });
+  if (!plan.openPull) {
+    return { changed: true, files: commit.files, pr: { number: t.thread.number, htmlUrl: t.thread.htmlUrl, created: false }, patch: null };
+  }
   const pr = await openOrFindPull(input.client, { owner: t.repo.owner, repo: t.repo.name }, {
-    branch: input.branch,
-    base: t.repo.defaultBranch,
-    title: t.issue.title,
-    body: redact(pullBody(t.issue.number, input.claudeSummary, input.runId)),
-    draft: true,
+    branch: plan.branch,
+    base: plan.base,
+    title: t.thread.title,
+    body: redact(pullBody(t.thread.number, input.claudeSummary, input.runId)),
+    draft: input.config.draftPullRequests,
   }).catch((error: unknown) => {
     const status = (error as { status?: number }).status;
     throw new PhaseError(
       "publish",
-      `The branch ${input.branch} was pushed, but the pull request could not be opened (HTTP ${status ?? "?"}: ${(error as Error).message}). Open it by hand from the branch, or check the app's pull_requests permission.`,
+      `The branch ${plan.branch} was pushed, but the pull request could not be opened (HTTP ${status ?? "?"}: ${(error as Error).message}). Open it by hand from the branch, or check the app's pull_requests permission.`,
       { cause: error, category: "github" },
     );
   });
-  return { changed: true, pr, files: commit.files };
+  return { changed: true, files: commit.files, pr, patch: null };
 }
 
 function pullBody(issueNumber: number, claudeSummary: string, runId: number): string {

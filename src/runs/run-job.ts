@@ -1,29 +1,33 @@
 import type { Logger } from "pino";
-import { buildClaudeArgs, buildClaudeEnv, transcriptPath } from "../agent/claude-args.ts";
-import { buildIssuePrompt } from "../agent/prompt.ts";
-import { runClaude } from "../agent/run-claude.ts";
+import { transcriptPath } from "../agent/claude-args.ts";
 import type { ResultEvent } from "../agent/stream-events.ts";
-import { createIssueComment, updateIssueComment } from "../github/comments.ts";
+import { DEFAULT_REPO_CONFIG } from "../config/repo-config.ts";
+import { editComment, postComment, targetFor } from "../github/comment-target.ts";
 import type { GitHubClient } from "../github/octokit-types.ts";
 import { createProgressEditor } from "../github/progress-editor.ts";
 import { initialProgress, reduceProgress, type ProgressState } from "../github/progress-state.ts";
 import { renderProgress } from "../github/render-progress.ts";
 import { renderReport, type RunSummary } from "../github/render-report.ts";
+import { fetchThreadContext } from "../github/thread-context.ts";
 import type { TokenMinter } from "../github/tokens.ts";
 import type { Sandbox, SandboxProvider } from "../sandbox/types.ts";
 import type { RunRecord, Store, ThreadRecord } from "../store/types.ts";
-import { issueBranch } from "../triggers/branch-name.ts";
-import { extractRequest } from "../triggers/mention.ts";
+import { requestText } from "../triggers/request-text.ts";
 import { createRedactor } from "../util/redact.ts";
 import { withTimeout } from "../util/with-timeout.ts";
 import { prepareCheckout, type Identity } from "../workspace/workspace.ts";
 import { describeAgentFailure } from "./agent-failure.ts";
+import { runAgentPhase, type AgentSettings } from "./agent-phase.ts";
+import { CanceledError, watchCancellation } from "./cancellation.ts";
+import { planCheckout } from "./checkout-plan.ts";
 import { createPhaseClock } from "./phase-clock.ts";
 import { isPhase, PhaseError, type Phase } from "./phases.ts";
 import { publish } from "./publish.ts";
 import { MAX_ATTEMPTS } from "./recover.ts";
+import { parseReviewOutput, planReview, postReview } from "./review.ts";
+import { runSetupCommands } from "./setup-commands.ts";
 
-/** One run, phase by phase: sandbox → clone → agent → publish → report. Cleanup in finally. */
+/** One run, phase by phase: sandbox → clone → setup → agent → publish → report. Cleanup in finally. */
 
 const SANDBOX_START_TIMEOUT_MS = 120_000;
 
@@ -34,40 +38,51 @@ export interface RunJobDeps {
   installationClient: (installationId: number) => Promise<GitHubClient>;
   identity: Identity;
   triggerPhrase: () => string;
-  settings: {
-    branchPrefix: string;
-    claudeCommand: string;
-    model?: string | undefined;
-    maxTurns?: number | undefined;
+  appLogin: () => string;
+  /** Values of the variables a repository's config passes through (from the bot's environment). */
+  lookupEnv: (name: string) => string | undefined;
+  settings: AgentSettings & {
     sandboxTimeoutMs: number;
     sandboxCostPerSecondUsd: number;
     progressIntervalMs: number;
-    anthropicApiKey?: string | undefined;
-    claudeOauthToken?: string | undefined;
-    anthropicBaseUrl?: string | undefined;
   };
   log: Logger;
   now?: () => number;
 }
 
-export async function runJob(deps: RunJobDeps, run: RunRecord): Promise<void> {
+export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: AbortSignal): Promise<void> {
   const now = deps.now ?? Date.now;
   const t = run.trigger;
+  const config = t.config ?? DEFAULT_REPO_CONFIG;
   const log = deps.log.child({ run: run.id, thread: run.threadKey, delivery: run.deliveryId });
   const where = { owner: t.repo.owner, repo: t.repo.name };
-  const redact = createRedactor([deps.settings.anthropicApiKey, deps.settings.claudeOauthToken]);
+  const extraEnv = Object.fromEntries(config.env.flatMap((name) => (deps.lookupEnv(name) === undefined ? [] : [[name, deps.lookupEnv(name)!]])));
+  const redact = createRedactor([deps.settings.anthropicApiKey, deps.settings.claudeOauthToken, ...Object.values(extraEnv)]);
   const startedAt = now();
   const clock = createPhaseClock(now);
+  const cancel = watchCancellation(deps.store, run.id, externalSignal);
   const client = await deps.installationClient(t.installationId);
-  const thread = await loadThread(deps, run);
+  const existing = await deps.store.getThread(run.threadKey);
+  const thread: Omit<ThreadRecord, "updatedAt"> = existing ?? {
+    key: run.threadKey,
+    repoFullName: t.repo.fullName,
+    number: t.thread.number,
+    kind: t.thread.isPullRequest ? "pull" : "issue",
+    branch: "",
+    prNumber: t.thread.isPullRequest ? t.thread.number : null,
+    sessionId: null,
+    transcript: null,
+    sandboxId: null,
+  };
 
   // The progress comment: posted by the webhook's acknowledgement, or now if that did not get to it.
+  const target = targetFor(t);
   let progress: ProgressState = initialProgress(startedAt);
-  const commentId = run.progressCommentId ?? (await createIssueComment(client, where, t.issue.number, renderProgress(run.id, progress, now())));
+  const commentId = run.progressCommentId ?? (await postComment(client, where, target, renderProgress(run.id, progress, now())));
   if (run.progressCommentId === null) await deps.store.updateRun(run.id, { progressCommentId: commentId });
   const editor = createProgressEditor({
     intervalMs: deps.settings.progressIntervalMs,
-    write: (body) => updateIssueComment(client, where, commentId, body),
+    write: (body) => editComment(client, where, target, commentId, body),
     onError: (error) => log.warn({ err: error }, "could not update the progress comment; the next update retries"),
   });
   const show = (next: ProgressState) => {
@@ -75,6 +90,7 @@ export async function runJob(deps: RunJobDeps, run: RunRecord): Promise<void> {
     editor.update(renderProgress(run.id, progress, now()));
   };
   const enter = async (phase: Phase) => {
+    cancel.throwIfCanceled();
     clock.enter(phase);
     show({ ...progress, phase });
     await deps.store.updateRun(run.id, { phase });
@@ -83,67 +99,95 @@ export async function runJob(deps: RunJobDeps, run: RunRecord): Promise<void> {
   let sandbox: Sandbox | null = null;
   let sandboxStartedAt = 0;
   let result: ResultEvent | null = null;
-  const resumed = Boolean(thread.sessionId && thread.transcript);
-  let outcome: Pick<RunSummary, "outcome" | "pr" | "files" | "failedPhase" | "errorCategory" | "error">;
+  let resumed = false;
+  let outcome: Pick<RunSummary, "outcome" | "pr" | "files" | "failedPhase" | "errorCategory" | "error" | "patch" | "review">;
   try {
     if (run.attempts > MAX_ATTEMPTS) {
       throw new PhaseError(isPhase(run.phase) ? run.phase : "queue", "The bot was restarted during this run more than once, so it gave up.", { category: "internal" });
     }
-
     await enter("sandbox");
     sandboxStartedAt = now();
     sandbox = await startSandbox(deps, run);
     const box = sandbox;
 
     await enter("clone");
+    const context = await fetchThreadContext(client, where, t.thread.number, t.thread.isPullRequest, deps.appLogin()).catch((error: unknown) => {
+      throw new PhaseError("clone", `Could not read the thread from GitHub: ${(error as Error).message}`, { cause: error, category: "github" });
+    });
+    const plan = planCheckout(t, config, existing, context.pull);
+    thread.branch = plan.branch;
     const readToken = await deps.mintToken(t.installationId, t.repo.name, "read");
     redact.add(readToken);
-    const checkout = await prepareCheckout({ sandbox: box, cloneUrl: t.repo.cloneUrl, token: readToken, branch: thread.branch, defaultBranch: t.repo.defaultBranch, identity: deps.identity }).catch(
+    const checkout = await prepareCheckout({ sandbox: box, cloneUrl: t.repo.cloneUrl, token: readToken, branch: plan.branch, base: plan.base, fetchRef: plan.fetchRef, identity: deps.identity }).catch(
       (error: unknown) => {
         throw new PhaseError("clone", redact((error as Error).message), { cause: error, category: "git" });
       },
     );
+    const runTimeoutMs = Math.min(config.timeoutMinutes * 60_000, deps.settings.sandboxTimeoutMs);
+    if (config.setup.length > 0) {
+      await enter("setup");
+      await runSetupCommands({ sandbox: box, commands: config.setup, env: extraEnv, timeoutMs: runTimeoutMs, signal: cancel.signal, redact });
+    }
 
     await enter("agent");
-    if (resumed) await box.writeFile(transcriptPath(box.homeDir, box.workdir, thread.sessionId!), thread.transcript!);
-    const claude = await runClaude({
+    const claude = await runAgentPhase({
       sandbox: box,
-      argv: buildClaudeArgs({ command: deps.settings.claudeCommand, resumeSessionId: resumed ? thread.sessionId : null, model: deps.settings.model, maxTurns: deps.settings.maxTurns }),
-      env: buildClaudeEnv({ homeDir: box.homeDir, anthropicApiKey: deps.settings.anthropicApiKey, oauthToken: deps.settings.claudeOauthToken, anthropicBaseUrl: deps.settings.anthropicBaseUrl }),
-      prompt: buildIssuePrompt({
-        repoFullName: t.repo.fullName,
-        branch: thread.branch,
-        issue: t.issue,
-        request: extractRequest(t.comment.body, deps.triggerPhrase()),
-        requestAuthor: t.comment.author.login,
-        resumed,
-      }),
-      cwd: box.workdir,
-      timeoutMs: deps.settings.sandboxTimeoutMs,
+      thread,
+      trigger: t,
+      config,
+      request: requestText(t, config.triggerPhrase ?? deps.triggerPhrase()),
+      branch: plan.branch,
+      context,
+      readOnly: !plan.push && t.mode === "code",
+      settings: deps.settings,
+      extraEnv,
+      timeoutMs: Math.max(1_000, runTimeoutMs - (now() - startedAt)),
+      signal: cancel.signal,
       onEvent: (event) => show(reduceProgress(progress, event)),
     });
+    resumed = claude.resumed;
     result = claude.result;
     if (claude.sessionId) {
       // Saved even when the run fails: the next mention continues the conversation.
       thread.sessionId = claude.sessionId;
       thread.transcript = await box.readFile(transcriptPath(box.homeDir, box.workdir, claude.sessionId));
     }
+    cancel.throwIfCanceled();
     const failure = describeAgentFailure(claude);
     if (failure) throw new PhaseError("agent", redact(failure.message), { category: failure.category });
 
     await enter("publish");
-    const published = await publish({ sandbox: box, client, mintToken: deps.mintToken, redact, trigger: t, branch: thread.branch, startSha: checkout.startSha, claudeSummary: result?.result ?? "", runId: run.id });
-    if (published.changed) thread.prNumber = published.pr.number;
-    outcome = published.changed ? { outcome: "done", pr: published.pr, files: published.files } : { outcome: "no_changes", files: [] };
+    if (t.mode === "review") {
+      const parsed = parseReviewOutput(result ?? {});
+      if (!parsed.ok) throw new PhaseError("publish", parsed.problem, { category: "model_api" });
+      const review = planReview(parsed.review, context.pull?.files ?? [], `<sub>Review by claude-sandbox-bot (run ${run.id}).</sub>`);
+      const posted = await postReview(client, where, t.thread.number, context.pull?.headSha ?? checkout.startSha, { ...review, body: redact(review.body), comments: review.comments.map((c) => ({ ...c, body: redact(c.body) })) }).catch((error: unknown) => {
+        throw new PhaseError("publish", `The review could not be posted: ${(error as Error).message}`, { cause: error, category: "github" });
+      });
+      outcome = { outcome: "done", files: [], review: { htmlUrl: posted.htmlUrl, event: review.event, inline: review.comments.length, moved: review.moved } };
+    } else {
+      const published = await publish({ sandbox: box, client, mintToken: deps.mintToken, redact, trigger: t, config, plan, startSha: checkout.startSha, claudeSummary: result?.result ?? "", runId: run.id });
+      if (published.changed && published.pr) thread.prNumber = published.pr.number;
+      outcome = published.changed ? { outcome: "done", pr: published.pr ?? undefined, files: published.files, patch: published.patch ?? undefined } : { outcome: "no_changes", files: [] };
+    }
   } catch (error) {
-    const failed = error instanceof PhaseError ? error : new PhaseError(clock.current ?? "queue", `Unexpected error: ${redact((error as Error).message)}`, { cause: error, category: "internal" });
-    log.error({ err: error, phase: failed.phase, category: failed.category }, "run failed");
-    outcome = { outcome: "failed", failedPhase: failed.phase, errorCategory: failed.category, error: failed.message, files: [] };
+    // Once stopped, whatever failed next failed because of the stop.
+    if (error instanceof CanceledError || cancel.signal.aborted) {
+      log.info({ phase: clock.current }, "run canceled");
+      outcome = { outcome: "canceled", error: "Stopped on request. Nothing from this run was pushed.", errorCategory: "canceled", files: [] };
+    } else {
+      const failed = error instanceof PhaseError ? error : new PhaseError(clock.current ?? "queue", `Unexpected error: ${redact((error as Error).message)}`, { cause: error, category: "internal" });
+      log.error({ err: error, phase: failed.phase, category: failed.category }, "run failed");
+      outcome = { outcome: "failed", failedPhase: failed.phase, errorCategory: failed.category, error: failed.message, files: [] };
+    }
   } finally {
+    cancel.dispose();
     if (sandbox) await sandbox.kill().catch((error: unknown) => log.warn({ err: error }, "could not kill the sandbox"));
     await deps.store.saveThread(thread);
+    await removeTriggerLabel(client, where, run, config, log);
   }
 
+  const sandboxCostUsd = sandboxStartedAt ? ((now() - sandboxStartedAt) / 1000) * deps.settings.sandboxCostPerSecondUsd : 0;
   const summary: RunSummary = {
     ...outcome,
     runId: run.id,
@@ -153,34 +197,18 @@ export async function runJob(deps: RunJobDeps, run: RunRecord): Promise<void> {
     result,
     durationMs: now() - startedAt,
     phaseMs: clock.durations(),
-    sandboxCostUsd: sandboxStartedAt ? ((now() - sandboxStartedAt) / 1000) * deps.settings.sandboxCostPerSecondUsd : 0,
+    sandboxCostUsd,
   };
   await deps.store.updateRun(run.id, {
     state: summary.outcome === "failed" ? "failed" : summary.outcome === "canceled" ? "canceled" : "succeeded",
     phase: null,
     finishedAt: new Date(now()).toISOString(),
     error: summary.error ?? null,
-    result: { outcome: summary.outcome, failedPhase: summary.failedPhase ?? null, errorCategory: summary.errorCategory ?? null, pr: summary.pr ?? null, phaseMs: summary.phaseMs, sandboxCostUsd: summary.sandboxCostUsd, claude: result },
+    costUsd: (result?.total_cost_usd ?? 0) + sandboxCostUsd,
+    result: { outcome: summary.outcome, failedPhase: summary.failedPhase ?? null, errorCategory: summary.errorCategory ?? null, pr: summary.pr ?? null, phaseMs: summary.phaseMs, sandboxCostUsd, claude: result },
   });
   await editor.finish(renderReport(summary, redact));
   log.info({ outcome: summary.outcome, pr: summary.pr?.number, ms: summary.durationMs }, "run finished");
-}
-
-async function loadThread(deps: RunJobDeps, run: RunRecord): Promise<Omit<ThreadRecord, "updatedAt">> {
-  const existing = await deps.store.getThread(run.threadKey);
-  if (existing) return existing;
-  const t = run.trigger;
-  return {
-    key: run.threadKey,
-    repoFullName: t.repo.fullName,
-    number: t.issue.number,
-    kind: t.issue.isPullRequest ? "pull" : "issue",
-    branch: issueBranch(deps.settings.branchPrefix, t.issue.number),
-    prNumber: null,
-    sessionId: null,
-    transcript: null,
-    sandboxId: null,
-  };
 }
 
 async function startSandbox(deps: RunJobDeps, run: RunRecord): Promise<Sandbox> {
@@ -194,5 +222,14 @@ async function startSandbox(deps: RunJobDeps, run: RunRecord): Promise<Sandbox> 
   return withTimeout(creating, SANDBOX_START_TIMEOUT_MS, `it did not start within ${SANDBOX_START_TIMEOUT_MS / 1000} s`).catch((error: unknown) => {
     gaveUp = true;
     throw new PhaseError("sandbox", `The sandbox could not be started: ${(error as Error).message}.`, { cause: error, category: "sandbox" });
+  });
+}
+
+/** A label trigger is removed when the run ends, so adding the label again runs again. */
+async function removeTriggerLabel(client: GitHubClient, where: { owner: string; repo: string }, run: RunRecord, config: typeof DEFAULT_REPO_CONFIG, log: Logger): Promise<void> {
+  const source = run.trigger.source;
+  if (source.type !== "label" || !config.labels.removeFixLabelWhenDone) return;
+  await client.rest.issues.removeLabel({ ...where, issue_number: run.trigger.thread.number, name: source.label }).catch((error: unknown) => {
+    if ((error as { status?: number }).status !== 404) log.warn({ err: error, label: source.label }, "could not remove the trigger label");
   });
 }

@@ -1,9 +1,15 @@
-import { mentions } from "./mention.ts";
-import type { Actor } from "./types.ts";
+import type { RepoConfig } from "../config/repo-config.ts";
+import { extractRequest, mentions } from "./mention.ts";
+import type { Actor, Trigger } from "./types.ts";
 
-/** Pure decisions about whether a delivery should start a run. Table-tested. */
+/** Pure decisions about what a delivery asks for. Table-tested. */
 
-export type Decision = { run: true } | { run: false; reason: string };
+export type Command = "stop" | "status" | "reset";
+
+export type Intent =
+  | { type: "run"; mode: "code" | "review" }
+  | { type: "command"; command: Command }
+  | { type: "ignore"; reason: string };
 
 export const PERMISSION_RANK = { none: 0, read: 1, triage: 2, write: 3, maintain: 4, admin: 5 } as const;
 export type Permission = keyof typeof PERMISSION_RANK;
@@ -12,27 +18,89 @@ export function isPermission(value: string): value is Permission {
   return Object.hasOwn(PERMISSION_RANK, value);
 }
 
-export interface MentionFacts {
+export interface IntentFacts {
   action: string;
-  body: string;
-  author: Actor;
+  trigger: Trigger;
+  config: RepoConfig;
   triggerPhrase: string;
   /** The app's own bot login, e.g. "my-app[bot]". */
   appLogin: string;
 }
 
-/** Everything that can be decided from the payload alone, before any API call. */
-export function decideMention(f: MentionFacts): Decision {
-  if (f.action !== "created") return { run: false, reason: `comment ${f.action}, only new comments start runs` };
-  if (f.author.login.toLowerCase() === f.appLogin.toLowerCase()) return { run: false, reason: "the comment is the app's own" };
-  if (f.author.type === "Bot" || f.author.login.endsWith("[bot]")) return { run: false, reason: `comments by bots (${f.author.login}) never start runs` };
-  if (!mentions(f.body, f.triggerPhrase)) return { run: false, reason: `no ${f.triggerPhrase} mention` };
-  return { run: true };
+const sameLogin = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+const isBot = (a: Actor) => a.type === "Bot" || a.login.endsWith("[bot]");
+
+/** A request that is exactly one command word (punctuation aside): "@bot stop". */
+function commandOf(request: string): Command | null {
+  const word = request.trim().toLowerCase().replace(/[.!?]+$/, "");
+  return word === "stop" || word === "cancel" ? "stop" : word === "status" ? "status" : word === "reset" ? "reset" : null;
 }
 
-/** After the collaborator-permission lookup. */
-export function decidePermission(permission: string, minimum: Permission = "write"): Decision {
-  const rank = isPermission(permission) ? PERMISSION_RANK[permission] : 0;
-  if (rank >= PERMISSION_RANK[minimum]) return { run: true };
-  return { run: false, reason: `the author has ${permission} permission; ${minimum} or higher is needed` };
+function mentionIntent(f: IntentFacts, expectedAction: string): Intent {
+  const { trigger: t } = f;
+  if (f.action !== expectedAction) return { type: "ignore", reason: `${t.kind} ${f.action}: only ${expectedAction} starts runs` };
+  if (!mentions(t.text, f.triggerPhrase)) return { type: "ignore", reason: `no ${f.triggerPhrase} mention` };
+  const request = extractRequest(t.text, f.triggerPhrase);
+  const command = commandOf(request);
+  if (command) return { type: "command", command };
+  if (t.thread.isPullRequest && /^review\b/i.test(request.trim())) return { type: "run", mode: "review" };
+  return { type: "run", mode: "code" };
+}
+
+function matchesReviewer(reviewer: string, configured: readonly string[]): boolean {
+  const bare = reviewer.replace(/^team:/, "");
+  return configured.some((c) => sameLogin(c, reviewer) || sameLogin(c, bare) || sameLogin(c.split("/").pop() ?? "", bare));
+}
+
+/** Everything that can be decided from the payload and the repo's config, before any API call. */
+export function decideIntent(f: IntentFacts): Intent {
+  const { trigger: t, config } = f;
+  const actor = t.actor;
+  if (sameLogin(actor.login, f.appLogin)) return { type: "ignore", reason: "the app's own action" };
+  const allowListed = config.access.allowUsers.some((u) => sameLogin(u, actor.login));
+  if (isBot(actor) && !allowListed) return { type: "ignore", reason: `bots (${actor.login}) never start runs unless allow-listed` };
+
+  switch (t.kind) {
+    case "issue_comment":
+    case "review_comment":
+      return mentionIntent(f, "created");
+    case "review":
+      return mentionIntent(f, "submitted");
+    case "issue_opened":
+      if (!mentions(t.text, f.triggerPhrase)) return { type: "ignore", reason: `no ${f.triggerPhrase} mention in the new issue` };
+      return { type: "run", mode: "code" };
+    case "issue_assigned": {
+      const assignee = t.source.type === "assignment" ? t.source.assignee : "";
+      if (!config.assignees.some((a) => sameLogin(a, assignee))) return { type: "ignore", reason: `assigned to ${assignee}, not a configured assignee` };
+      return { type: "run", mode: "code" };
+    }
+    case "issue_labeled":
+    case "pull_labeled": {
+      const label = t.source.type === "label" ? t.source.label : "";
+      if (sameLogin(label, config.labels.fix)) return { type: "run", mode: "code" };
+      if (t.thread.isPullRequest && sameLogin(label, config.labels.review)) return { type: "run", mode: "review" };
+      return { type: "ignore", reason: `label "${label}" is not one of ours` };
+    }
+    case "review_requested": {
+      const reviewer = t.source.type === "review_request" ? t.source.reviewer : "";
+      if (!matchesReviewer(reviewer, config.reviewers)) return { type: "ignore", reason: `review requested from ${reviewer}, not a configured reviewer` };
+      return { type: "run", mode: "review" };
+    }
+  }
+}
+
+export interface AccessFacts {
+  login: string;
+  /** From the collaborator-permission API (role_name, which knows maintain and triage). */
+  permission: string;
+  access: RepoConfig["access"];
+}
+
+/** After the collaborator-permission lookup: minimum permission, then the allow and deny lists. */
+export function decideAccess(f: AccessFacts): { allowed: true } | { allowed: false; reason: string } {
+  if (f.access.denyUsers.some((u) => sameLogin(u, f.login))) return { allowed: false, reason: "the user is on this repository's deny list" };
+  if (f.access.allowUsers.some((u) => sameLogin(u, f.login))) return { allowed: true };
+  const rank = isPermission(f.permission) ? PERMISSION_RANK[f.permission] : 0;
+  if (rank >= PERMISSION_RANK[f.access.minimumPermission]) return { allowed: true };
+  return { allowed: false, reason: `${f.access.minimumPermission} permission or higher is needed (the user has ${f.permission})` };
 }

@@ -1,3 +1,5 @@
+import type { RepoConfig } from "../config/repo-config.ts";
+
 /** A webhook payload reduced to what a run needs. Parsed once, then passed around. */
 
 export interface RepoRef {
@@ -13,20 +15,55 @@ export interface RepoRef {
 
 export interface Actor {
   login: string;
-  type: "User" | "Bot" | "Organization" | string;
+  type: string;
 }
 
-export interface IssueCommentTrigger {
-  kind: "issue_comment";
+/** The issue or pull request the conversation happens in. */
+export interface ThreadRef {
+  number: number;
+  isPullRequest: boolean;
+  title: string;
+  body: string;
+  htmlUrl: string;
+  author: string;
+}
+
+/** Where the request came from: decides where the 👀 goes and where the answer is posted. */
+export type Source =
+  | { type: "issue_comment"; commentId: number }
+  | { type: "review_comment"; commentId: number; path: string; line: number | null; side: string; diffHunk: string }
+  | { type: "review"; reviewId: number }
+  | { type: "issue" }
+  | { type: "label"; label: string }
+  | { type: "assignment"; assignee: string }
+  | { type: "review_request"; reviewer: string };
+
+export type TriggerKind =
+  | "issue_comment"
+  | "review_comment"
+  | "review"
+  | "issue_opened"
+  | "issue_assigned"
+  | "issue_labeled"
+  | "review_requested"
+  | "pull_labeled";
+
+export interface Trigger {
+  kind: TriggerKind;
   deliveryId: string;
   installationId: number;
   repo: RepoRef;
-  sender: Actor;
-  issue: { number: number; title: string; body: string; isPullRequest: boolean; htmlUrl: string };
-  comment: { id: number; body: string; author: Actor; htmlUrl: string };
+  /** Who asked: the comment's or review's author, the labeler, the assigner, the review requester. */
+  actor: Actor;
+  thread: ThreadRef;
+  source: Source;
+  /** The text addressed to the bot: a comment or review body, or the issue's title and body. */
+  text: string;
+  /** code: change the branch and push. review: post one pull request review, push nothing. */
+  mode: "code" | "review";
+  /** The repository's configuration when the run was asked for (set at intake). */
+  config?: RepoConfig;
 }
-
-export type Trigger = IssueCommentTrigger;
 
 /** The identity of a conversation: one Claude session, one branch. */
 export function threadKey(repoFullName: string, number: number): string {

@@ -41,7 +41,10 @@ export interface PrepareInput {
   cloneUrl: string;
   token: string;
   branch: string;
-  defaultBranch: string;
+  /** What a branch that does not exist yet starts from. */
+  base: string;
+  /** A ref to fetch into the branch instead of origin/<branch> (a fork's refs/pull/N/head). */
+  fetchRef?: string | null;
   identity: Identity;
 }
 
@@ -58,10 +61,17 @@ export async function prepareCheckout(input: PrepareInput): Promise<PreparedChec
   await must(sandbox, "config", "", ["config", "user.name", input.identity.name]);
   await must(sandbox, "config", "", ["config", "user.email", input.identity.email]);
 
-  const remoteBranch = `refs/remotes/origin/${input.branch}`;
-  const branchExisted = (await git(sandbox, ["rev-parse", "--verify", "--quiet", remoteBranch])).exitCode === 0;
-  const from = branchExisted ? `origin/${input.branch}` : `origin/${input.defaultBranch}`;
-  await must(sandbox, "checkout", `the branch ${from} could not be checked out`, ["checkout", "--quiet", "-B", input.branch, from]);
+  let from: string;
+  let branchExisted: boolean;
+  if (input.fetchRef) {
+    await must(sandbox, "fetch", `${input.fetchRef} could not be fetched`, ["fetch", "--quiet", "--no-tags", "origin", input.fetchRef], auth);
+    from = "FETCH_HEAD";
+    branchExisted = true;
+  } else {
+    branchExisted = (await git(sandbox, ["rev-parse", "--verify", "--quiet", `refs/remotes/origin/${input.branch}`])).exitCode === 0;
+    from = branchExisted ? `origin/${input.branch}` : `origin/${input.base}`;
+  }
+  await must(sandbox, "checkout", `the branch ${from} could not be checked out (does it exist?)`, ["checkout", "--quiet", "-B", input.branch, from]);
   const startSha = await must(sandbox, "rev-parse", "", ["rev-parse", "HEAD"]);
   return { branch: input.branch, startSha, branchExisted };
 }
@@ -91,6 +101,11 @@ export async function commitLeftovers(sandbox: Sandbox, startSha: string, messag
       return { path: path.join("\t"), added: Number(added) || 0, removed: Number(removed) || 0 };
     });
   return { headSha, newCommits: count, files };
+}
+
+/** The change since startSha as a patch (fork PRs, where nothing is pushed). */
+export async function diffSince(sandbox: Sandbox, startSha: string): Promise<string> {
+  return must(sandbox, "diff", "", ["diff", "--no-color", startSha, "HEAD"]);
 }
 
 /** Pushes the branch with a freshly minted token. Never forces: someone else's commits are kept. */

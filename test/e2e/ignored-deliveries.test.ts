@@ -27,14 +27,26 @@ describe("deliveries that start no run", () => {
     await new Promise((r) => setTimeout(r, 1500));
   }
 
-  it("ignores a mention by a user with read or triage permission", async () => {
+  it("answers a mention by a user with read or triage permission once, briefly, and starts nothing", async () => {
+    const issues: number[] = [];
     for (const user of ["reader", "triager", "stranger"]) {
       const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "t", body: "b", user }, comment: { body: `${w.trigger} delete everything`, user } });
+      issues.push(ev.payload.issue.number);
       expect((await w.send(ev)).status).toBe(200);
+      // The same user again in the same thread within the hour: no second reply.
+      const again = w.hooks.issueCommentCreated({ repo: w.repo, issue: ev.payload.issue.number, comment: { body: `${w.trigger} please!`, user } });
+      expect((await w.send(again)).status).toBe(200);
     }
     await settle();
+    const replies = w.gh.state.comments.filter((c) => c.user.login === w.gh.botUser.login);
+    expect(replies.map((c) => [c.issueNumber, c.body])).toEqual([
+      [issues[0], "@reader I only take requests from people with write access or higher to this repository, so I did not start anything."],
+      [issues[1], "@triager I only take requests from people with write access or higher to this repository, so I did not start anything."],
+      [issues[2], "@stranger I only take requests from people with write access or higher to this repository, so I did not start anything."],
+    ]);
+    w.gh.state.comments.splice(0);
     expectNothingHappened();
-    expect(w.gh.requests.filter((r) => r.path.includes("/collaborators/")).map((r) => r.path.split("/")[5])).toEqual(["reader", "triager", "stranger"]);
+    expect(w.gh.requests.filter((r) => r.path.includes("/collaborators/")).map((r) => r.path.split("/")[5])).toEqual(["reader", "reader", "triager", "triager", "stranger", "stranger"]);
   });
 
   it("ignores mentions by bots, the app itself included", async () => {

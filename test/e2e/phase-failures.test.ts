@@ -56,7 +56,7 @@ describe("a failing phase is reported, never left working", () => {
     };
     await w.send(ev);
     const report = await w.waitForReport(ev.payload.issue.number);
-    expect(report.body).toMatch(/^### ❌ Failed in publish: pushing and opening the pull request$/m);
+    expect(report.body).toMatch(/^### ❌ Failed in publish: publishing the result$/m);
     expect(report.body).toMatch(/push to claude\/issue-\d+ was rejected/);
     expect(report.body).toMatch(/mention the bot again/);
     expect(await w.gh.git.readFile(w.repo.fullName, branch, "theirs.txt")).toBe("theirs\n");

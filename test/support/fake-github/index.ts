@@ -78,7 +78,8 @@ export interface FakeGitHub {
   addIssue(fullName: string, o: { number?: number; title: string; body?: string | null; user: UserLike; labels?: string[]; assignees?: string[] }): Issue;
   addComment(fullName: string, o: { issueNumber: number; body: string; user: UserLike }): Comment;
   /** Opens a PR (the head branch must exist and be ahead of base, like on GitHub). */
-  addPull(fullName: string, o: { title: string; head: string; base?: string; body?: string | null; user: UserLike; draft?: boolean; number?: number }): Promise<Pull>;
+  /** `fork`: the PR comes from that fork (e.g. "mallory/widgets"); the head branch must exist here first and is moved to refs/pull/N/head. */
+  addPull(fullName: string, o: { title: string; head: string; base?: string; body?: string | null; user: UserLike; draft?: boolean; number?: number; fork?: string }): Promise<Pull>;
   addReviewComment(
     fullName: string,
     o: { pullNumber: number; path: string; line: number; side?: "LEFT" | "RIGHT"; body: string; user: UserLike; inReplyTo?: number },
@@ -235,6 +236,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
           draft: o.draft ?? false,
           user: store.user(o.user),
           ...(o.number !== undefined ? { number: o.number } : {}),
+          ...(o.fork ? { fork: o.fork } : {}),
         });
       } catch (e) {
         throw new Error(`fake-github: cannot open PR ${o.head} → ${o.base ?? repo.defaultBranch}: ${JSON.stringify((e as { body?: unknown }).body ?? String(e))}`);

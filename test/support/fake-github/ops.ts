@@ -1,5 +1,7 @@
 // Mutations shared by the REST routes and the FakeGitHub seeding helpers.
 import { branchExists, commentableLines, countCommits, diffFiles, revParse } from "./git.ts";
+import { git } from "./git.ts";
+import { headRefOf } from "./pull-head.ts";
 import { validationFailed } from "./router.ts";
 import { nowIso, type RepoRecord, type Store } from "./state.ts";
 import type { Comment, Issue, Pull, Review, ReviewComment, User, UserLike } from "./types.ts";
@@ -51,7 +53,7 @@ function touch(store: Store, repo: string, number: number, at: string): void {
 export async function createPull(
   store: Store,
   repo: RepoRecord,
-  o: { title: string; head: string; base: string; body?: string | null; draft?: boolean; user: User; number?: number },
+  o: { title: string; head: string; base: string; body?: string | null; draft?: boolean; user: User; number?: number; fork?: string },
 ): Promise<Pull> {
   const head = o.head.includes(":") ? o.head.slice(o.head.indexOf(":") + 1) : o.head;
   const errors: unknown[] = [];
@@ -74,6 +76,7 @@ export async function createPull(
     title: o.title,
     body: o.body ?? null,
     head,
+    headRepo: o.fork ?? null,
     base: o.base,
     draft: o.draft ?? false,
     state: "open",
@@ -86,9 +89,15 @@ export async function createPull(
     updatedAt: at,
     closedAt: null,
   };
+  // Like GitHub, every PR's head is also kept in the base repository as refs/pull/N/head. A fork's
+  // branch lives only there: the base repository has no branch of that name.
+  await git(repo.bareDir, ["update-ref", `refs/pull/${pull.number}/head`, `refs/heads/${head}`]);
+  if (o.fork) await git(repo.bareDir, ["update-ref", "-d", `refs/heads/${head}`]);
   store.state.pulls.push(pull);
   return pull;
 }
+
+
 
 export interface NewReviewComment {
   path: string;
@@ -103,7 +112,7 @@ export interface NewReviewComment {
 /** Checks a review comment targets a line in the PR's diff, like GitHub's 422s. */
 export async function validateReviewComments(store: Store, repo: RepoRecord, pull: Pull, comments: NewReviewComment[]): Promise<void> {
   if (!comments.length) return;
-  const files = await diffFiles(repo.bareDir, `refs/heads/${pull.base}`, `refs/heads/${pull.head}`);
+  const files = await diffFiles(repo.bareDir, `refs/heads/${pull.base}`, headRefOf(pull));
   for (const c of comments) {
     const f = files.find((x) => x.filename === c.path);
     if (!f) throw validationFailed(["Path could not be resolved"], "Unprocessable Entity");
@@ -123,7 +132,7 @@ export async function addReviewComment(
   c: NewReviewComment & { user: User; reviewId?: number | null },
 ): Promise<ReviewComment> {
   const at = nowIso();
-  const commitId = (await revParse(repo.bareDir, `refs/heads/${pull.head}`)) ?? "";
+  const commitId = (await revParse(repo.bareDir, headRefOf(pull))) ?? "";
   const rc: ReviewComment = {
     id: store.id(),
     repo: repo.fullName,
@@ -173,7 +182,7 @@ export async function createReview(
     event,
     state,
     user: o.user,
-    commitId: o.commitId ?? (await revParse(repo.bareDir, `refs/heads/${pull.head}`)) ?? "",
+    commitId: o.commitId ?? (await revParse(repo.bareDir, headRefOf(pull))) ?? "",
     commentIds: [],
     submittedAt: state === "PENDING" ? null : nowIso(),
   };

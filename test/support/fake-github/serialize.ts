@@ -2,6 +2,7 @@
 import { countCommits, diffFiles, mergeBase, revParse } from "./git.ts";
 import { nodeId, type RepoRecord, type Store } from "./state.ts";
 import type { Comment, Issue, Pull, Reaction, Review, ReviewComment, User } from "./types.ts";
+import { headRefOf } from "./pull-head.ts";
 
 export type Json = Record<string, unknown>;
 
@@ -205,10 +206,23 @@ async function branchRef(store: Store, repo: RepoRecord, branch: string, sha: st
   };
 }
 
+/** A fork's head: the same repository JSON with the fork's names. */
+function forkRef(store: Store, repo: RepoRecord, fork: string, branch: string, sha: string): Json {
+  const [owner = "", name = ""] = fork.split("/");
+  const base = serializeRepo(store, repo);
+  return {
+    label: `${owner}:${branch}`,
+    ref: branch,
+    sha,
+    user: serializeUser(store, store.user({ login: owner })),
+    repo: { ...base, id: (base.id as number) + 1_000_000, name, full_name: fork, fork: true, owner: serializeUser(store, store.user({ login: owner })) },
+  };
+}
+
 export async function serializePull(store: Store, p: Pull): Promise<Json> {
   const repo = store.mustRepo(p.repo);
   const api = `${apiBase(store)}/repos/${p.repo}`;
-  const headSha = (await revParse(repo.bareDir, `refs/heads/${p.head}`)) ?? ZERO_SHA;
+  const headSha = (await revParse(repo.bareDir, headRefOf(p))) ?? ZERO_SHA;
   const baseSha = (await revParse(repo.bareDir, `refs/heads/${p.base}`)) ?? ZERO_SHA;
   let commits = 0;
   let additions = 0;
@@ -257,7 +271,7 @@ export async function serializePull(store: Store, p: Pull): Promise<Json> {
     assignees,
     requested_reviewers: p.requestedReviewers.map((r) => serializeUser(store, store.user(r))),
     requested_teams: [],
-    head: await branchRef(store, repo, p.head, headSha),
+    head: p.headRepo ? forkRef(store, repo, p.headRepo, p.head, headSha) : await branchRef(store, repo, p.head, headSha),
     base: await branchRef(store, repo, p.base, baseSha),
     _links: {
       self: { href: `${api}/pulls/${p.number}` },

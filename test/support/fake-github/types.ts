@@ -70,8 +70,10 @@ export interface Pull {
   number: number;
   title: string;
   body: string | null;
-  /** Branch names in the same repository. */
+  /** The head branch's name (in headRepo when the PR comes from a fork). */
   head: string;
+  /** The fork the head branch lives in; null for a branch of the same repository. */
+  headRepo: string | null;
   base: string;
   draft: boolean;
   state: "open" | "closed";

@@ -6,6 +6,7 @@ import { intParam, json, notFound, paginate, parseBody, type Ctx, type Route } f
 import { apiBase, serializePull, serializeReview, serializeReviewComment, serializeUser } from "../serialize.ts";
 import { nowIso, type RepoRecord } from "../state.ts";
 import type { AccessLevel, Pull, ReviewComment } from "../types.ts";
+import { headRefOf } from "../pull-head.ts";
 
 const read: Array<[string, AccessLevel]> = [["pull_requests", "read"]];
 const write: Array<[string, AccessLevel]> = [["pull_requests", "write"]];
@@ -90,7 +91,7 @@ export const pullRoutes: Route[] = [
         .filter((p) => {
           if (!head) return true;
           const [owner, branch] = head.includes(":") ? head.split(":", 2) : [repo.owner, head];
-          return owner?.toLowerCase() === repo.owner.toLowerCase() && p.head === branch;
+          return owner?.toLowerCase() === (p.headRepo?.split("/")[0] ?? repo.owner).toLowerCase() && p.head === branch;
         })
         .filter((p) => !base || p.base === base)
         .sort((a, b) => b.number - a.number);
@@ -143,8 +144,8 @@ export const pullRoutes: Route[] = [
     handler: async (ctx) => {
       const repo = repoOf(ctx);
       const p = pullOf(ctx);
-      const files = await diffFiles(repo.bareDir, `refs/heads/${p.base}`, `refs/heads/${p.head}`);
-      const headSha = (await revParse(repo.bareDir, `refs/heads/${p.head}`)) ?? "";
+      const files = await diffFiles(repo.bareDir, `refs/heads/${p.base}`, headRefOf(p));
+      const headSha = (await revParse(repo.bareDir, headRefOf(p))) ?? "";
       const { page, headers } = paginate(ctx, files);
       const api = `${apiBase(ctx.store)}/repos/${repo.fullName}`;
       return json(
@@ -173,7 +174,7 @@ export const pullRoutes: Route[] = [
     handler: async (ctx) => {
       const repo = repoOf(ctx);
       const p = pullOf(ctx);
-      const head = `refs/heads/${p.head}`;
+      const head = headRefOf(p);
       const mb = (await mergeBase(repo.bareDir, `refs/heads/${p.base}`, head)) ?? `refs/heads/${p.base}`;
       const log = (await gitLog(repo.bareDir, `${mb}..${head}`)).reverse();
       const { page, headers } = paginate(ctx, log);

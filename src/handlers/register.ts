@@ -1,0 +1,24 @@
+import type { Context, Probot } from "probot";
+import { parseIssueComment, parseIssueEvent, parsePullRequestEvent, parseReview, parseReviewComment, type ParseResult } from "../triggers/parse-trigger.ts";
+import { intake, type IntakeDeps } from "./intake.ts";
+
+/**
+ * The webhook events and actions that can start a run. Anything else (edited or deleted
+ * comments, closed issues, other actions) has no handler and so starts nothing.
+ */
+const ENTRY_POINTS: Array<[string, (deliveryId: string, payload: unknown) => ParseResult]> = [
+  ["issue_comment.created", parseIssueComment],
+  ["pull_request_review_comment.created", parseReviewComment],
+  ["pull_request_review.submitted", parseReview],
+  ["issues.opened", parseIssueEvent],
+  ["issues.assigned", parseIssueEvent],
+  ["issues.labeled", parseIssueEvent],
+  ["pull_request.review_requested", parsePullRequestEvent],
+  ["pull_request.labeled", parsePullRequestEvent],
+];
+
+export function registerHandlers(app: Probot, deps: IntakeDeps): void {
+  for (const [event, parse] of ENTRY_POINTS) {
+    app.on(event as "issue_comment.created", (context: Context) => intake(deps, context, event, parse(context.id, context.payload)));
+  }
+}

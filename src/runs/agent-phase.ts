@@ -1,0 +1,78 @@
+import { buildClaudeArgs, buildClaudeEnv, transcriptPath } from "../agent/claude-args.ts";
+import { buildPrompt } from "../agent/prompt.ts";
+import { runClaude, type ClaudeRunOutput } from "../agent/run-claude.ts";
+import type { StreamEvent } from "../agent/stream-events.ts";
+import type { RepoConfig } from "../config/repo-config.ts";
+import type { ThreadContext } from "../github/thread-context.ts";
+import type { Sandbox } from "../sandbox/types.ts";
+import type { ThreadRecord } from "../store/types.ts";
+import type { Trigger } from "../triggers/types.ts";
+import { REVIEW_JSON_SCHEMA } from "./review.ts";
+
+/** Restores the thread's session into the sandbox and runs Claude Code on the request. */
+
+export interface AgentSettings {
+  claudeCommand: string;
+  model?: string | undefined;
+  maxTurns?: number | undefined;
+  anthropicApiKey?: string | undefined;
+  claudeOauthToken?: string | undefined;
+  anthropicBaseUrl?: string | undefined;
+}
+
+export interface AgentPhaseInput {
+  sandbox: Sandbox;
+  thread: Pick<ThreadRecord, "sessionId" | "transcript">;
+  trigger: Trigger;
+  config: RepoConfig;
+  request: string;
+  branch: string;
+  context: ThreadContext;
+  readOnly: boolean;
+  settings: AgentSettings;
+  /** The repository's pass-through variables (names from its config, values from the bot's env). */
+  extraEnv: Record<string, string>;
+  timeoutMs: number;
+  signal: AbortSignal;
+  onEvent: (event: StreamEvent) => void;
+}
+
+export async function runAgentPhase(input: AgentPhaseInput): Promise<ClaudeRunOutput & { resumed: boolean }> {
+  const { sandbox: box, thread, config, settings } = input;
+  const resumed = Boolean(thread.sessionId && thread.transcript);
+  // The transcript at the path the CLI expects is all --resume needs, even in a fresh sandbox.
+  if (resumed) await box.writeFile(transcriptPath(box.homeDir, box.workdir, thread.sessionId!), thread.transcript!);
+  let mcpConfigPath: string | undefined;
+  if (Object.keys(config.mcpServers ?? {}).length > 0) {
+    mcpConfigPath = `${box.homeDir}/.claude-sandbox-bot/mcp.json`;
+    await box.writeFile(mcpConfigPath, JSON.stringify({ mcpServers: config.mcpServers }));
+  }
+  const out = await runClaude({
+    sandbox: box,
+    argv: buildClaudeArgs({
+      command: settings.claudeCommand,
+      resumeSessionId: resumed ? thread.sessionId : null,
+      model: config.model ?? settings.model,
+      maxTurns: config.maxTurns ?? settings.maxTurns,
+      maxBudgetUsd: config.maxCostUsd,
+      allowedTools: config.allowedTools,
+      disallowedTools: config.disallowedTools,
+      appendSystemPrompt: config.instructions,
+      mcpConfigPath,
+      jsonSchema: input.trigger.mode === "review" ? REVIEW_JSON_SCHEMA : undefined,
+    }),
+    env: buildClaudeEnv({
+      homeDir: box.homeDir,
+      anthropicApiKey: settings.anthropicApiKey,
+      oauthToken: settings.claudeOauthToken,
+      anthropicBaseUrl: settings.anthropicBaseUrl,
+      extra: input.extraEnv,
+    }),
+    prompt: buildPrompt({ trigger: input.trigger, request: input.request, branch: input.branch, context: input.context, resumed, readOnly: input.readOnly }),
+    cwd: box.workdir,
+    timeoutMs: input.timeoutMs,
+    signal: input.signal,
+    onEvent: input.onEvent,
+  });
+  return { ...out, resumed };
+}

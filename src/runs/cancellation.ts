@@ -1,0 +1,35 @@
+import type { Store } from "../store/types.ts";
+
+/**
+ * A run's cancellation: aborted at once when `@bot stop` reaches this process, and noticed
+ * within a poll when it reached another one (the store's cancel flag).
+ */
+export class CanceledError extends Error {
+  override name = "CanceledError";
+}
+
+export function watchCancellation(store: Store, runId: number, external: AbortSignal | undefined, pollMs = 2000) {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  external?.addEventListener("abort", abort, { once: true });
+  if (external?.aborted) abort();
+  const poll = setInterval(() => {
+    store
+      .getRun(runId)
+      .then((run) => {
+        if (run?.cancelRequested) abort();
+      })
+      .catch(() => undefined);
+  }, pollMs);
+  poll.unref();
+  return {
+    signal: controller.signal,
+    throwIfCanceled() {
+      if (controller.signal.aborted) throw new CanceledError("The run was stopped on request.");
+    },
+    dispose() {
+      clearInterval(poll);
+      external?.removeEventListener("abort", abort);
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import { z } from "zod";
+import type { RepoCoords } from "../github/comments.ts";
+import { indexPatches, type Side } from "../github/diff-lines.ts";
+import type { GitHubClient } from "../github/octokit-types.ts";
+import type { PullContext } from "../github/thread-context.ts";
+
+/** Review mode: Claude's structured answer → one pull request review. Nothing is pushed. */
+
+export const REVIEW_JSON_SCHEMA = {
+  type: "object",
+  properties: {
+    summary: { type: "string", description: "The review's overall summary, in markdown." },
+    verdict: { type: "string", enum: ["approve", "request_changes", "comment"] },
+    comments: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          path: { type: "string", description: "File path relative to the repository root." },
+          line: { type: "integer", minimum: 1 },
+          side: { type: "string", enum: ["LEFT", "RIGHT"] },
+          body: { type: "string" },
+        },
+        required: ["path", "line", "body"],
+      },
+    },
+  },
+  required: ["summary", "verdict", "comments"],
+} as const;
+
+export const reviewOutputSchema = z.object({
+  summary: z.string(),
+  verdict: z.enum(["approve", "request_changes", "comment"]),
+  comments: z.array(z.object({ path: z.string(), line: z.number().int().positive(), side: z.enum(["LEFT", "RIGHT"]).default("RIGHT"), body: z.string() })).default([]),
+});
+export type ReviewOutput = z.infer<typeof reviewOutputSchema>;
+
+/** The structured answer arrives as the result text (or a structured_output field in newer CLIs). */
+export function parseReviewOutput(result: { result?: string | undefined; structured_output?: unknown }): { ok: true; review: ReviewOutput } | { ok: false; problem: string } {
+  let candidate: unknown = result.structured_output;
+  if (candidate === undefined) {
+    const text = (result.result ?? "").trim().replace(/^```(?:json)?\n([\s\S]*)\n```$/, "$1");
+    try {
+      candidate = JSON.parse(text);
+    } catch {
+      return { ok: false, problem: "Claude's answer was not the structured review (not JSON)" };
+    }
+  }
+  const parsed = reviewOutputSchema.safeParse(candidate);
+  if (!parsed.success) return { ok: false, problem: `Claude's review did not match the schema: ${parsed.error.issues[0]?.path.join(".")} ${parsed.error.issues[0]?.message}` };
+  return { ok: true, review: parsed.data };
+}
+
+const EVENT = { approve: "APPROVE", request_changes: "REQUEST_CHANGES", comment: "COMMENT" } as const;
+
+export interface PlannedReview {
+  event: (typeof EVENT)[keyof typeof EVENT];
+  body: string;
+  comments: Array<{ path: string; line: number; side: Side; body: string }>;
+  /** Comments whose line is not in the diff: moved into the body, since GitHub would reject them. */
+  moved: number;
+}
+
+/** Pure: splits the comments into inline ones (on a line of the diff) and ones moved into the summary. */
+export function planReview(review: ReviewOutput, files: PullContext["files"], footer: string): PlannedReview {
+  const lines = indexPatches(files);
+  const inline: PlannedReview["comments"] = [];
+  const outside: string[] = [];
+  for (const c of review.comments) {
+    if (lines.get(c.path)?.[c.side].has(c.line)) inline.push({ path: c.path, line: c.line, side: c.side, body: c.body });
+    else outside.push(`- \`${c.path}\` line ${c.line}: ${c.body}`);
+  }
+  const parts = [review.summary.trim()];
+  if (outside.length) parts.push(`**Comments on lines outside this pull request's diff:**\n${outside.join("\n")}`);
+  parts.push(footer);
+  return { event: EVENT[review.verdict], body: parts.join("\n\n"), comments: inline, moved: outside.length };
+}
+
+export async function postReview(client: GitHubClient, where: RepoCoords, pullNumber: number, commitId: string, plan: PlannedReview): Promise<{ id: number; htmlUrl: string }> {
+  const { data } = await client.rest.pulls.createReview({ ...where, pull_number: pullNumber, commit_id: commitId, body: plan.body, event: plan.event, comments: plan.comments });
+  return { id: data.id, htmlUrl: data.html_url };
+}

@@ -1,0 +1,84 @@
+import { z } from "zod";
+
+/** Only the webhook payload fields we use, validated; everything else GitHub sends is ignored. */
+
+export const actorSchema = z.object({ login: z.string(), type: z.string() });
+
+export const repositorySchema = z.object({
+  id: z.number(),
+  name: z.string(),
+  full_name: z.string(),
+  owner: z.object({ login: z.string() }),
+  clone_url: z.string(),
+  html_url: z.string(),
+  default_branch: z.string(),
+  private: z.boolean(),
+});
+
+const base = {
+  action: z.string(),
+  installation: z.object({ id: z.number() }),
+  repository: repositorySchema,
+  sender: actorSchema,
+};
+
+const issueSchema = z.object({
+  number: z.number(),
+  title: z.string(),
+  body: z.string().nullable(),
+  html_url: z.string(),
+  user: actorSchema,
+  pull_request: z.unknown().optional(),
+});
+
+const pullSchema = z.object({
+  number: z.number(),
+  title: z.string(),
+  body: z.string().nullable(),
+  html_url: z.string(),
+  user: actorSchema,
+});
+
+const labelSchema = z.object({ name: z.string() });
+
+export const issueCommentPayload = z.object({
+  ...base,
+  issue: issueSchema,
+  comment: z.object({ id: z.number(), body: z.string().nullable(), user: actorSchema }),
+});
+
+export const reviewCommentPayload = z.object({
+  ...base,
+  pull_request: pullSchema,
+  comment: z.object({
+    id: z.number(),
+    body: z.string().nullable(),
+    user: actorSchema,
+    path: z.string(),
+    line: z.number().nullable().optional(),
+    original_line: z.number().nullable().optional(),
+    side: z.string().nullable().optional(),
+    diff_hunk: z.string().nullable().optional(),
+  }),
+});
+
+export const reviewPayload = z.object({
+  ...base,
+  pull_request: pullSchema,
+  review: z.object({ id: z.number(), body: z.string().nullable(), user: actorSchema }),
+});
+
+export const issuesPayload = z.object({
+  ...base,
+  issue: issueSchema,
+  label: labelSchema.optional(),
+  assignee: actorSchema.nullable().optional(),
+});
+
+export const pullRequestPayload = z.object({
+  ...base,
+  pull_request: pullSchema,
+  label: labelSchema.optional(),
+  requested_reviewer: actorSchema.optional(),
+  requested_team: z.object({ slug: z.string(), name: z.string().optional() }).optional(),
+});
