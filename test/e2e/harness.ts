@@ -26,10 +26,10 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(options: { script?: Script; env?: Record<string, string> } = {}): Promise<World> {
+export async function startWorld(options: { script?: Script; env?: Record<string, string>; files?: Record<string, string> } = {}): Promise<World> {
   const gh = await startFakeGitHub();
   const model = await startFakeAnthropic({ apiKey: MODEL_KEY, ...(options.script ? { script: options.script } : {}) });
-  const repo = await gh.createRepo({ owner: "acme", name: "widgets", files: { "README.md": "# Widgets\n", "src/index.js": "export const answer = 41;\n" } });
+  const repo = await gh.createRepo({ owner: "acme", name: "widgets", files: { "README.md": "# Widgets\n", "src/index.js": "export const answer = 41;\n", ...options.files } });
   gh.setPermission(repo.fullName, "alice", "write");
   let bot: BotProcess;
   try {
