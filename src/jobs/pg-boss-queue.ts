@@ -1,0 +1,178 @@
+import { PgBoss, type Job, type SendOptions } from "pg-boss";
+import type { Logger } from "pino";
+import { parsePostgresUrl } from "../store/postgres-store.ts";
+import type { RunRecord, Store } from "../store/types.ts";
+import type { ExecuteRun, RunQueue } from "./types.ts";
+
+/**
+ * The Postgres-mode queue: a pg-boss job {runId} per queued run, worked by any number of processes.
+ * pg-boss only delivers; store.claimRun decides (one run per thread, in order), so a job for a run
+ * that is not next yet is offered again a little later, and one for a run already taken is dropped.
+ *
+ * pg-boss features used, as optimisations the claim does not rely on:
+ * - group = thread key with groupConcurrency 1: a thread whose run is executing is not fetched at
+ *   all, so the runs waiting behind it cost nothing until it ends.
+ * - policy "short" with singletonKey = run id: at most one waiting job per run, so recovery
+ *   re-offering every queued run does not pile up duplicates.
+ * - LISTEN/NOTIFY: a worker in another process wakes as soon as a run is enqueued.
+ */
+
+export interface PgBossQueueOptions {
+  /** postgres:// URL; a `?schema=` in it (the store's) is ignored here. */
+  connectionString: string;
+  store: Store;
+  /** Runs executed at once by this process. */
+  concurrency: number;
+  execute: ExecuteRun;
+  log: Logger;
+  /** How often running runs' leases are renewed (store.heartbeat). */
+  heartbeatMs: number;
+  /** pg-boss's own tables; default "pgboss". */
+  schema?: string;
+  /** How long a run that is not next in its thread yet waits before its job is tried again. */
+  notNextDelayMs?: number;
+  /** Fetch poll, the floor under LISTEN/NOTIFY (and what picks up delayed jobs); at least 500. */
+  pollIntervalMs?: number;
+}
+
+const QUEUE = "runs";
+/** pg-boss's ceiling; a handler still running then is treated as failed, so never let runs reach it. */
+const MAX_JOB_SECONDS = 24 * 60 * 60;
+
+interface RunJob {
+  runId: number;
+}
+
+export function createPgBossQueue(o: PgBossQueueOptions): RunQueue {
+  const { connectionString } = parsePostgresUrl(o.connectionString);
+  const notNextSeconds = (o.notNextDelayMs ?? 2000) / 1000;
+  const pollSeconds = Math.max(0.5, (o.pollIntervalMs ?? 2000) / 1000);
+  // pg-boss's own lease on a job: a dead worker's job stops holding its thread's group after this.
+  const bossHeartbeatSeconds = Math.max(10, Math.ceil((o.heartbeatMs * 3) / 1000));
+  const running = new Set<number>();
+  let stopping = false;
+  let workId: string | null = null;
+  let beat: NodeJS.Timeout | null = null;
+  let booting: Promise<PgBoss> | null = null;
+
+  const boss = new PgBoss({
+    connectionString,
+    schema: o.schema ?? "pgboss",
+    application_name: "claude-sandbox-bot",
+    useListenNotify: true,
+    schedule: false,
+  });
+  // Without a listener an "error" event would throw; pg-boss retries its own polling anyway.
+  boss.on("error", (error) => o.log.error({ err: error }, "pg-boss error"));
+  boss.on("warning", (warning) => o.log.warn({ data: warning.data }, `pg-boss: ${warning.message}`));
+
+  /** Started on first use: enqueue is needed before start() (recovery) and in processes that never work. */
+  const ready = (): Promise<PgBoss> => {
+    booting ??= (async () => {
+      await boss.start();
+      await boss.createQueue(QUEUE, { policy: "short", notify: true });
+      return boss;
+    })().catch((error: unknown) => {
+      booting = null;
+      throw error;
+    });
+    return booting;
+  };
+
+  const jobOptions = (run: Pick<RunRecord, "id" | "threadKey">): SendOptions => ({
+    group: { id: run.threadKey },
+    singletonKey: String(run.id),
+    expireInSeconds: MAX_JOB_SECONDS,
+    heartbeatSeconds: bossHeartbeatSeconds,
+    // Only a failing claim (database trouble) throws; recovery re-offers the run if these run out.
+    retryLimit: 5,
+    retryDelay: 2,
+    retryBackoff: true,
+    retryDelayMax: 60,
+  });
+
+  const handle = async ([job]: Job<RunJob>[]): Promise<void> => {
+    const runId = Number(job?.data?.runId);
+    if (!Number.isInteger(runId)) {
+      o.log.warn({ job: job?.id }, "dropping a queue job without a run id");
+      return;
+    }
+    if (stopping) {
+      // Fetched while shutting down: hand it to another worker rather than start a run now.
+      const run = await o.store.getRun(runId);
+      if (run?.state === "queued") await boss.send(QUEUE, { runId }, jobOptions(run));
+      return;
+    }
+    const run = await o.store.claimRun(runId);
+    if (!run) {
+      // Not queued any more (finished, or taken by another worker): a duplicate, done. Still queued:
+      // an older run of its thread goes first, so try again shortly.
+      const current = await o.store.getRun(runId);
+      if (current?.state === "queued") {
+        o.log.debug({ run: runId }, "run is not next in its thread yet; offering it again shortly");
+        await boss.send(QUEUE, { runId }, { ...jobOptions(current), startAfter: notNextSeconds });
+      }
+      return;
+    }
+    running.add(run.id);
+    try {
+      await o.execute(run);
+    } catch (error) {
+      o.log.error({ err: error, run: run.id }, "run crashed outside its own error handling");
+    } finally {
+      running.delete(run.id);
+    }
+  };
+
+  return {
+    async enqueue(run) {
+      await (await ready()).send(QUEUE, { runId: run.id }, jobOptions(run));
+    },
+    async start() {
+      stopping = false;
+      await ready();
+      workId = await boss.work<RunJob>(
+        QUEUE,
+        {
+          localConcurrency: o.concurrency,
+          batchSize: 1,
+          groupConcurrency: 1,
+          pollingIntervalSeconds: pollSeconds,
+          notifyPollingIntervalSeconds: pollSeconds,
+        },
+        handle,
+      );
+      beat = setInterval(() => {
+        o.store.heartbeat([...running]).catch((error: unknown) => o.log.warn({ err: error }, "could not renew run leases"));
+      }, o.heartbeatMs);
+      beat.unref();
+    },
+    async stop(deadlineMs = 30_000) {
+      stopping = true;
+      if (!booting) return;
+      const started = await booting.catch(() => null);
+      if (!started) return;
+      if (workId) {
+        // offWork resolves once every worker has finished its current job and stopped fetching.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          boss.offWork(QUEUE, { id: workId, wait: true }),
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, deadlineMs);
+          }),
+        ]);
+        clearTimeout(timer);
+        workId = null;
+      }
+      if (beat) clearInterval(beat);
+      beat = null;
+      // Past the deadline pg-boss fails the jobs still held; their runs stay "running" until the
+      // lease lapses and recovery queues them again.
+      await boss.stop({ graceful: false, close: true });
+      booting = null;
+    },
+    get active() {
+      return running.size;
+    },
+  };
+}
