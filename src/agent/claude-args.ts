@@ -65,6 +65,10 @@ export function buildClaudeEnv(input: ClaudeEnvInput): Record<string, string> {
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
     DISABLE_AUTOUPDATER: "1",
     CI: "true",
+    // Claude keeps a visible task list (TaskCreate/TaskUpdate), which the progress comment shows.
+    CLAUDE_CODE_ENABLE_TODO_TOOLS: "1",
+    // Its scratch files stay inside the sandbox's HOME instead of the machine's /tmp.
+    CLAUDE_CODE_TMPDIR: `${input.homeDir}/tmp`,
   });
   if (input.anthropicApiKey) env.ANTHROPIC_API_KEY = input.anthropicApiKey;
   if (input.oauthToken) env.CLAUDE_CODE_OAUTH_TOKEN = input.oauthToken;

@@ -99,20 +99,31 @@ export function renderReport(s: RunSummary, redact: (text: string) => string = (
   const finalText = s.review ? "" : redact(r?.result ?? "");
   const patch = s.patch ? redact(s.patch) : "";
 
-  // Claude's final text is kept whole before anything else is cut: the JSON first, then the files.
-  const fixed = top.join("\n").length + 400;
-  let room = BUDGET - fixed - finalText.length;
-  const patchPart = patch ? cut(patch, Math.max(0, room - 400), "patch") : "";
-  room -= patchPart.length;
-  const jsonPart = json ? cut(json, Math.max(0, room - 200), "result JSON") : "";
-  room -= jsonPart.length;
-  const filesPart = cut(fileLines.join("\n"), Math.max(0, room), "file list");
-  const textPart = cut(finalText, BUDGET - fixed, "Claude's final text");
+  // Claude's final text is kept whole before anything else is cut: the patch, the JSON, then the
+  // file list give way first; a part with no room left is dropped with a note.
+  let room = BUDGET - top.join("\n").length - 600;
+  const textPart = cut(finalText, room, "Claude's final text");
+  room -= textPart.length;
+  const omitted: string[] = [];
+  const fit = (text: string, what: string, overhead: number): string => {
+    if (!text) return "";
+    if (room < overhead + 200) {
+      omitted.push(what);
+      return "";
+    }
+    const part = cut(text, room - overhead, what);
+    room -= part.length + overhead;
+    return part;
+  };
+  const patchPart = fit(patch, "the patch", 120);
+  const jsonPart = fit(json, "result JSON", 120);
+  const filesPart = fit(fileLines.join("\n"), "file list", 0);
 
   const out = [...top];
   if (textPart) out.push("", textPart);
   if (filesPart) out.push(filesPart);
   if (patchPart) out.push("", "<details><summary>The patch</summary>", "", fence(patchPart, "diff"), "", "</details>");
   if (jsonPart) out.push("", "<details><summary>Claude's result (JSON)</summary>", "", fence(jsonPart, "json"), "", "</details>");
+  if (omitted.length) out.push("", `<sub>Left out to stay within GitHub's comment size: ${omitted.join(", ")}.</sub>`);
   return out.join("\n");
 }
