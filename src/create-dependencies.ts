@@ -9,10 +9,13 @@ import { createReplyLimiter } from "./handlers/reply-limiter.ts";
 import { createEmbeddedQueue } from "./jobs/embedded-queue.ts";
 import { createPgBossQueue } from "./jobs/pg-boss-queue.ts";
 import type { ExecuteRun } from "./jobs/types.ts";
+import { HAND_BACK } from "./runs/cancellation.ts";
+import { startReaper } from "./runs/reaper.ts";
 import { recoverUnfinished } from "./runs/recover.ts";
 import { runJob, type RunJobDeps } from "./runs/run-job.ts";
 import { createSandboxProvider } from "./sandbox/create-provider.ts";
 import { isPostgresUrl, openStore } from "./store/open-store.ts";
+import { parsePostgresUrl } from "./store/postgres-store.ts";
 
 /** Wires the parts together from the config. Everything a part needs is passed to it here. */
 
@@ -71,7 +74,7 @@ export async function createDependencies({ app, config, log, claudeCommand }: Cr
   const leaseMs = config.RUN_LEASE_SECONDS * 1000;
   const queueOptions = { store, concurrency: config.WORKER_CONCURRENCY, log: log.child({ name: "worker" }), heartbeatMs: leaseMs / 3, execute };
   const queue = isPostgresUrl(config.DATABASE_URL)
-    ? createPgBossQueue({ ...queueOptions, connectionString: config.DATABASE_URL })
+    ? createPgBossQueue({ ...queueOptions, connectionString: config.DATABASE_URL, schema: pgBossSchema(config.DATABASE_URL) })
     : createEmbeddedQueue(queueOptions);
 
   const intakeDeps: IntakeDeps = {
@@ -90,23 +93,54 @@ export async function createDependencies({ app, config, log, claudeCommand }: Cr
       return 0;
     });
   let recovery: NodeJS.Timeout | null = null;
+  let stopReaper: (() => void) | null = null;
+  const works = config.ROLE !== "web";
 
   return {
     intakeDeps,
     triggerPhrase,
+    /** Workers (ROLE=worker or all) recover, execute and reap; ROLE=web only takes webhooks. */
     async start() {
+      if (!works) return;
       const recovered = await recover();
       if (recovered > 0) log.warn({ recovered }, "runs interrupted by a dead process were queued again");
       await queue.start();
       recovery = setInterval(() => void recover(), leaseMs / 2);
       recovery.unref();
+      stopReaper = startReaper({
+        store,
+        sandboxes,
+        log: log.child({ name: "reaper" }),
+        intervalMs: config.REAPER_INTERVAL_SECONDS * 1000,
+        limits: { pausedRetentionMs: config.SANDBOX_RETENTION_HOURS * 3_600_000, orphanGraceMs: Math.max(10 * 60_000, 2 * leaseMs) },
+      });
     },
-    async stop() {
+    /** Stops taking runs, lets running ones finish up to the deadline, then hands the rest back. */
+    async stop(deadlineMs: number) {
       if (recovery) clearInterval(recovery);
-      await queue.stop();
+      stopReaper?.();
+      if (works) {
+        // Stop taking runs now; wait for the running ones up to the deadline.
+        const drained = queue.stop(deadlineMs + 10_000);
+        const deadline = Date.now() + deadlineMs;
+        while (executing.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        for (const [runId, controller] of executing) {
+          log.warn({ run: runId }, "shutdown deadline passed: handing the run back to the queue");
+          await store.updateRun(runId, { state: "queued" }).catch(() => undefined);
+          controller.abort(HAND_BACK);
+        }
+        // The handed-back runs stop their processes and pause their sandboxes before the store closes.
+        await drained;
+      }
       await store.close();
     },
   };
+}
+
+/** pg-boss keeps its tables beside ours: `?schema=x` → `x_pgboss`, else its default `pgboss`. */
+function pgBossSchema(databaseUrl: string): string | undefined {
+  const { schema } = parsePostgresUrl(databaseUrl);
+  return schema ? `${schema}_pgboss` : undefined;
 }
 
 async function fetchAppIdentity(appClient: () => Promise<GitHubClient>, appId: number): Promise<{ slug: string }> {

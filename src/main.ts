@@ -54,7 +54,8 @@ async function main(): Promise<void> {
   let deps: Awaited<ReturnType<typeof createDependencies>> | undefined;
   await server.load(async (app) => {
     deps = await createDependencies({ app, config, log, claudeCommand: config.SANDBOX_PROVIDER === "local" ? resolveCommand(config.CLAUDE_COMMAND) : config.CLAUDE_COMMAND });
-    await createApp(deps.intakeDeps)(app, { cwd: process.cwd(), addHandler: (h) => server.addHandler(h) });
+    // ROLE=worker executes runs only; its port must not receive webhooks (nothing would handle them).
+    if (config.ROLE !== "worker") await createApp(deps.intakeDeps)(app, { cwd: process.cwd(), addHandler: (h) => server.addHandler(h) });
   });
   if (!deps) throw new Error("the application did not initialise");
   const started = deps;
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
     log.info({ signal }, "shutting down: no new runs; waiting for running ones");
     ready = false;
     await server.stop().catch(() => undefined);
-    await started.stop();
+    await started.stop(config.SHUTDOWN_GRACE_SECONDS * 1000);
     process.exit(0);
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));

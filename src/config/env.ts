@@ -47,6 +47,10 @@ export const envSchema = z
     CLAUDE_MAX_TURNS: z.coerce.number().int().positive().optional(),
 
     DATABASE_URL: z.string().min(1).default("sqlite:./data/bot.db"),
+    ROLE: z.enum(["all", "web", "worker"]).default("all"),
+    SANDBOX_RETENTION_HOURS: z.coerce.number().positive().default(24),
+    REAPER_INTERVAL_SECONDS: positiveInt(300),
+    SHUTDOWN_GRACE_SECONDS: positiveInt(30),
     WORKER_CONCURRENCY: positiveInt(4),
     RUN_LEASE_SECONDS: positiveInt(60),
     PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),

@@ -22,6 +22,8 @@ export interface RunSummary {
   sandboxCostUsd: number;
   result: ResultEvent | null;
   resumed: boolean;
+  /** How a resumed session came back: the paused sandbox itself, or the saved transcript in a new one. */
+  resumePath?: "live" | "restored" | null | undefined;
   files: Array<{ path: string; added: number; removed: number }>;
   /** Code mode on a fork's PR: the change, since nothing was pushed. */
   patch?: string | undefined;
@@ -74,7 +76,8 @@ function facts(s: RunSummary): string[] {
   if (tok) line1.push(`**Tokens:** ${tok}`);
   const claudeCost = r?.total_cost_usd ?? 0;
   const cost = `**Cost:** ${formatUsd(claudeCost + s.sandboxCostUsd)} (Claude ${formatUsd(claudeCost)} + sandbox ${formatUsd(s.sandboxCostUsd)})`;
-  const session = r ? `**Session:** \`${r.session_id}\` (${s.resumed ? "resumed" : "new"})` : null;
+  const how = s.resumePath === "live" ? "resumed in the live sandbox" : s.resumePath === "restored" ? "resumed from the saved transcript" : "resumed";
+  const session = r ? `**Session:** \`${r.session_id}\` (${s.resumed ? how : "new"})` : null;
   const phases = PHASES.filter((p) => s.phaseMs[p] !== undefined).map((p) => `${p} ${formatDuration(s.phaseMs[p]!)}`);
   return [line1.join(" · "), [cost, session].filter(Boolean).join(" · "), phases.length ? `<sub>Phases: ${phases.join(" · ")}</sub>` : ""].filter(Boolean);
 }

@@ -23,6 +23,8 @@ export interface AgentSettings {
 export interface AgentPhaseInput {
   sandbox: Sandbox;
   thread: Pick<ThreadRecord, "sessionId" | "transcript">;
+  /** A live sandbox from the last run already holds the transcript. */
+  transcriptInPlace: boolean;
   trigger: Trigger;
   config: RepoConfig;
   request: string;
@@ -41,7 +43,7 @@ export async function runAgentPhase(input: AgentPhaseInput): Promise<ClaudeRunOu
   const { sandbox: box, thread, config, settings } = input;
   const resumed = Boolean(thread.sessionId && thread.transcript);
   // The transcript at the path the CLI expects is all --resume needs, even in a fresh sandbox.
-  if (resumed) await box.writeFile(transcriptPath(box.homeDir, box.workdir, thread.sessionId!), thread.transcript!);
+  if (resumed && !input.transcriptInPlace) await box.writeFile(transcriptPath(box.homeDir, box.workdir, thread.sessionId!), thread.transcript!);
   let mcpConfigPath: string | undefined;
   if (Object.keys(config.mcpServers ?? {}).length > 0) {
     mcpConfigPath = `${box.homeDir}/.claude-sandbox-bot/mcp.json`;

@@ -8,9 +8,12 @@ export class CanceledError extends Error {
   override name = "CanceledError";
 }
 
+/** The abort reason a shutting-down worker uses: the run goes back to the queue, not "canceled". */
+export const HAND_BACK = "hand-back";
+
 export function watchCancellation(store: Store, runId: number, external: AbortSignal | undefined, pollMs = 2000) {
   const controller = new AbortController();
-  const abort = () => controller.abort();
+  const abort = () => controller.abort(external?.reason);
   external?.addEventListener("abort", abort, { once: true });
   if (external?.aborted) abort();
   const poll = setInterval(() => {
@@ -24,6 +27,10 @@ export function watchCancellation(store: Store, runId: number, external: AbortSi
   poll.unref();
   return {
     signal: controller.signal,
+    /** Stopped because this worker is shutting down: someone else finishes the run. */
+    get handedBack() {
+      return controller.signal.aborted && controller.signal.reason === HAND_BACK;
+    },
     throwIfCanceled() {
       if (controller.signal.aborted) throw new CanceledError("The run was stopped on request.");
     },

@@ -100,6 +100,7 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
   let sandboxStartedAt = 0;
   let result: ResultEvent | null = null;
   let resumed = false;
+  let resumePath: "live" | "restored" | null = null;
   let outcome: Pick<RunSummary, "outcome" | "pr" | "files" | "failedPhase" | "errorCategory" | "error" | "patch" | "review">;
   try {
     if (run.attempts > MAX_ATTEMPTS) {
@@ -107,7 +108,11 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     }
     await enter("sandbox");
     sandboxStartedAt = now();
-    sandbox = await startSandbox(deps, run);
+    // Fast path: the thread's paused sandbox still has the checkout and the session.
+    const live = thread.sandboxId ? await reconnect(deps, thread.sandboxId, log) : null;
+    resumePath = live ? "live" : thread.sessionId && thread.transcript ? "restored" : null;
+    sandbox = live ?? (await startSandbox(deps, run));
+    thread.sandboxId = null;
     const box = sandbox;
 
     await enter("clone");
@@ -133,6 +138,7 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     const claude = await runAgentPhase({
       sandbox: box,
       thread,
+      transcriptInPlace: resumePath === "live",
       trigger: t,
       config,
       request: requestText(t, config.triggerPhrase ?? deps.triggerPhrase()),
@@ -182,10 +188,15 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     }
   } finally {
     cancel.dispose();
-    if (sandbox) await sandbox.kill().catch((error: unknown) => log.warn({ err: error }, "could not kill the sandbox"));
+    if (sandbox) thread.sandboxId = await keepForNextRun(sandbox, log);
     await deps.store.saveThread(thread);
-    await removeTriggerLabel(client, where, run, config, log);
   }
+  if (cancel.handedBack) {
+    // Already "queued" again by the shutting-down worker: the next one picks it up and edits the same comment.
+    log.info("run handed back to the queue at shutdown");
+    return;
+  }
+  await removeTriggerLabel(client, where, run, config, log);
 
   const sandboxCostUsd = sandboxStartedAt ? ((now() - sandboxStartedAt) / 1000) * deps.settings.sandboxCostPerSecondUsd : 0;
   const summary: RunSummary = {
@@ -194,6 +205,7 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     branch: thread.branch,
     branchUrl: `${t.repo.htmlUrl}/tree/${thread.branch}`,
     resumed,
+    resumePath: resumed ? resumePath : null,
     result,
     durationMs: now() - startedAt,
     phaseMs: clock.durations(),
@@ -209,6 +221,28 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
   });
   await editor.finish(renderReport(summary, redact));
   log.info({ outcome: summary.outcome, pr: summary.pr?.number, ms: summary.durationMs }, "run finished");
+}
+
+/** The paused sandbox of the thread's last run, or null when it is gone (or unreachable): the slow path. */
+async function reconnect(deps: RunJobDeps, id: string, log: Logger): Promise<Sandbox | null> {
+  try {
+    return await deps.sandboxes.connect(id, deps.settings.sandboxTimeoutMs);
+  } catch (error) {
+    log.warn({ err: error, sandbox: id }, "could not reconnect to the thread's sandbox; starting a new one");
+    return null;
+  }
+}
+
+/** Pauses the sandbox for the thread's next request; one that cannot pause is killed. */
+async function keepForNextRun(sandbox: Sandbox, log: Logger): Promise<string | null> {
+  try {
+    await sandbox.pause();
+    return sandbox.id;
+  } catch (error) {
+    log.warn({ err: error, sandbox: sandbox.id }, "could not pause the sandbox; killing it (the next run restores the transcript)");
+    await sandbox.kill().catch(() => undefined);
+    return null;
+  }
 }
 
 async function startSandbox(deps: RunJobDeps, run: RunRecord): Promise<Sandbox> {

@@ -17,7 +17,7 @@ import {
 } from "e2b";
 import type { CommandHandle, SandboxOpts } from "e2b";
 import { toShellCommand } from "./shell-quote.ts";
-import type { CommandResult, CreateSandboxOptions, RunOptions, Sandbox, SandboxProvider } from "./types.ts";
+import { SANDBOX_APP_LABEL, type CommandResult, type CreateSandboxOptions, type RunOptions, type Sandbox, type SandboxProvider, type SandboxSummary } from "./types.ts";
 
 /** The sandbox user of E2B templates is `user`; the template makes the repository directory. */
 export const E2B_HOME = "/home/user";
@@ -48,11 +48,6 @@ export interface E2bProviderOptions {
 
 export interface E2bProvider extends SandboxProvider {
   readonly name: "e2b";
-  /**
-   * Reattaches to a sandbox by id; E2B resumes it if it was paused on timeout. timeoutMs is its
-   * new lifetime (E2B only ever extends the timeout of a running sandbox).
-   */
-  connect(sandboxId: string, timeoutMs?: number): Promise<Sandbox>;
 }
 
 export function createE2bProvider(options: E2bProviderOptions): E2bProvider {
@@ -65,7 +60,7 @@ export function createE2bProvider(options: E2bProviderOptions): E2bProvider {
     async create(create: CreateSandboxOptions): Promise<Sandbox> {
       const opts: SandboxOpts = {
         apiKey,
-        metadata: create.metadata,
+        metadata: { ...create.metadata, ...SANDBOX_APP_LABEL },
         envs: create.envs,
         timeoutMs: create.timeoutMs,
         // Pausing instead of killing keeps the work of a job that overran; the reaper cleans up.
@@ -92,15 +87,39 @@ export function createE2bProvider(options: E2bProviderOptions): E2bProvider {
       return wrapSandbox(sbx, log);
     },
 
-    async connect(sandboxId: string, timeoutMs?: number): Promise<Sandbox> {
+    /**
+     * Reattaches to a sandbox by id; E2B resumes it if it was paused. timeoutMs is its new
+     * lifetime. A sandbox that is gone (killed, expired, reaped) gives null: the slow path.
+     */
+    async connect(sandboxId: string, timeoutMs: number): Promise<Sandbox | null> {
       let sbx: E2bSandbox;
       try {
-        sbx = await SandboxClass.connect(sandboxId, timeoutMs === undefined ? { apiKey } : { apiKey, timeoutMs });
+        sbx = await SandboxClass.connect(sandboxId, { apiKey, timeoutMs });
       } catch (err) {
+        if (err instanceof SandboxNotFoundError || (err instanceof SandboxError && (err as { statusCode?: number }).statusCode === 404)) return null;
         throw explainApiError(err, `connect to sandbox ${sandboxId}`);
       }
       log.info({ sandboxId }, "e2b sandbox connected");
       return wrapSandbox(sbx, log);
+    },
+
+    async list(): Promise<SandboxSummary[]> {
+      const paginator = SandboxClass.list({ apiKey, query: { metadata: { ...SANDBOX_APP_LABEL }, state: ["running", "paused"] } });
+      const out: SandboxSummary[] = [];
+      while (paginator.hasNext) {
+        for (const info of await paginator.nextItems()) {
+          out.push({ id: info.sandboxId, state: info.state === "paused" ? "paused" : "running", startedAt: new Date(info.startedAt), metadata: info.metadata });
+        }
+      }
+      return out;
+    },
+
+    async killById(sandboxId: string): Promise<void> {
+      try {
+        await SandboxClass.kill(sandboxId, { apiKey });
+      } catch (err) {
+        log.warn({ sandboxId, err: messageOf(err) }, "e2b could not kill a sandbox");
+      }
     },
   };
 }
@@ -122,6 +141,10 @@ function wrapSandbox(sbx: E2bSandbox, log: E2bLogger): Sandbox {
         if (err instanceof FileNotFoundError) return null;
         throw err;
       }
+    },
+    async pause() {
+      await sbx.pause();
+      log.info({ sandboxId: sbx.sandboxId }, "e2b sandbox paused");
     },
     kill: () => killQuietly(sbx, log),
   };

@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Logger } from "pino";
-import type { CommandResult, CreateSandboxOptions, RunOptions, Sandbox, SandboxProvider } from "./types.ts";
+import { SANDBOX_APP_LABEL, type CommandResult, type CreateSandboxOptions, type RunOptions, type Sandbox, type SandboxProvider, type SandboxSummary } from "./types.ts";
 
 /**
  * A "sandbox" that is a directory on the host with its own HOME. For development and tests only:
@@ -27,49 +27,93 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
     { root },
     "SANDBOX_PROVIDER=local: Claude Code runs directly on this machine with your user's rights. NOTHING IS ISOLATED. Use it only for development and tests; use e2b for anything else.",
   );
+
+  const metadataFile = (id: string) => join(root, id, "metadata.json");
+  const readMeta = async (id: string): Promise<LocalMeta | null> => {
+    try {
+      return JSON.parse(await readFile(metadataFile(id), "utf8")) as LocalMeta;
+    } catch {
+      return null;
+    }
+  };
+  const writeMeta = (id: string, meta: LocalMeta) => writeFile(metadataFile(id), JSON.stringify(meta));
+
+  /** The sandbox object for an existing directory. */
+  const open = (id: string, envs: Record<string, string>): Sandbox => {
+    const base = join(root, id);
+    const homeDir = join(base, "home");
+    const workdir = join(base, "repo");
+    const baseEnv: Record<string, string> = { HOME: homeDir, TMPDIR: join(base, "tmp") };
+    for (const name of passEnv) {
+      const value = process.env[name];
+      if (value !== undefined) baseEnv[name] = value;
+    }
+    Object.assign(baseEnv, envs);
+    return {
+      id,
+      provider: "local",
+      workdir,
+      homeDir,
+      run: (argv, runOptions) => runLocal(argv, { ...runOptions, cwd: runOptions?.cwd ?? workdir }, baseEnv),
+      async writeFile(path, content) {
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, content);
+      },
+      async readFile(path) {
+        try {
+          return await readFile(path, "utf8");
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+          throw error;
+        }
+      },
+      async pause() {
+        // Nothing runs between commands; the directory is the paused state.
+        const meta = await readMeta(id);
+        if (meta) await writeMeta(id, { ...meta, state: "paused" });
+      },
+      async kill() {
+        await rm(base, { recursive: true, force: true }).catch((error: unknown) => options.log.warn({ err: error, id }, "could not remove the local sandbox directory"));
+      },
+    };
+  };
+
   return {
     name: "local",
     async create(createOptions: CreateSandboxOptions): Promise<Sandbox> {
       const id = `local-${randomUUID()}`;
       const base = join(root, id);
-      const homeDir = join(base, "home");
-      const workdir = join(base, "repo");
-      await mkdir(homeDir, { recursive: true });
-      await mkdir(workdir, { recursive: true });
-      await writeFile(join(base, "metadata.json"), JSON.stringify({ ...createOptions.metadata, createdAt: new Date().toISOString() }));
-      const baseEnv: Record<string, string> = { HOME: homeDir, TMPDIR: join(base, "tmp") };
-      await mkdir(baseEnv.TMPDIR!, { recursive: true });
-      for (const name of passEnv) {
-        const value = process.env[name];
-        if (value !== undefined) baseEnv[name] = value;
+      for (const dir of ["home", "repo", "tmp"]) await mkdir(join(base, dir), { recursive: true });
+      const envs = createOptions.envs ?? {};
+      await writeMeta(id, { metadata: { ...createOptions.metadata, ...SANDBOX_APP_LABEL }, envs, state: "running", startedAt: new Date().toISOString() });
+      return open(id, envs);
+    },
+    async connect(id) {
+      const meta = /^local-[0-9a-f-]{36}$/.test(id) ? await readMeta(id) : null;
+      if (!meta) return null;
+      await writeMeta(id, { ...meta, state: "running" });
+      return open(id, meta.envs);
+    },
+    async list() {
+      const entries = await readdir(root).catch(() => [] as string[]);
+      const out: SandboxSummary[] = [];
+      for (const id of entries) {
+        const meta = await readMeta(id);
+        if (meta) out.push({ id, state: meta.state, startedAt: new Date(meta.startedAt), metadata: meta.metadata });
       }
-      Object.assign(baseEnv, createOptions.envs);
-      return {
-        id,
-        provider: "local",
-        workdir,
-        homeDir,
-        run: (argv, runOptions) => runLocal(argv, { ...runOptions, cwd: runOptions?.cwd ?? workdir }, baseEnv),
-        async writeFile(path, content) {
-          await mkdir(dirname(path), { recursive: true });
-          await writeFile(path, content);
-        },
-        async readFile(path) {
-          try {
-            return await readFile(path, "utf8");
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-            throw error;
-          }
-        },
-        async kill() {
-          await rm(base, { recursive: true, force: true }).catch((error: unknown) =>
-            options.log.warn({ err: error, id }, "could not remove the local sandbox directory"),
-          );
-        },
-      };
+      return out;
+    },
+    async killById(id) {
+      if (/^local-[0-9a-f-]{36}$/.test(id)) await rm(join(root, id), { recursive: true, force: true });
     },
   };
+}
+
+interface LocalMeta {
+  metadata: Record<string, string>;
+  envs: Record<string, string>;
+  state: "running" | "paused";
+  startedAt: string;
 }
 
 function runLocal(argv: string[], options: RunOptions & { cwd: string }, baseEnv: Record<string, string>): Promise<CommandResult> {

@@ -40,7 +40,17 @@ export interface Sandbox {
   writeFile(path: string, content: string): Promise<void>;
   /** null when the file does not exist. */
   readFile(path: string): Promise<string | null>;
+  /** Keeps the sandbox, checkout and session for the thread's next run (the fast resume path). */
+  pause(): Promise<void>;
   kill(): Promise<void>;
+}
+
+/** One of our sandboxes, as the reaper sees it. */
+export interface SandboxSummary {
+  id: string;
+  state: "running" | "paused";
+  startedAt: Date;
+  metadata: Record<string, string>;
 }
 
 export interface CreateSandboxOptions {
@@ -54,4 +64,12 @@ export interface CreateSandboxOptions {
 export interface SandboxProvider {
   readonly name: "e2b" | "local";
   create(options: CreateSandboxOptions): Promise<Sandbox>;
+  /** Reattaches to a paused (or running) sandbox; null when it is gone. */
+  connect(id: string, timeoutMs: number): Promise<Sandbox | null>;
+  /** The sandboxes this bot made (by metadata), for the reaper. */
+  list(): Promise<SandboxSummary[]>;
+  killById(id: string): Promise<void>;
 }
+
+/** The metadata every sandbox of ours carries; the reaper finds them by it. */
+export const SANDBOX_APP_LABEL = { app: "claude-sandbox-bot" } as const;

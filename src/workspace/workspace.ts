@@ -56,6 +56,10 @@ export async function prepareCheckout(input: PrepareInput): Promise<PreparedChec
   if (!hasRepo) {
     await must(sandbox, "clone", "check that the app is installed on this repository and can read its contents", ["clone", "--no-tags", "--quiet", input.cloneUrl, "."], auth);
   } else {
+    // A live sandbox from the thread's last run: the remote branch is the truth, whatever a
+    // failed or stopped run left behind. Ignored files (node_modules…) are kept.
+    await must(sandbox, "reset", "", ["reset", "--hard", "--quiet"]);
+    await must(sandbox, "clean", "", ["clean", "-fdq"]);
     await must(sandbox, "fetch", "check that the app can still read this repository", ["fetch", "--quiet", "--no-tags", "--prune", "origin"], auth);
   }
   await must(sandbox, "config", "", ["config", "user.name", input.identity.name]);

@@ -106,7 +106,8 @@ describe("core path: @mention in an issue → sandbox → Claude Code → pull r
 
     const json = reportJson(report.body);
     expect(json.session_id).toBe(firstSession);
-    expect(report.body).toContain("(resumed)");
+    // The local provider kept the thread's sandbox directory: the fast path.
+    expect(report.body).toContain("(resumed in the live sandbox)");
     expect(report.body).toMatch(/^### ✅ Done — updated #\d+$/m);
 
     // The model saw the first conversation: the follow-up's first request carries the first turns.

@@ -91,7 +91,28 @@ class FakeSandbox {
     if (FakeSandbox.connectError) throw FakeSandbox.connectError;
     return (FakeSandbox.last = new FakeSandbox(id));
   }
+  static listed: Array<{ sandboxId: string; state: string; startedAt: Date; metadata: Record<string, string> }> = [];
+  static listOpts: unknown[] = [];
+  static killed: Array<{ id: string; opts: unknown }> = [];
+  static list(opts: unknown) {
+    FakeSandbox.listOpts.push(opts);
+    // Two pages, like the SDK's paginator.
+    const pages = [FakeSandbox.listed.slice(0, 1), FakeSandbox.listed.slice(1)];
+    return {
+      get hasNext() {
+        return pages.length > 0;
+      },
+      nextItems: async () => pages.shift() ?? [],
+    };
+  }
+  static async kill(id: string, opts: unknown) {
+    FakeSandbox.killed.push({ id, opts });
+    return true;
+  }
   static reset(): void {
+    FakeSandbox.listed = [];
+    FakeSandbox.listOpts = [];
+    FakeSandbox.killed = [];
     FakeSandbox.creates = [];
     FakeSandbox.connects = [];
     FakeSandbox.createError = undefined;
@@ -126,6 +147,7 @@ class FakeSandbox {
     },
   };
   kill = vi.fn(async () => true);
+  pause = vi.fn(async () => true);
   readonly sandboxId: string;
   constructor(sandboxId: string) {
     this.sandboxId = sandboxId;
@@ -191,7 +213,7 @@ describe("createE2bProvider", () => {
         template: "claude-sandbox-bot",
         opts: {
           apiKey: "e2b_test",
-          metadata: { job: "42" },
+          metadata: { job: "42", app: "claude-sandbox-bot" },
           envs: { CI: "1" },
           timeoutMs: 900_000,
           lifecycle: { onTimeout: "pause" },
@@ -222,17 +244,35 @@ describe("createE2bProvider", () => {
     await expect(failure).rejects.toMatchObject({ cause: error });
   });
 
-  it("connects (resumes) by id with the API key", async () => {
-    const sbx = await provider().connect("sbx-paused");
-    expect(FakeSandbox.connects).toEqual([{ id: "sbx-paused", opts: { apiKey: "e2b_test" } }]);
-    expect(sbx.id).toBe("sbx-paused");
-    await provider().connect("sbx-paused", 600_000);
-    expect(FakeSandbox.connects[1]?.opts).toEqual({ apiKey: "e2b_test", timeoutMs: 600_000 });
+  it("connects (resumes) by id with the API key and a new lifetime, and pauses", async () => {
+    const sbx = await provider().connect("sbx-paused", 600_000);
+    expect(FakeSandbox.connects).toEqual([{ id: "sbx-paused", opts: { apiKey: "e2b_test", timeoutMs: 600_000 } }]);
+    expect(sbx?.id).toBe("sbx-paused");
+    await sbx!.pause();
+    expect(FakeSandbox.last?.pause).toHaveBeenCalledTimes(1);
   });
 
-  it("explains a sandbox that is gone on connect", async () => {
+  it("answers null for a sandbox that is gone, and explains other connect errors", async () => {
     FakeSandbox.connectError = new SandboxNotFoundError("sandbox sbx-old not found");
-    await expect(provider().connect("sbx-old")).rejects.toThrow(/E2B sandbox not found while trying to connect to sandbox sbx-old/);
+    await expect(provider().connect("sbx-old", 1000)).resolves.toBeNull();
+    FakeSandbox.connectError = new RateLimitError("slow down");
+    await expect(provider().connect("sbx-old", 1000)).rejects.toThrow(/E2B rate limit hit while trying to connect to sandbox sbx-old/);
+  });
+
+  it("lists our sandboxes by metadata across pages, and kills by id", async () => {
+    const startedAt = new Date("2026-11-01T00:00:00Z");
+    FakeSandbox.listed = [
+      { sandboxId: "a", state: "running", startedAt, metadata: { app: "claude-sandbox-bot", thread: "o/r#1" } },
+      { sandboxId: "b", state: "paused", startedAt, metadata: { app: "claude-sandbox-bot", thread: "o/r#2" } },
+    ];
+    const p = provider();
+    expect(await p.list()).toEqual([
+      { id: "a", state: "running", startedAt, metadata: { app: "claude-sandbox-bot", thread: "o/r#1" } },
+      { id: "b", state: "paused", startedAt, metadata: { app: "claude-sandbox-bot", thread: "o/r#2" } },
+    ]);
+    expect(FakeSandbox.listOpts[0]).toMatchObject({ apiKey: "e2b_test", query: { metadata: { app: "claude-sandbox-bot" }, state: ["running", "paused"] } });
+    await p.killById("b");
+    expect(FakeSandbox.killed).toEqual([{ id: "b", opts: { apiKey: "e2b_test" } }]);
   });
 
   it("kills the new sandbox when the workdir cannot be made", async () => {

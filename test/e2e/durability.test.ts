@@ -1,0 +1,95 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AgentRequest, Reply } from "../support/fake-anthropic/types.ts";
+import { startBot } from "../support/start-bot.ts";
+import { waitFor } from "../support/wait-for.ts";
+import { planReply, say, tool } from "./script-helpers.ts";
+import { MODEL_KEY, reportJson, startWorld, type World } from "./harness.ts";
+
+/** Runs that survive: redeliveries, a lost sandbox, a killed bot. */
+
+let hold = false;
+function script(req: AgentRequest): Reply {
+  const prompt = req.lastUserText;
+  const note = [...prompt.matchAll(/note: (\w+)/g)].at(-1)?.[1] ?? "x";
+  // While `hold` is set, the first step of a "slow" request takes long enough to kill the bot under it.
+  if (hold && note.startsWith("slow")) return { content: [say("thinking…")], delayMs: 20_000 };
+  return planReply([() => [tool("Bash", { command: `echo ${note} >> notes.txt`, description: "note" })], () => [say(`Noted ${note}.`)]], req);
+}
+
+describe("durability", () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ script, env: { RUN_LEASE_SECONDS: "3" } });
+  }, 60_000);
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it("20 redeliveries of one delivery id give one run", async () => {
+    const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "Once", body: "x", user: "alice" }, comment: { body: `${w.trigger} add a note: once`, user: "alice" } });
+    const deliveryId = "5e1f0c9a-0000-4000-8000-000000000001";
+    const answers = await Promise.all(Array.from({ length: 20 }, () => w.send(ev, { deliveryId })));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    const report = await w.waitForReport(ev.payload.issue.number);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(w.botComments(ev.payload.issue.number)).toEqual([report]);
+    expect(w.gh.state.reactions.filter((r) => r.commentId === ev.comment.id)).toHaveLength(1);
+    expect(await w.gh.git.readFile(w.repo.fullName, `claude/issue-${ev.payload.issue.number}`, "notes.txt")).toBe("once\n");
+  });
+
+  it("resumes the conversation in a new sandbox when the thread's sandbox is gone (the slow path)", async () => {
+    const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "Slow path", body: "x", user: "alice" }, comment: { body: `${w.trigger} add a note: first`, user: "alice" } });
+    const n = ev.payload.issue.number;
+    await w.send(ev);
+    const first = await w.waitForReport(n);
+    // Lose the paused sandbox, as if E2B had expired it.
+    rmSync(join(w.bot.dataDir, "sandboxes"), { recursive: true, force: true });
+    const before = w.model.agentRequests().length;
+    await w.send(w.hooks.issueCommentCreated({ repo: w.repo, issue: n, comment: { body: `${w.trigger} add a note: second`, user: "alice" } }));
+    const second = await w.waitForReport(n, 2);
+    expect(second.body).toContain("(resumed from the saved transcript)");
+    expect(reportJson(second.body).session_id).toBe(reportJson(first.body).session_id);
+    // The model request carries the first turn: the session really came back.
+    const request = JSON.stringify(w.model.agentRequests()[before]!.body.messages);
+    expect(request).toContain("add a note: first");
+    expect(request).toContain("Noted first.");
+    expect(await w.gh.git.readFile(w.repo.fullName, `claude/issue-${n}`, "notes.txt")).toBe("first\nsecond\n");
+  });
+});
+
+describe("crash recovery", () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ script, env: { RUN_LEASE_SECONDS: "2" } });
+  }, 60_000);
+  afterAll(async () => {
+    hold = false;
+    await w?.close();
+  });
+
+  it("after kill -9 mid-run and a restart, the run is retried, queued mentions still run, and nothing is left working", async () => {
+    hold = true;
+    const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "Crash", body: "x", user: "alice" }, comment: { body: `${w.trigger} add a note: slowone`, user: "alice" } });
+    const n = ev.payload.issue.number;
+    await w.send(ev);
+    await waitFor("Claude to be working", () => w.model.agentRequests().some((r) => JSON.stringify(r.body.messages).includes("slowone")), 30_000);
+    // A second mention in the same thread waits behind the first.
+    await w.send(w.hooks.issueCommentCreated({ repo: w.repo, issue: n, comment: { body: `${w.trigger} add a note: queued`, user: "alice" } }));
+    await waitFor("the second progress comment", () => w.botComments(n).length === 2);
+
+    await w.bot.kill("SIGKILL");
+    hold = false;
+    const env = { APP_ID: String(w.gh.appId), PRIVATE_KEY: w.gh.privateKey, GHE_HOST: w.gh.host, GHE_PROTOCOL: "http", ANTHROPIC_API_KEY: MODEL_KEY, ANTHROPIC_BASE_URL: w.model.url, PROGRESS_INTERVAL_MS: "300", RUN_LEASE_SECONDS: "2" };
+    w.bot = await startBot({ env, dataDir: w.bot.dataDir });
+
+    const first = await w.waitForReport(n, 1, 60_000);
+    const second = await w.waitForReport(n, 2, 60_000);
+    expect(first.body).toMatch(/^### ✅ Done/m);
+    expect(second.body).toMatch(/^### ✅ Done/m);
+    expect(w.botComments(n).filter((c) => /Working on it/.test(c.body))).toEqual([]);
+    expect(await w.gh.git.readFile(w.repo.fullName, `claude/issue-${n}`, "notes.txt")).toBe("slowone\nqueued\n");
+    expect(w.gh.state.pulls.filter((p) => p.head === `claude/issue-${n}`)).toHaveLength(1);
+  }, 120_000);
+});
