@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Probot } from "probot";
+import { continueApiRun, startApiRun, type ApiRunDeps, type StartRunInput } from "./api/start-run.ts";
 import { createEnvLookup, type Config } from "./config/env.ts";
 import type { GitHubClient } from "./github/octokit-types.ts";
 import { createTokenMinter } from "./github/tokens.ts";
@@ -10,6 +11,7 @@ import { createEmbeddedQueue } from "./jobs/embedded-queue.ts";
 import { createPgBossQueue } from "./jobs/pg-boss-queue.ts";
 import type { ExecuteRun } from "./jobs/types.ts";
 import { HAND_BACK } from "./runs/cancellation.ts";
+import { createRunEvents } from "./runs/run-events.ts";
 import { startReaper } from "./runs/reaper.ts";
 import { recoverUnfinished } from "./runs/recover.ts";
 import { runJob, type RunJobDeps } from "./runs/run-job.ts";
@@ -36,6 +38,7 @@ export async function createDependencies({ app, config, log, claudeCommand }: Cr
   const triggerPhrase = config.TRIGGER_PHRASE ?? `@${identity.slug}`;
 
   const store = await openStore(config.DATABASE_URL, log);
+  const events = createRunEvents((error) => log.warn({ err: error }, "a run-event listener failed"));
   const sandboxes = await createSandboxProvider(config, log);
   const runDeps: RunJobDeps = {
     store,
@@ -57,6 +60,7 @@ export async function createDependencies({ app, config, log, claudeCommand }: Cr
       sandboxCostPerSecondUsd: config.sandboxCostPerSecondUsd,
       progressIntervalMs: config.PROGRESS_INTERVAL_MS,
     },
+    events,
     log: log.child({ name: "run" }),
   };
 
@@ -96,9 +100,25 @@ export async function createDependencies({ app, config, log, claudeCommand }: Cr
   let stopReaper: (() => void) | null = null;
   const works = config.ROLE !== "web";
 
+  const apiRunDeps: ApiRunDeps = { store, queue, appClient, installationClient: runDeps.installationClient, actor: "api" };
+
   return {
     intakeDeps,
     triggerPhrase,
+    store,
+    queue,
+    events,
+    sandboxes,
+    /** The run API: start a run like a mention, or continue one's conversation. */
+    api: {
+      start: (input: StartRunInput) => startApiRun(apiRunDeps, input),
+      continue: (runId: number, prompt: string) => continueApiRun(apiRunDeps, runId, prompt),
+    },
+    /** Stops a run wherever it executes: at once here, within a poll elsewhere (the store's flag). */
+    async cancelRun(runId: number) {
+      await store.updateRun(runId, { cancelRequested: true });
+      executing.get(runId)?.abort();
+    },
     /** Workers (ROLE=worker or all) recover, execute and reap; ROLE=web only takes webhooks. */
     async start() {
       if (!works) return;

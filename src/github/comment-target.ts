@@ -7,15 +7,21 @@ import type { GitHubClient } from "./octokit-types.ts";
  * reply in that review thread. Both are edited in place the same way.
  */
 
-export type CommentTarget = { type: "issue"; issueNumber: number } | { type: "review_thread"; pullNumber: number; replyTo: number };
+export type CommentTarget =
+  | { type: "issue"; issueNumber: number }
+  | { type: "review_thread"; pullNumber: number; replyTo: number }
+  /** A run API run without an issue: its progress and result live in the bot's own API and dashboard. */
+  | { type: "none" };
 
 export function targetFor(trigger: Pick<Trigger, "thread" | "source">): CommentTarget {
-  return trigger.source.type === "review_comment"
-    ? { type: "review_thread", pullNumber: trigger.thread.number, replyTo: trigger.source.commentId }
-    : { type: "issue", issueNumber: trigger.thread.number };
+  if (trigger.source.type === "review_comment") return { type: "review_thread", pullNumber: trigger.thread.number, replyTo: trigger.source.commentId };
+  if (trigger.thread.number === 0) return { type: "none" };
+  return { type: "issue", issueNumber: trigger.thread.number };
 }
 
+/** Posts a comment and returns its id (0 for the "none" target, which posts nothing). */
 export async function postComment(client: GitHubClient, where: RepoCoords, target: CommentTarget, body: string): Promise<number> {
+  if (target.type === "none") return 0;
   if (target.type === "issue") {
     const { data } = await client.rest.issues.createComment({ ...where, issue_number: target.issueNumber, body });
     return data.id;
@@ -25,6 +31,7 @@ export async function postComment(client: GitHubClient, where: RepoCoords, targe
 }
 
 export async function editComment(client: GitHubClient, where: RepoCoords, target: CommentTarget, commentId: number, body: string): Promise<void> {
+  if (target.type === "none") return;
   if (target.type === "issue") await client.rest.issues.updateComment({ ...where, comment_id: commentId, body });
   else await client.rest.pulls.updateReviewComment({ ...where, comment_id: commentId, body });
 }
@@ -39,6 +46,7 @@ export async function react(client: GitHubClient, where: RepoCoords, source: Sou
       await client.rest.reactions.createForPullRequestReviewComment({ ...where, comment_id: source.commentId, content });
       return;
     case "review":
+    case "api":
       return;
     default:
       await client.rest.reactions.createForIssue({ ...where, issue_number: threadNumber, content });

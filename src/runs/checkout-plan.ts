@@ -30,7 +30,7 @@ export function planCheckout(trigger: Trigger, config: RepoConfig, thread: Pick<
     };
   }
   return {
-    branch: thread?.branch || issueBranch(config.branchPrefix, trigger.thread.number),
+    branch: thread?.branch || trigger.branch || issueBranch(config.branchPrefix, trigger.thread.number),
     base: config.baseBranch ?? trigger.repo.defaultBranch,
     fetchRef: null,
     push: !review,

@@ -67,5 +67,7 @@ export async function publish(input: PublishInput): Promise<PublishResult> {
 
 function pullBody(issueNumber: number, claudeSummary: string, runId: number): string {
   const summary = claudeSummary.trim() || "_Claude did not leave a summary._";
+  // A run API run without an issue closes nothing and is continued through the API.
+  if (issueNumber === 0) return `${summary}\n\n---\n<sub>Opened by claude-sandbox-bot (run ${runId}, started through the run API).</sub>`;
   return `Closes #${issueNumber}\n\n${summary}\n\n---\n<sub>Opened by claude-sandbox-bot (run ${runId}). Mention the bot in #${issueNumber} to ask for changes.</sub>`;
 }

@@ -23,6 +23,7 @@ import { planCheckout } from "./checkout-plan.ts";
 import { createPhaseClock } from "./phase-clock.ts";
 import { isPhase, PhaseError, type Phase } from "./phases.ts";
 import { publish } from "./publish.ts";
+import type { RunEvent, RunEvents } from "./run-events.ts";
 import { MAX_ATTEMPTS } from "./recover.ts";
 import { parseReviewOutput, planReview, postReview } from "./review.ts";
 import { runSetupCommands } from "./setup-commands.ts";
@@ -46,6 +47,7 @@ export interface RunJobDeps {
     sandboxCostPerSecondUsd: number;
     progressIntervalMs: number;
   };
+  events?: RunEvents;
   log: Logger;
   now?: () => number;
 }
@@ -85,13 +87,18 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     write: (body) => editComment(client, where, target, commentId, body),
     onError: (error) => log.warn({ err: error }, "could not update the progress comment; the next update retries"),
   });
+  const emit = (event: RunEvent) => deps.events?.emit(event);
+  emit({ type: "started", runId: run.id, threadKey: run.threadKey, repo: t.repo.fullName, trigger: t.kind, at: now() });
   const show = (next: ProgressState) => {
+    const changed = next.step !== progress.step || next.todos !== progress.todos || next.turns !== progress.turns;
     progress = next;
     editor.update(renderProgress(run.id, progress, now()));
+    if (changed) emit({ type: "progress", runId: run.id, step: next.step, todos: next.todos, turns: next.turns, at: now() });
   };
   const enter = async (phase: Phase) => {
     cancel.throwIfCanceled();
     clock.enter(phase);
+    emit({ type: "phase", runId: run.id, phase, at: now() });
     show({ ...progress, phase });
     await deps.store.updateRun(run.id, { phase });
   };
@@ -218,6 +225,19 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     error: summary.error ?? null,
     costUsd: (result?.total_cost_usd ?? 0) + sandboxCostUsd,
     result: { outcome: summary.outcome, failedPhase: summary.failedPhase ?? null, errorCategory: summary.errorCategory ?? null, pr: summary.pr ?? null, phaseMs: summary.phaseMs, sandboxCostUsd, claude: result },
+  });
+  emit({
+    type: "finished",
+    runId: run.id,
+    repo: t.repo.fullName,
+    trigger: t.kind,
+    outcome: summary.outcome,
+    errorCategory: summary.errorCategory ?? null,
+    durationMs: summary.durationMs,
+    phaseMs: summary.phaseMs,
+    claudeCostUsd: result?.total_cost_usd ?? 0,
+    sandboxCostUsd,
+    at: now(),
   });
   await editor.finish(renderReport(summary, redact));
   log.info({ outcome: summary.outcome, pr: summary.pr?.number, ms: summary.durationMs }, "run finished");

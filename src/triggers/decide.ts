@@ -81,6 +81,9 @@ export function decideIntent(f: IntentFacts): Intent {
       if (t.thread.isPullRequest && sameLogin(label, config.labels.review)) return { type: "run", mode: "review" };
       return { type: "ignore", reason: `label "${label}" is not one of ours` };
     }
+    case "api":
+      // The run API authenticates its callers itself (the admin token); nothing to decide here.
+      return { type: "run", mode: t.mode };
     case "review_requested": {
       const reviewer = t.source.type === "review_request" ? t.source.reviewer : "";
       if (!matchesReviewer(reviewer, config.reviewers)) return { type: "ignore", reason: `review requested from ${reviewer}, not a configured reviewer` };

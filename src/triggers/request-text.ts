@@ -18,5 +18,7 @@ export function requestText(trigger: Trigger, triggerPhrase: string): string {
       return trigger.mode === "review" ? "Review this pull request." : `Resolve ${trigger.thread.isPullRequest ? "what this pull request asks for" : "this issue"}.`;
     case "review_requested":
       return "Review this pull request.";
+    case "api":
+      return trigger.text;
   }
 }

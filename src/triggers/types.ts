@@ -36,7 +36,9 @@ export type Source =
   | { type: "issue" }
   | { type: "label"; label: string }
   | { type: "assignment"; assignee: string }
-  | { type: "review_request"; reviewer: string };
+  | { type: "review_request"; reviewer: string }
+  /** The run API (POST /api/runs): no comment to react to; answered on the issue if one was named. */
+  | { type: "api" };
 
 export type TriggerKind =
   | "issue_comment"
@@ -46,7 +48,8 @@ export type TriggerKind =
   | "issue_assigned"
   | "issue_labeled"
   | "review_requested"
-  | "pull_labeled";
+  | "pull_labeled"
+  | "api";
 
 export interface Trigger {
   kind: TriggerKind;
@@ -63,9 +66,16 @@ export interface Trigger {
   mode: "code" | "review";
   /** The repository's configuration when the run was asked for (set at intake). */
   config?: RepoConfig;
+  /** Run API only: the branch to work on (created from the base branch if it does not exist). */
+  branch?: string;
 }
 
 /** The identity of a conversation: one Claude session, one branch. */
 export function threadKey(repoFullName: string, number: number): string {
   return `${repoFullName.toLowerCase()}#${number}`;
+}
+
+/** A run API conversation that is not attached to an issue: thread number 0, its own key. */
+export function apiThreadKey(repoFullName: string, id: string): string {
+  return `${repoFullName.toLowerCase()}@api-${id}`;
 }

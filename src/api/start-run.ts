@@ -1,0 +1,111 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { loadRepoConfig } from "../config/repo-config.ts";
+import { postComment, targetFor } from "../github/comment-target.ts";
+import type { GitHubClient } from "../github/octokit-types.ts";
+import { initialProgress } from "../github/progress-state.ts";
+import { renderProgress } from "../github/render-progress.ts";
+import type { RunQueue } from "../jobs/types.ts";
+import type { RunRecord, Store } from "../store/types.ts";
+import { apiThreadKey, threadKey, type Trigger } from "../triggers/types.ts";
+
+/**
+ * Starting a run from the run API, like a mention would: the repository's config applies, the
+ * run is queued in the same store and queue, and — when an issue is named — the progress comment
+ * and report go to that issue. Without an issue the run has a thread of its own (no comments).
+ */
+
+export const startRunSchema = z.object({
+  repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, "repo must be owner/name"),
+  prompt: z.string().trim().min(1, "prompt must not be empty").max(50_000),
+  issue: z.number().int().positive().optional(),
+  branch: z
+    .string()
+    .regex(/^(?!\/|.*\/\/|.*\.\.|.*\.lock$)[\w./-]+$/, "branch is not a valid branch name")
+    .max(200)
+    .optional(),
+});
+export type StartRunInput = z.infer<typeof startRunSchema>;
+
+export const continueRunSchema = z.object({ prompt: z.string().trim().min(1, "prompt must not be empty").max(50_000) });
+
+export interface ApiRunDeps {
+  store: Store;
+  queue: RunQueue;
+  appClient: () => Promise<GitHubClient>;
+  installationClient: (installationId: number) => Promise<GitHubClient>;
+  /** Who asked, for the record (e.g. "api"). */
+  actor: string;
+}
+
+export class ApiError extends Error {
+  override name = "ApiError";
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const statusOf = (error: unknown) => (error as { status?: number }).status;
+
+export async function startApiRun(deps: ApiRunDeps, input: StartRunInput): Promise<RunRecord> {
+  const [owner, name] = input.repo.split("/") as [string, string];
+  const app = await deps.appClient();
+  const installation = await app.rest.apps.getRepoInstallation({ owner, repo: name }).catch((error: unknown) => {
+    throw new ApiError(statusOf(error) === 404 ? 404 : 502, `The app is not installed on ${input.repo} (or it does not exist): install it there first.`);
+  });
+  const client = await deps.installationClient(installation.data.id);
+  const { data: repo } = await client.rest.repos.get({ owner, repo: name });
+  const loaded = await loadRepoConfig({ config: async (file) => (await client.config.get({ owner, repo: name, path: `.github/${file}` })).config });
+  if (!loaded.ok) throw new ApiError(422, loaded.message);
+
+  const id = randomUUID().slice(0, 8);
+  let thread: Trigger["thread"] = { number: 0, isPullRequest: false, title: firstLine(input.prompt), body: input.prompt, htmlUrl: repo.html_url, author: deps.actor };
+  if (input.issue) {
+    const { data: issue } = await client.rest.issues.get({ owner, repo: name, issue_number: input.issue }).catch((error: unknown) => {
+      throw new ApiError(statusOf(error) === 404 ? 404 : 502, `Issue #${input.issue} was not found in ${input.repo}.`);
+    });
+    thread = { number: issue.number, isPullRequest: Boolean(issue.pull_request), title: issue.title, body: issue.body ?? "", htmlUrl: issue.html_url, author: issue.user?.login ?? "ghost" };
+  }
+  const trigger: Trigger = {
+    kind: "api",
+    deliveryId: `api-${id}`,
+    installationId: installation.data.id,
+    repo: { id: repo.id, owner, name, fullName: repo.full_name, cloneUrl: repo.clone_url, htmlUrl: repo.html_url, defaultBranch: repo.default_branch, private: repo.private },
+    actor: { login: deps.actor, type: "User" },
+    thread,
+    source: { type: "api" },
+    text: input.prompt,
+    mode: "code",
+    config: loaded.config,
+    branch: input.branch ?? (input.issue ? undefined : `${loaded.config.branchPrefix}api-${id}`),
+  };
+  const key = input.issue ? threadKey(repo.full_name, input.issue) : apiThreadKey(repo.full_name, id);
+  return enqueue(deps, client, key, trigger);
+}
+
+/** Another message in the same conversation as an earlier run: same thread, same session. */
+export async function continueApiRun(deps: ApiRunDeps, runId: number, prompt: string): Promise<RunRecord> {
+  const previous = await deps.store.getRun(runId);
+  if (!previous) throw new ApiError(404, `Run ${runId} does not exist.`);
+  const client = await deps.installationClient(previous.trigger.installationId);
+  const trigger: Trigger = { ...previous.trigger, kind: "api", source: { type: "api" }, text: prompt, deliveryId: `api-${randomUUID().slice(0, 8)}`, actor: { login: deps.actor, type: "User" } };
+  return enqueue(deps, client, previous.threadKey, trigger);
+}
+
+async function enqueue(deps: ApiRunDeps, client: GitHubClient, key: string, trigger: Trigger): Promise<RunRecord> {
+  const run = await deps.store.createRun({ threadKey: key, deliveryId: trigger.deliveryId, trigger });
+  const now = Date.now();
+  const commentId = await postComment(client, { owner: trigger.repo.owner, repo: trigger.repo.name }, targetFor(trigger), renderProgress(run.id, initialProgress(now), now)).catch(() => null);
+  const progressCommentId = commentId ? commentId : null;
+  await deps.store.updateRun(run.id, { state: "queued", progressCommentId });
+  const queued = { ...run, state: "queued" as const, progressCommentId };
+  await deps.queue.enqueue(queued);
+  return queued;
+}
+
+function firstLine(text: string): string {
+  const line = text.trim().split("\n")[0] ?? "";
+  return line.length > 72 ? `${line.slice(0, 71)}…` : line;
+}
