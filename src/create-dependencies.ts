@@ -59,6 +59,7 @@ export async function createDependencies({ app, config, log, claudeCommand }: Cr
       sandboxTimeoutMs: config.SANDBOX_TIMEOUT_SECONDS * 1000,
       sandboxCostPerSecondUsd: config.sandboxCostPerSecondUsd,
       progressIntervalMs: config.PROGRESS_INTERVAL_MS,
+      installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION,
     },
     events,
     log: log.child({ name: "run" }),
@@ -89,6 +90,7 @@ export async function createDependencies({ app, config, log, claudeCommand }: Cr
     repoConfig: createRepoConfigCache(CONFIG_CACHE_MS),
     cancelLocal: (runId) => executing.get(runId)?.abort(),
     replyLimiter: createReplyLimiter(NOT_ALLOWED_REPLY_WINDOW_MS),
+    installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION,
   };
 
   const recover = () =>
@@ -100,7 +102,7 @@ export async function createDependencies({ app, config, log, claudeCommand }: Cr
   let stopReaper: (() => void) | null = null;
   const works = config.ROLE !== "web";
 
-  const apiRunDeps: ApiRunDeps = { store, queue, appClient, installationClient: runDeps.installationClient, actor: "api" };
+  const apiRunDeps: ApiRunDeps = { store, queue, appClient, installationClient: runDeps.installationClient, actor: "api", installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION };
 
   return {
     intakeDeps,

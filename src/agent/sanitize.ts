@@ -1,6 +1,7 @@
 /**
  * User-written text is untrusted. Before it reaches the prompt, drop what a reader of the issue on
- * GitHub would not see but the model would: HTML comments, invisible and bidi-control characters.
+ * GitHub would not see but the model would: HTML comments, invisible and bidi-control characters,
+ * and image alt text (a favourite place to hide instructions).
  */
 
 // Zero-width, bidi embeddings/overrides/isolates, word joiner, BOM, soft hyphen, tag characters.
@@ -10,6 +11,9 @@ export function sanitizeUserText(text: string): string {
   return text
     .replace(/<!--[\s\S]*?(-->|$)/g, "")
     .replace(INVISIBLE, "")
+    // ![alt](url) and <img alt="…">: the picture stays, its alt text goes.
+    .replace(/!\[[^\]]*\]\(/g, "![image](")
+    .replace(/<img\b[^>]*>/gi, (tag) => tag.replace(/\s(?:alt|title)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi, ""))
     .replace(/\r\n/g, "\n")
     .trim();
 }

@@ -6,6 +6,7 @@ import type { GitHubClient } from "../github/octokit-types.ts";
 import { initialProgress } from "../github/progress-state.ts";
 import { renderProgress } from "../github/render-progress.ts";
 import type { RunQueue } from "../jobs/types.ts";
+import { checkBudget } from "../runs/budget.ts";
 import type { RunRecord, Store } from "../store/types.ts";
 import { apiThreadKey, threadKey, type Trigger } from "../triggers/types.ts";
 
@@ -36,6 +37,7 @@ export interface ApiRunDeps {
   installationClient: (installationId: number) => Promise<GitHubClient>;
   /** Who asked, for the record (e.g. "api"). */
   actor: string;
+  installationDailyUsd?: number | undefined;
 }
 
 export class ApiError extends Error {
@@ -95,6 +97,8 @@ export async function continueApiRun(deps: ApiRunDeps, runId: number, prompt: st
 }
 
 async function enqueue(deps: ApiRunDeps, client: GitHubClient, key: string, trigger: Trigger): Promise<RunRecord> {
+  const budget = await checkBudget(deps.store, { repoFullName: trigger.repo.fullName, installationId: trigger.installationId }, { repoDailyUsd: trigger.config?.budget.dailyUsd, installationDailyUsd: deps.installationDailyUsd });
+  if (!budget.allowed) throw new ApiError(429, budget.message);
   const run = await deps.store.createRun({ threadKey: key, deliveryId: trigger.deliveryId, trigger });
   const now = Date.now();
   const commentId = await postComment(client, { owner: trigger.repo.owner, repo: trigger.repo.name }, targetFor(trigger), renderProgress(run.id, initialProgress(now), now)).catch(() => null);

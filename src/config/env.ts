@@ -45,6 +45,8 @@ export const envSchema = z
     CLAUDE_COMMAND: z.string().min(1).default("claude"),
     CLAUDE_MODEL: optionalString,
     CLAUDE_MAX_TURNS: z.coerce.number().int().positive().optional(),
+    DAILY_BUDGET_USD_PER_INSTALLATION: z.coerce.number().positive().optional(),
+    SANDBOX_ALLOW_OUT: optionalString,
 
     DATABASE_URL: z.string().min(1).default("sqlite:./data/bot.db"),
     ROLE: z.enum(["all", "web", "worker"]).default("all"),

@@ -27,6 +27,8 @@ export interface RunSummary {
   files: Array<{ path: string; added: number; removed: number }>;
   /** Code mode on a fork's PR: the change, since nothing was pushed. */
   patch?: string | undefined;
+  /** The limits the run ran under (time, turns, cost, daily budgets). */
+  limits?: string[] | undefined;
   /** Review mode: the review that was posted. */
   review?: { htmlUrl: string; event: string; inline: number; moved: number } | undefined;
 }
@@ -79,7 +81,8 @@ function facts(s: RunSummary): string[] {
   const how = s.resumePath === "live" ? "resumed in the live sandbox" : s.resumePath === "restored" ? "resumed from the saved transcript" : "resumed";
   const session = r ? `**Session:** \`${r.session_id}\` (${s.resumed ? how : "new"})` : null;
   const phases = PHASES.filter((p) => s.phaseMs[p] !== undefined).map((p) => `${p} ${formatDuration(s.phaseMs[p]!)}`);
-  return [line1.join(" · "), [cost, session].filter(Boolean).join(" · "), phases.length ? `<sub>Phases: ${phases.join(" · ")}</sub>` : ""].filter(Boolean);
+  const limits = s.limits?.length ? `<sub>Limits: ${s.limits.join(" · ")}</sub>` : "";
+  return [line1.join(" · "), [cost, session].filter(Boolean).join(" · "), phases.length ? `<sub>Phases: ${phases.join(" · ")}</sub>` : "", limits].filter(Boolean);
 }
 
 export function renderReport(s: RunSummary, redact: (text: string) => string = (t) => t): string {

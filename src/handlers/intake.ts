@@ -10,6 +10,7 @@ import type { Store } from "../store/types.ts";
 import { decideAccess, decideIntent } from "../triggers/decide.ts";
 import type { ParseResult } from "../triggers/parse-trigger.ts";
 import { threadKey, type Trigger } from "../triggers/types.ts";
+import { checkBudget } from "../runs/budget.ts";
 import { handleCommand } from "./commands.ts";
 import type { ConfigSource } from "./repo-config-cache.ts";
 import type { ReplyLimiter } from "./reply-limiter.ts";
@@ -30,6 +31,8 @@ export interface IntakeDeps {
   cancelLocal: (runId: number) => void;
   /** At most one "not allowed" reply per user per thread per hour. */
   replyLimiter: ReplyLimiter;
+  /** DAILY_BUDGET_USD_PER_INSTALLATION. */
+  installationDailyUsd?: number | undefined;
 }
 
 export async function intake(deps: IntakeDeps, context: Context, event: string, parsed: ParseResult): Promise<void> {
@@ -74,6 +77,13 @@ export async function intake(deps: IntakeDeps, context: Context, event: string, 
 
   if (intent.type === "command") {
     await handleCommand({ store: deps.store, cancelLocal: deps.cancelLocal, client: octokit, trigger, command: intent.command, log });
+    return;
+  }
+
+  const budget = await checkBudget(deps.store, { repoFullName: trigger.repo.fullName, installationId: trigger.installationId }, { repoDailyUsd: config.budget.dailyUsd, installationDailyUsd: deps.installationDailyUsd });
+  if (!budget.allowed) {
+    log.info({ reason: budget.message }, "over the daily budget: no run");
+    await postComment(octokit, where, target, `@${trigger.actor.login} ${budget.message}`);
     return;
   }
 

@@ -32,6 +32,8 @@ export interface AgentPhaseInput {
   context: ThreadContext;
   readOnly: boolean;
   settings: AgentSettings;
+  /** --max-budget-usd: the run's cap, lowered to what is left of the day's budget. */
+  maxBudgetUsd: number | undefined;
   /** The repository's pass-through variables (names from its config, values from the bot's env). */
   extraEnv: Record<string, string>;
   timeoutMs: number;
@@ -56,7 +58,7 @@ export async function runAgentPhase(input: AgentPhaseInput): Promise<ClaudeRunOu
       resumeSessionId: resumed ? thread.sessionId : null,
       model: config.model ?? settings.model,
       maxTurns: config.maxTurns ?? settings.maxTurns,
-      maxBudgetUsd: config.maxCostUsd,
+      maxBudgetUsd: input.maxBudgetUsd,
       allowedTools: config.allowedTools,
       disallowedTools: config.disallowedTools,
       appendSystemPrompt: config.instructions,

@@ -15,13 +15,17 @@ import type { RunRecord, Store, ThreadRecord } from "../store/types.ts";
 import { requestText } from "../triggers/request-text.ts";
 import { createRedactor } from "../util/redact.ts";
 import { withTimeout } from "../util/with-timeout.ts";
+import { pinAgentConfigToBase, restoreAgentConfig } from "../workspace/agent-config.ts";
 import { prepareCheckout, type Identity } from "../workspace/workspace.ts";
+import { formatDuration, formatUsd } from "../github/format.ts";
+import type { RepoConfig } from "../config/repo-config.ts";
 import { describeAgentFailure } from "./agent-failure.ts";
 import { runAgentPhase, type AgentSettings } from "./agent-phase.ts";
 import { CanceledError, watchCancellation } from "./cancellation.ts";
 import { planCheckout } from "./checkout-plan.ts";
 import { createPhaseClock } from "./phase-clock.ts";
 import { isPhase, PhaseError, type Phase } from "./phases.ts";
+import { checkBudget, type BudgetDecision } from "./budget.ts";
 import { publish } from "./publish.ts";
 import type { RunEvent, RunEvents } from "./run-events.ts";
 import { MAX_ATTEMPTS } from "./recover.ts";
@@ -46,6 +50,7 @@ export interface RunJobDeps {
     sandboxTimeoutMs: number;
     sandboxCostPerSecondUsd: number;
     progressIntervalMs: number;
+    installationDailyUsd?: number | undefined;
   };
   events?: RunEvents;
   log: Logger;
@@ -108,11 +113,21 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
   let result: ResultEvent | null = null;
   let resumed = false;
   let resumePath: "live" | "restored" | null = null;
+  // The deployment's SANDBOX_TIMEOUT_SECONDS is the ceiling; a repository can only ask for less.
+  const runTimeoutMs = Math.min(config.timeoutMinutes * 60_000, deps.settings.sandboxTimeoutMs);
+  let maxBudgetUsd: number | undefined;
+  let limits: string[] = [];
   let outcome: Pick<RunSummary, "outcome" | "pr" | "files" | "failedPhase" | "errorCategory" | "error" | "patch" | "review">;
   try {
     if (run.attempts > MAX_ATTEMPTS) {
       throw new PhaseError(isPhase(run.phase) ? run.phase : "queue", "The bot was restarted during this run more than once, so it gave up.", { category: "internal" });
     }
+    // The run may spend what is left of the day's budgets at most (and never more than its own cap).
+    const budget = await checkBudget(deps.store, { repoFullName: t.repo.fullName, installationId: t.installationId }, { repoDailyUsd: config.budget.dailyUsd, installationDailyUsd: deps.settings.installationDailyUsd }, now());
+    if (!budget.allowed) throw new PhaseError("queue", budget.message, { category: "budget" });
+    maxBudgetUsd = minDefined(config.maxCostUsd, budget.remainingUsd ?? undefined);
+    limits = describeLimits({ runTimeoutMs, maxTurns: config.maxTurns ?? deps.settings.maxTurns, maxBudgetUsd, config, budget, repo: t.repo.fullName, installationDailyUsd: deps.settings.installationDailyUsd });
+
     await enter("sandbox");
     sandboxStartedAt = now();
     // Fast path: the thread's paused sandbox still has the checkout and the session.
@@ -135,13 +150,14 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
         throw new PhaseError("clone", redact((error as Error).message), { cause: error, category: "git" });
       },
     );
-    const runTimeoutMs = Math.min(config.timeoutMinutes * 60_000, deps.settings.sandboxTimeoutMs);
     if (config.setup.length > 0) {
       await enter("setup");
       await runSetupCommands({ sandbox: box, commands: config.setup, env: extraEnv, timeoutMs: runTimeoutMs, signal: cancel.signal, redact });
     }
 
     await enter("agent");
+    // On a pull request the agent's own configuration comes from the base branch, not the PR.
+    const pinned = context.pull ? await pinAgentConfigToBase(box, `origin/${context.pull.baseRef}`) : [];
     const claude = await runAgentPhase({
       sandbox: box,
       thread,
@@ -153,11 +169,13 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
       context,
       readOnly: !plan.push && t.mode === "code",
       settings: deps.settings,
+      maxBudgetUsd,
       extraEnv,
       timeoutMs: Math.max(1_000, runTimeoutMs - (now() - startedAt)),
       signal: cancel.signal,
       onEvent: (event) => show(reduceProgress(progress, event)),
     });
+    await restoreAgentConfig(box, pinned);
     resumed = claude.resumed;
     result = claude.result;
     if (claude.sessionId) {
@@ -217,6 +235,7 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     durationMs: now() - startedAt,
     phaseMs: clock.durations(),
     sandboxCostUsd,
+    limits,
   };
   await deps.store.updateRun(run.id, {
     state: summary.outcome === "failed" ? "failed" : summary.outcome === "canceled" ? "canceled" : "succeeded",
@@ -241,6 +260,21 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
   });
   await editor.finish(renderReport(summary, redact));
   log.info({ outcome: summary.outcome, pr: summary.pr?.number, ms: summary.durationMs }, "run finished");
+}
+
+function minDefined(...values: Array<number | undefined>): number | undefined {
+  const defined = values.filter((v): v is number => v !== undefined);
+  return defined.length ? Math.min(...defined) : undefined;
+}
+
+/** Every limit this run ran under, for the report. */
+function describeLimits(o: { runTimeoutMs: number; maxTurns: number | undefined; maxBudgetUsd: number | undefined; config: RepoConfig; budget: Extract<BudgetDecision, { allowed: true }>; repo: string; installationDailyUsd: number | undefined }): string[] {
+  const out = [`${formatDuration(o.runTimeoutMs)} per run`];
+  out.push(o.maxTurns ? `${o.maxTurns} turns` : "turns: the CLI's default");
+  out.push(o.maxBudgetUsd !== undefined ? `${formatUsd(o.maxBudgetUsd)} for Claude in this run` : "no cost cap per run");
+  if (o.config.budget.dailyUsd !== undefined) out.push(`${formatUsd(o.config.budget.dailyUsd)} a day for ${o.repo} (${formatUsd(o.budget.spent.repo)} used before this run)`);
+  if (o.installationDailyUsd !== undefined) out.push(`${formatUsd(o.installationDailyUsd)} a day for the installation (${formatUsd(o.budget.spent.installation)} used)`);
+  return out;
 }
 
 /** The paused sandbox of the thread's last run, or null when it is gone (or unreachable): the slow path. */

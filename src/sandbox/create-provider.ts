@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Config } from "../config/env.ts";
+import { egressAllowList } from "../config/egress.ts";
 import { createLocalProvider } from "./local.ts";
 import type { SandboxProvider } from "./types.ts";
 
@@ -7,5 +8,7 @@ import type { SandboxProvider } from "./types.ts";
 export async function createSandboxProvider(config: Config, log: Logger): Promise<SandboxProvider> {
   if (config.SANDBOX_PROVIDER === "local") return createLocalProvider({ root: config.LOCAL_SANDBOX_ROOT, log });
   const { createE2bProvider } = await import("./e2b.ts");
-  return createE2bProvider({ apiKey: config.E2B_API_KEY ?? "", template: config.E2B_TEMPLATE, log });
+  const allowOut = egressAllowList({ allowOut: config.SANDBOX_ALLOW_OUT, anthropicBaseUrl: config.ANTHROPIC_BASE_URL, gheHost: config.GHE_HOST });
+  log.info({ allowOut: allowOut ?? "unrestricted" }, "E2B sandboxes' network egress");
+  return createE2bProvider({ apiKey: config.E2B_API_KEY ?? "", template: config.E2B_TEMPLATE, log, ...(allowOut ? { allowOut } : {}) });
 }
