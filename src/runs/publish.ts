@@ -38,6 +38,7 @@ export async function publish(input: PublishInput): Promise<PublishResult> {
     throw new PhaseError("publish", redact((error as Error).message), { cause: error, category: "git" });
   });
   if (commit.newCommits === 0) return { changed: false };
+  await refuseSecrets(sandbox, input.startSha, redact);
   if (!plan.push) return { changed: true, files: commit.files, pr: null, patch: redact(await diffSince(sandbox, input.startSha)) };
 
   const writeToken = await input.mintToken(t.installationId, t.repo.name, "write");
@@ -63,6 +64,20 @@ export async function publish(input: PublishInput): Promise<PublishResult> {
     );
   });
   return { changed: true, files: commit.files, pr, patch: null };
+}
+
+/** A change that contains a secret value (a model key, a token, a passed-through variable) is never published. */
+async function refuseSecrets(sandbox: Sandbox, startSha: string, redact: Redactor): Promise<void> {
+  const patch = await sandbox.run(["git", "log", "-p", "--format=%B", `${startSha}..HEAD`], { cwd: sandbox.workdir, timeoutMs: 120_000 });
+  const text = patch.stdout;
+  if (redact(text) === text) return;
+  const files = [...new Set(text.split("\n").filter((l) => l.startsWith("+++ b/")).map((l) => l.slice(6)))];
+  const leaking = files.length > 0 ? ` (in ${files.map((f) => `\`${f}\``).join(", ")} or a commit message)` : "";
+  throw new PhaseError(
+    "publish",
+    `The change contains the value of a secret${leaking}, so nothing was pushed. Ask for the change again without writing secrets into files.`,
+    { category: "git" },
+  );
 }
 
 function pullBody(issueNumber: number, claudeSummary: string, runId: number): string {
