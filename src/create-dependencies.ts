@@ -89,7 +89,7 @@ export async function createDependencies({ app, config, log, claudeCommand }: Cr
     appLogin: () => appLogin,
     repoConfig: createRepoConfigCache(CONFIG_CACHE_MS),
     cancelLocal: (runId) => executing.get(runId)?.abort(),
-    replyLimiter: createReplyLimiter(NOT_ALLOWED_REPLY_WINDOW_MS),
+    replyLimiter: createReplyLimiter(NOT_ALLOWED_REPLY_WINDOW_MS, (key) => store.recordDelivery(key, "reply-limit")),
     installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION,
   };
 

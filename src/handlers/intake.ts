@@ -118,7 +118,7 @@ async function collaboratorPermission(octokit: GitHubClient, where: { owner: str
 
 async function replyNotAllowed(deps: IntakeDeps, octokit: GitHubClient, trigger: Trigger, minimum: string, log: Logger): Promise<void> {
   const key = `${threadKey(trigger.repo.fullName, trigger.thread.number)}@${trigger.actor.login.toLowerCase()}`;
-  if (!deps.replyLimiter.allow(key)) return;
+  if (!(await deps.replyLimiter.allow(key))) return;
   // Short on purpose: nothing here helps someone probe the configuration.
   const body = `@${trigger.actor.login} I only take requests from people with ${minimum} access or higher to this repository, so I did not start anything.`;
   await postComment(octokit, { owner: trigger.repo.owner, repo: trigger.repo.name }, targetFor(trigger), body).catch((error: unknown) =>

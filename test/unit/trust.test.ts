@@ -56,3 +56,20 @@ describe("secret redaction", () => {
     expect(registry.redact("log: ghs_minted_token_1234")).toBe("log: ***");
   });
 });
+
+describe("reply limiter", () => {
+  it("answers once per key per window, in this process and across processes", async () => {
+    const { createReplyLimiter } = await import("../../src/handlers/reply-limiter.ts");
+    let now = 0;
+    const claimed = new Set<string>();
+    const claimOnce = async (key: string) => (claimed.has(key) ? false : (claimed.add(key), true));
+    const a = createReplyLimiter(3_600_000, claimOnce, () => now);
+    const b = createReplyLimiter(3_600_000, claimOnce, () => now);
+    expect(await a.allow("o/r#1@eve")).toBe(true);
+    expect(await a.allow("o/r#1@eve")).toBe(false);
+    expect(await b.allow("o/r#1@eve")).toBe(false); // the other process: same hour, already answered
+    expect(await a.allow("o/r#2@eve")).toBe(true);
+    now = 3_600_001;
+    expect(await a.allow("o/r#1@eve")).toBe(true);
+  });
+});
