@@ -93,3 +93,33 @@ describe("crash recovery", () => {
     expect(w.gh.state.pulls.filter((p) => p.head === `claude/issue-${n}`)).toHaveLength(1);
   }, 120_000);
 });
+
+describe("graceful shutdown", () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ script, env: { RUN_LEASE_SECONDS: "60", SHUTDOWN_GRACE_SECONDS: "1" } });
+  }, 60_000);
+  afterAll(async () => {
+    hold = false;
+    await w?.close();
+  });
+
+  it("on SIGTERM stops taking runs, hands an unfinished one back, and the next process finishes it", async () => {
+    hold = true;
+    const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "Shutdown", body: "x", user: "alice" }, comment: { body: `${w.trigger} add a note: slowshut`, user: "alice" } });
+    const n = ev.payload.issue.number;
+    await w.send(ev);
+    await waitFor("Claude to be working", () => w.model.agentRequests().some((r) => JSON.stringify(r.body.messages).includes("slowshut")), 30_000);
+    await w.bot.kill("SIGTERM");
+    expect(w.bot.process.exitCode).toBe(0);
+    expect(w.bot.logs.join("\n")).toContain("handing the run back to the queue");
+    // Handed back, not canceled or failed: the comment still says it is working.
+    expect(w.botComments(n)[0]!.body).not.toMatch(/^### (✅|⚪|❌|⏹️)/m);
+    hold = false;
+    const env = { APP_ID: String(w.gh.appId), PRIVATE_KEY: w.gh.privateKey, GHE_HOST: w.gh.host, GHE_PROTOCOL: "http", ANTHROPIC_API_KEY: MODEL_KEY, ANTHROPIC_BASE_URL: w.model.url, PROGRESS_INTERVAL_MS: "300" };
+    w.bot = await startBot({ env, dataDir: w.bot.dataDir });
+    const report = await w.waitForReport(n, 1, 60_000);
+    expect(report.body).toMatch(/^### ✅ Done/m);
+    expect(await w.gh.git.readFile(w.repo.fullName, `claude/issue-${n}`, "notes.txt")).toBe("slowshut\n");
+  }, 120_000);
+});
