@@ -2,11 +2,8 @@ import type { Logger } from "pino";
 import { transcriptPath } from "../agent/claude-args.ts";
 import type { ResultEvent } from "../agent/stream-events.ts";
 import { DEFAULT_REPO_CONFIG } from "../config/repo-config.ts";
-import { editComment, postComment, targetFor } from "../github/comment-target.ts";
 import type { GitHubClient } from "../github/octokit-types.ts";
-import { createProgressEditor } from "../github/progress-editor.ts";
-import { initialProgress, reduceProgress, type ProgressState } from "../github/progress-state.ts";
-import { renderProgress } from "../github/render-progress.ts";
+import { reduceProgress } from "../github/progress-state.ts";
 import { renderReport, type RunSummary } from "../github/render-report.ts";
 import { fetchThreadContext } from "../github/thread-context.ts";
 import type { TokenMinter } from "../github/tokens.ts";
@@ -14,27 +11,25 @@ import type { Sandbox, SandboxProvider } from "../sandbox/types.ts";
 import type { RunRecord, Store, ThreadRecord } from "../store/types.ts";
 import { requestText } from "../triggers/request-text.ts";
 import { createRedactor } from "../util/redact.ts";
-import { withTimeout } from "../util/with-timeout.ts";
 import { pinAgentConfigToBase, restoreAgentConfig } from "../workspace/agent-config.ts";
 import { prepareCheckout, type Identity } from "../workspace/workspace.ts";
-import { formatDuration, formatUsd } from "../github/format.ts";
-import type { RepoConfig } from "../config/repo-config.ts";
 import { describeAgentFailure } from "./agent-failure.ts";
 import { runAgentPhase, type AgentSettings } from "./agent-phase.ts";
 import { CanceledError, watchCancellation } from "./cancellation.ts";
 import { planCheckout } from "./checkout-plan.ts";
 import { createPhaseClock } from "./phase-clock.ts";
-import { isPhase, PhaseError, type Phase } from "./phases.ts";
-import { checkBudget, type BudgetDecision } from "./budget.ts";
+import { isPhase, PhaseError } from "./phases.ts";
+import { checkBudget } from "./budget.ts";
+import { describeLimits, minDefined } from "./limits.ts";
+import { keepForNextRun, reconnect, startSandbox } from "./sandbox-phase.ts";
 import { publish } from "./publish.ts";
-import type { RunEvent, RunEvents } from "./run-events.ts";
+import type { RunEvents } from "./run-events.ts";
+import { createRunProgress } from "./run-progress.ts";
 import { MAX_ATTEMPTS } from "./recover.ts";
 import { parseReviewOutput, planReview, postReview } from "./review.ts";
 import { runSetupCommands } from "./setup-commands.ts";
 
 /** One run, phase by phase: sandbox → clone → setup → agent → publish → report. Cleanup in finally. */
-
-const SANDBOX_START_TIMEOUT_MS = 120_000;
 
 export interface RunJobDeps {
   store: Store;
@@ -82,31 +77,18 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     sandboxId: null,
   };
 
-  // The progress comment: posted by the webhook's acknowledgement, or now if that did not get to it.
-  const target = targetFor(t);
-  let progress: ProgressState = initialProgress(startedAt);
-  const commentId = run.progressCommentId ?? (await postComment(client, where, target, renderProgress(run.id, progress, now())));
-  if (run.progressCommentId === null) await deps.store.updateRun(run.id, { progressCommentId: commentId });
-  const editor = createProgressEditor({
+  const progress = await createRunProgress({
+    run,
+    client,
+    store: deps.store,
+    events: deps.events,
     intervalMs: deps.settings.progressIntervalMs,
-    write: (body) => editComment(client, where, target, commentId, body),
-    onError: (error) => log.warn({ err: error }, "could not update the progress comment; the next update retries"),
+    clock,
+    beforePhase: () => cancel.throwIfCanceled(),
+    log,
+    now,
   });
-  const emit = (event: RunEvent) => deps.events?.emit(event);
-  emit({ type: "started", runId: run.id, threadKey: run.threadKey, repo: t.repo.fullName, trigger: t.kind, at: now() });
-  const show = (next: ProgressState) => {
-    const changed = next.step !== progress.step || next.todos !== progress.todos || next.turns !== progress.turns;
-    progress = next;
-    editor.update(renderProgress(run.id, progress, now()));
-    if (changed) emit({ type: "progress", runId: run.id, step: next.step, todos: next.todos, turns: next.turns, at: now() });
-  };
-  const enter = async (phase: Phase) => {
-    cancel.throwIfCanceled();
-    clock.enter(phase);
-    emit({ type: "phase", runId: run.id, phase, at: now() });
-    show({ ...progress, phase });
-    await deps.store.updateRun(run.id, { phase });
-  };
+  const enter = progress.enter;
 
   let sandbox: Sandbox | null = null;
   let sandboxStartedAt = 0;
@@ -131,9 +113,10 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     await enter("sandbox");
     sandboxStartedAt = now();
     // Fast path: the thread's paused sandbox still has the checkout and the session.
-    const live = thread.sandboxId ? await reconnect(deps, thread.sandboxId, log) : null;
+    const sandboxDeps = { sandboxes: deps.sandboxes, timeoutMs: deps.settings.sandboxTimeoutMs };
+    const live = thread.sandboxId ? await reconnect(sandboxDeps, thread.sandboxId, log) : null;
     resumePath = live ? "live" : thread.sessionId && thread.transcript ? "restored" : null;
-    sandbox = live ?? (await startSandbox(deps, run));
+    sandbox = live ?? (await startSandbox(sandboxDeps, run));
     thread.sandboxId = null;
     const box = sandbox;
 
@@ -173,7 +156,7 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
       extraEnv,
       timeoutMs: Math.max(1_000, runTimeoutMs - (now() - startedAt)),
       signal: cancel.signal,
-      onEvent: (event) => show(reduceProgress(progress, event)),
+      onEvent: (event) => progress.show(reduceProgress(progress.state, event)),
     });
     await restoreAgentConfig(box, pinned);
     resumed = claude.resumed;
@@ -245,7 +228,7 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     costUsd: (result?.total_cost_usd ?? 0) + sandboxCostUsd,
     result: { outcome: summary.outcome, failedPhase: summary.failedPhase ?? null, errorCategory: summary.errorCategory ?? null, pr: summary.pr ?? null, phaseMs: summary.phaseMs, sandboxCostUsd, claude: result },
   });
-  emit({
+  progress.emit({
     type: "finished",
     runId: run.id,
     repo: t.repo.fullName,
@@ -258,60 +241,10 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     sandboxCostUsd,
     at: now(),
   });
-  await editor.finish(renderReport(summary, redact));
+  await progress.finish(renderReport(summary, redact));
   log.info({ outcome: summary.outcome, pr: summary.pr?.number, ms: summary.durationMs }, "run finished");
 }
 
-function minDefined(...values: Array<number | undefined>): number | undefined {
-  const defined = values.filter((v): v is number => v !== undefined);
-  return defined.length ? Math.min(...defined) : undefined;
-}
-
-/** Every limit this run ran under, for the report. */
-function describeLimits(o: { runTimeoutMs: number; maxTurns: number | undefined; maxBudgetUsd: number | undefined; config: RepoConfig; budget: Extract<BudgetDecision, { allowed: true }>; repo: string; installationDailyUsd: number | undefined }): string[] {
-  const out = [`${formatDuration(o.runTimeoutMs)} per run`];
-  out.push(o.maxTurns ? `${o.maxTurns} turns` : "turns: the CLI's default");
-  out.push(o.maxBudgetUsd !== undefined ? `${formatUsd(o.maxBudgetUsd)} for Claude in this run` : "no cost cap per run");
-  if (o.config.budget.dailyUsd !== undefined) out.push(`${formatUsd(o.config.budget.dailyUsd)} a day for ${o.repo} (${formatUsd(o.budget.spent.repo)} used before this run)`);
-  if (o.installationDailyUsd !== undefined) out.push(`${formatUsd(o.installationDailyUsd)} a day for the installation (${formatUsd(o.budget.spent.installation)} used)`);
-  return out;
-}
-
-/** The paused sandbox of the thread's last run, or null when it is gone (or unreachable): the slow path. */
-async function reconnect(deps: RunJobDeps, id: string, log: Logger): Promise<Sandbox | null> {
-  try {
-    return await deps.sandboxes.connect(id, deps.settings.sandboxTimeoutMs);
-  } catch (error) {
-    log.warn({ err: error, sandbox: id }, "could not reconnect to the thread's sandbox; starting a new one");
-    return null;
-  }
-}
-
-/** Pauses the sandbox for the thread's next request; one that cannot pause is killed. */
-async function keepForNextRun(sandbox: Sandbox, log: Logger): Promise<string | null> {
-  try {
-    await sandbox.pause();
-    return sandbox.id;
-  } catch (error) {
-    log.warn({ err: error, sandbox: sandbox.id }, "could not pause the sandbox; killing it (the next run restores the transcript)");
-    await sandbox.kill().catch(() => undefined);
-    return null;
-  }
-}
-
-async function startSandbox(deps: RunJobDeps, run: RunRecord): Promise<Sandbox> {
-  const creating = deps.sandboxes.create({
-    metadata: { app: "claude-sandbox-bot", thread: run.threadKey, run: String(run.id) },
-    timeoutMs: deps.settings.sandboxTimeoutMs,
-  });
-  // A sandbox that starts after we gave up on it must still be killed.
-  let gaveUp = false;
-  creating.then((late) => (gaveUp ? late.kill() : undefined)).catch(() => undefined);
-  return withTimeout(creating, SANDBOX_START_TIMEOUT_MS, `it did not start within ${SANDBOX_START_TIMEOUT_MS / 1000} s`).catch((error: unknown) => {
-    gaveUp = true;
-    throw new PhaseError("sandbox", `The sandbox could not be started: ${(error as Error).message}.`, { cause: error, category: "sandbox" });
-  });
-}
 
 /** A label trigger is removed when the run ends, so adding the label again runs again. */
 async function removeTriggerLabel(client: GitHubClient, where: { owner: string; repo: string }, run: RunRecord, config: typeof DEFAULT_REPO_CONFIG, log: Logger): Promise<void> {

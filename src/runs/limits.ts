@@ -1,0 +1,29 @@
+import type { RepoConfig } from "../config/repo-config.ts";
+import { formatDuration, formatUsd } from "../github/format.ts";
+import type { BudgetDecision } from "./budget.ts";
+
+/** The limits a run works under, and how they read in the report. Pure. */
+
+export function minDefined(...values: Array<number | undefined>): number | undefined {
+  const defined = values.filter((v): v is number => v !== undefined);
+  return defined.length ? Math.min(...defined) : undefined;
+}
+
+export interface LimitsInput {
+  runTimeoutMs: number;
+  maxTurns: number | undefined;
+  maxBudgetUsd: number | undefined;
+  config: RepoConfig;
+  budget: Extract<BudgetDecision, { allowed: true }>;
+  repo: string;
+  installationDailyUsd: number | undefined;
+}
+
+export function describeLimits(o: LimitsInput): string[] {
+  const out = [`${formatDuration(o.runTimeoutMs)} per run`];
+  out.push(o.maxTurns ? `${o.maxTurns} turns` : "turns: the CLI's default");
+  out.push(o.maxBudgetUsd !== undefined ? `${formatUsd(o.maxBudgetUsd)} for Claude in this run` : "no cost cap per run");
+  if (o.config.budget.dailyUsd !== undefined) out.push(`${formatUsd(o.config.budget.dailyUsd)} a day for ${o.repo} (${formatUsd(o.budget.spent.repo)} used before this run)`);
+  if (o.installationDailyUsd !== undefined) out.push(`${formatUsd(o.installationDailyUsd)} a day for the installation (${formatUsd(o.budget.spent.installation)} used)`);
+  return out;
+}

@@ -1,0 +1,51 @@
+import type { Logger } from "pino";
+import type { Sandbox, SandboxProvider } from "../sandbox/types.ts";
+import type { RunRecord } from "../store/types.ts";
+import { withTimeout } from "../util/with-timeout.ts";
+import { PhaseError } from "./phases.ts";
+
+/** Getting a sandbox for a run (the thread's paused one, or a new one) and keeping it after. */
+
+const SANDBOX_START_TIMEOUT_MS = 120_000;
+
+export interface SandboxPhaseDeps {
+  sandboxes: SandboxProvider;
+  /** The sandbox's lifetime. */
+  timeoutMs: number;
+}
+
+/** The paused sandbox of the thread's last run, or null when it is gone (or unreachable): the slow path. */
+export async function reconnect(deps: SandboxPhaseDeps, id: string, log: Logger): Promise<Sandbox | null> {
+  try {
+    return await deps.sandboxes.connect(id, deps.timeoutMs);
+  } catch (error) {
+    log.warn({ err: error, sandbox: id }, "could not reconnect to the thread's sandbox; starting a new one");
+    return null;
+  }
+}
+
+/** A new sandbox, labelled for the reaper; one that does not start in time is given up on (and killed if it starts late). */
+export async function startSandbox(deps: SandboxPhaseDeps, run: RunRecord): Promise<Sandbox> {
+  const creating = deps.sandboxes.create({
+    metadata: { app: "claude-sandbox-bot", thread: run.threadKey, run: String(run.id) },
+    timeoutMs: deps.timeoutMs,
+  });
+  let gaveUp = false;
+  creating.then((late) => (gaveUp ? late.kill() : undefined)).catch(() => undefined);
+  return withTimeout(creating, SANDBOX_START_TIMEOUT_MS, `it did not start within ${SANDBOX_START_TIMEOUT_MS / 1000} s`).catch((error: unknown) => {
+    gaveUp = true;
+    throw new PhaseError("sandbox", `The sandbox could not be started: ${(error as Error).message}.`, { cause: error, category: "sandbox" });
+  });
+}
+
+/** Pauses the sandbox for the thread's next request; one that cannot pause is killed. */
+export async function keepForNextRun(sandbox: Sandbox, log: Logger): Promise<string | null> {
+  try {
+    await sandbox.pause();
+    return sandbox.id;
+  } catch (error) {
+    log.warn({ err: error, sandbox: sandbox.id }, "could not pause the sandbox; killing it (the next run restores the transcript)");
+    await sandbox.kill().catch(() => undefined);
+    return null;
+  }
+}
