@@ -5,7 +5,7 @@ import type { AgentRequest, Reply } from "../support/fake-anthropic/types.ts";
 import { startBot } from "../support/start-bot.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { planReply, say, tool } from "./script-helpers.ts";
-import { MODEL_KEY, reportJson, startWorld, type World } from "./harness.ts";
+import { botEnv, reportJson, startWorld, type World } from "./harness.ts";
 
 /** Runs that survive: redeliveries, a lost sandbox, a killed bot. */
 
@@ -81,8 +81,7 @@ describe("crash recovery", () => {
 
     await w.bot.kill("SIGKILL");
     hold = false;
-    const env = { APP_ID: String(w.gh.appId), PRIVATE_KEY: w.gh.privateKey, GHE_HOST: w.gh.host, GHE_PROTOCOL: "http", ANTHROPIC_API_KEY: MODEL_KEY, ANTHROPIC_BASE_URL: w.model.url, PROGRESS_INTERVAL_MS: "300", RUN_LEASE_SECONDS: "2" };
-    w.bot = await startBot({ env, dataDir: w.bot.dataDir });
+    w.bot = await startBot({ env: botEnv(w.gh, w.model.url, { RUN_LEASE_SECONDS: "2" }), dataDir: w.bot.dataDir });
 
     const first = await w.waitForReport(n, 1, 60_000);
     const second = await w.waitForReport(n, 2, 60_000);
@@ -116,8 +115,7 @@ describe("graceful shutdown", () => {
     // Handed back, not canceled or failed: the comment still says it is working.
     expect(w.botComments(n)[0]!.body).not.toMatch(/^### (✅|⚪|❌|⏹️)/m);
     hold = false;
-    const env = { APP_ID: String(w.gh.appId), PRIVATE_KEY: w.gh.privateKey, GHE_HOST: w.gh.host, GHE_PROTOCOL: "http", ANTHROPIC_API_KEY: MODEL_KEY, ANTHROPIC_BASE_URL: w.model.url, PROGRESS_INTERVAL_MS: "300" };
-    w.bot = await startBot({ env, dataDir: w.bot.dataDir });
+    w.bot = await startBot({ env: botEnv(w.gh, w.model.url), dataDir: w.bot.dataDir });
     const report = await w.waitForReport(n, 1, 60_000);
     expect(report.body).toMatch(/^### ✅ Done/m);
     expect(await w.gh.git.readFile(w.repo.fullName, `claude/issue-${n}`, "notes.txt")).toBe("slowshut\n");

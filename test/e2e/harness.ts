@@ -10,6 +10,20 @@ import { waitFor } from "../support/wait-for.ts";
 
 export const MODEL_KEY = "sk-ant-api03-e2e-model-key-0123456789abcdef";
 
+/** The environment that points a bot at the doubles: fake GitHub through GHE_HOST, the scripted model. */
+export function botEnv(gh: FakeGitHub, modelUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    APP_ID: String(gh.appId),
+    PRIVATE_KEY: gh.privateKey,
+    GHE_HOST: gh.host,
+    GHE_PROTOCOL: "http",
+    ANTHROPIC_API_KEY: MODEL_KEY,
+    ANTHROPIC_BASE_URL: modelUrl,
+    PROGRESS_INTERVAL_MS: "300",
+    ...extra,
+  };
+}
+
 export interface World {
   gh: FakeGitHub;
   model: Awaited<ReturnType<typeof startFakeAnthropic>>;
@@ -33,18 +47,7 @@ export async function startWorld(options: { script?: Script; env?: Record<string
   gh.setPermission(repo.fullName, "alice", "write");
   let bot: BotProcess;
   try {
-    bot = await startBot({
-      env: {
-        APP_ID: String(gh.appId),
-        PRIVATE_KEY: gh.privateKey,
-        GHE_HOST: gh.host,
-        GHE_PROTOCOL: "http",
-        ANTHROPIC_API_KEY: MODEL_KEY,
-        ANTHROPIC_BASE_URL: model.url,
-        PROGRESS_INTERVAL_MS: "300",
-        ...options.env,
-      },
-    });
+    bot = await startBot({ env: botEnv(gh, model.url, options.env) });
   } catch (error) {
     await model.close();
     await gh.close();

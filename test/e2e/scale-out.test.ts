@@ -7,7 +7,7 @@ import { dropSchemas, freshSchema, requirePostgres, TEST_DATABASE_URL, withSchem
 import { startBot, type BotProcess } from "../support/start-bot.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { createWebhookFactory, sendWebhook } from "../support/webhooks.ts";
-import { MODEL_KEY } from "./harness.ts";
+import { botEnv, MODEL_KEY } from "./harness.ts";
 
 /**
  * Two bot processes (web + worker each) on one PostgreSQL: 100 mentions across 20 threads, sent
@@ -36,18 +36,7 @@ describe("scale-out on PostgreSQL", () => {
     model = await startFakeAnthropic({ apiKey: MODEL_KEY, script });
     repo = await gh.createRepo({ owner: "acme", name: "busy" });
     gh.setPermission(repo.fullName, "alice", "write");
-    const env = {
-      APP_ID: String(gh.appId),
-      PRIVATE_KEY: gh.privateKey,
-      GHE_HOST: gh.host,
-      GHE_PROTOCOL: "http",
-      ANTHROPIC_API_KEY: MODEL_KEY,
-      ANTHROPIC_BASE_URL: model.url,
-      DATABASE_URL: withSchema(TEST_DATABASE_URL, schema),
-      WORKER_CONCURRENCY: "3",
-      PROGRESS_INTERVAL_MS: "5000",
-      LOG_LEVEL: "info",
-    };
+    const env = botEnv(gh, model.url, { DATABASE_URL: withSchema(TEST_DATABASE_URL, schema), WORKER_CONCURRENCY: "3", PROGRESS_INTERVAL_MS: "5000", LOG_LEVEL: "info" });
     // One after the other: both run the migrations under the same lock.
     bots = [await startBot({ env }), await startBot({ env })];
   }, 90_000);
