@@ -13,6 +13,8 @@ export interface ProgressEditorOptions {
   clearTimer?: (handle: unknown) => void;
   /** Waits between attempts of the final write, which must not be lost. */
   finalRetryDelaysMs?: number[];
+  /** The comment was just written (the acknowledgement): the first edit waits a full interval. */
+  freshComment?: boolean;
 }
 
 export interface ProgressEditor {
@@ -27,7 +29,7 @@ export function createProgressEditor(o: ProgressEditorOptions): ProgressEditor {
   const now = o.now ?? Date.now;
   const setTimer = o.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
   const clearTimer = o.clearTimer ?? ((h) => clearTimeout(h as NodeJS.Timeout));
-  let lastWriteAt = -Infinity;
+  let lastWriteAt = o.freshComment ? now() : -Infinity;
   let pending: string | null = null;
   let lastWritten: string | null = null;
   let timer: unknown = null;

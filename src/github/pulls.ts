@@ -23,9 +23,23 @@ export interface OpenPullInput {
   draft: boolean;
 }
 
-export async function openOrFindPull(client: GitHubClient, where: RepoCoords, input: OpenPullInput): Promise<PullRef> {
-  const existing = await findOpenPull(client, where, input.branch);
-  if (existing) return existing;
-  const { data } = await client.rest.pulls.create({ ...where, head: input.branch, base: input.base, title: input.title, body: input.body, draft: input.draft });
-  return { number: data.number, htmlUrl: data.html_url, created: true };
+/**
+ * The open PR for the branch, or a new draft one. A branch the bot just created cannot have a PR
+ * yet, so it opens one straight away (one API call); GitHub's 422 "already exists" still falls
+ * back to finding it.
+ */
+export async function openOrFindPull(client: GitHubClient, where: RepoCoords, input: OpenPullInput & { branchIsNew: boolean }): Promise<PullRef> {
+  if (!input.branchIsNew) {
+    const existing = await findOpenPull(client, where, input.branch);
+    if (existing) return existing;
+  }
+  try {
+    const { data } = await client.rest.pulls.create({ ...where, head: input.branch, base: input.base, title: input.title, body: input.body, draft: input.draft });
+    return { number: data.number, htmlUrl: data.html_url, created: true };
+  } catch (error) {
+    if ((error as { status?: number }).status !== 422) throw error;
+    const existing = await findOpenPull(client, where, input.branch);
+    if (existing) return existing;
+    throw error;
+  }
 }

@@ -31,9 +31,18 @@ export interface ThreadContext {
 export const MAX_COMMENTS = 30;
 const MAX_FILES = 100;
 
-export async function fetchThreadContext(client: GitHubClient, where: RepoCoords, number: number, isPullRequest: boolean, appLogin: string): Promise<ThreadContext> {
-  const commentsRequest = client.rest.issues.listComments({ ...where, issue_number: number, per_page: 100 });
-  const pullRequest = isPullRequest ? fetchPull(client, where, number) : Promise.resolve(null);
+export interface ThreadContextInput {
+  number: number;
+  isPullRequest: boolean;
+  appLogin: string;
+  /** From the payload: when the conversation holds nothing but the request itself, it is not fetched. */
+  skipConversation: boolean;
+}
+
+export async function fetchThreadContext(client: GitHubClient, where: RepoCoords, input: ThreadContextInput): Promise<ThreadContext> {
+  const { number, appLogin } = input;
+  const commentsRequest = input.skipConversation ? Promise.resolve({ data: [] }) : client.rest.issues.listComments({ ...where, issue_number: number, per_page: 100 });
+  const pullRequest = input.isPullRequest ? fetchPull(client, where, number) : Promise.resolve(null);
   const [{ data }, pull] = await Promise.all([commentsRequest, pullRequest]);
   const comments = data
     // The bot's own progress comments and reports are noise to Claude; its session remembers them.

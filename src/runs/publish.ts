@@ -23,6 +23,8 @@ export interface PublishInput {
   trigger: Trigger;
   config: RepoConfig;
   plan: CheckoutPlan;
+  /** The branch did not exist on the remote before this run. */
+  branchIsNew: boolean;
   startSha: string;
   claudeSummary: string;
   runId: number;
@@ -55,6 +57,7 @@ export async function publish(input: PublishInput): Promise<PublishResult> {
     title: t.thread.title,
     body: redact(pullBody(t.thread.number, input.claudeSummary, input.runId)),
     draft: input.config.draftPullRequests,
+    branchIsNew: input.branchIsNew,
   }).catch((error: unknown) => {
     const status = (error as { status?: number }).status;
     throw new PhaseError(

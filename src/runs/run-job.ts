@@ -121,7 +121,10 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     const box = sandbox;
 
     await enter("clone");
-    const context = await fetchThreadContext(client, where, t.thread.number, t.thread.isPullRequest, deps.appLogin()).catch((error: unknown) => {
+    // No conversation to read when the payload says the only comment is the request itself.
+    const ownComments = t.source.type === "issue_comment" ? 1 : 0;
+    const skipConversation = t.thread.number === 0 || (t.thread.commentCount !== undefined && t.thread.commentCount <= ownComments);
+    const context = await fetchThreadContext(client, where, { number: t.thread.number, isPullRequest: t.thread.isPullRequest, appLogin: deps.appLogin(), skipConversation }).catch((error: unknown) => {
       throw new PhaseError("clone", `Could not read the thread from GitHub: ${(error as Error).message}`, { cause: error, category: "github" });
     });
     const plan = planCheckout(t, config, existing, context.pull);
@@ -180,7 +183,7 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
       });
       outcome = { outcome: "done", files: [], review: { htmlUrl: posted.htmlUrl, event: review.event, inline: review.comments.length, moved: review.moved } };
     } else {
-      const published = await publish({ sandbox: box, client, mintToken: deps.mintToken, redact, trigger: t, config, plan, startSha: checkout.startSha, claudeSummary: result?.result ?? "", runId: run.id });
+      const published = await publish({ sandbox: box, client, mintToken: deps.mintToken, redact, trigger: t, config, plan, branchIsNew: !checkout.branchExisted, startSha: checkout.startSha, claudeSummary: result?.result ?? "", runId: run.id });
       if (published.changed && published.pr) thread.prNumber = published.pr.number;
       outcome = published.changed ? { outcome: "done", pr: published.pr ?? undefined, files: published.files, patch: published.patch ?? undefined } : { outcome: "no_changes", files: [] };
     }

@@ -35,6 +35,7 @@ export async function createRunProgress(input: RunProgressInput) {
   if (run.progressCommentId === null) await input.store.updateRun(run.id, { progressCommentId: commentId });
   const editor = createProgressEditor({
     intervalMs: input.intervalMs,
+    freshComment: true,
     write: (body) => editComment(client, where, target, commentId, body),
     onError: (error) => input.log.warn({ err: error }, "could not update the progress comment; the next update retries"),
   });

@@ -17,9 +17,11 @@ function repoRef(r: z.infer<typeof repositorySchema>): RepoRef {
   return { id: r.id, owner: r.owner.login, name: r.name, fullName: r.full_name, cloneUrl: r.clone_url, htmlUrl: r.html_url, defaultBranch: r.default_branch, private: r.private };
 }
 
-type Thread = { number: number; title: string; body: string | null; html_url: string; user: { login: string } };
+type Thread = { number: number; title: string; body: string | null; html_url: string; user: { login: string }; comments?: number | undefined };
 function threadRef(t: Thread, isPullRequest: boolean): ThreadRef {
-  return { number: t.number, isPullRequest, title: t.title, body: t.body ?? "", htmlUrl: t.html_url, author: t.user.login };
+  const ref: ThreadRef = { number: t.number, isPullRequest, title: t.title, body: t.body ?? "", htmlUrl: t.html_url, author: t.user.login };
+  if (t.comments !== undefined) ref.commentCount = t.comments;
+  return ref;
 }
 
 function parse<S extends z.ZodType>(schema: S, payload: unknown, build: (p: z.infer<S>) => Omit<Trigger, "deliveryId" | "mode">, deliveryId: string): ParseResult {

@@ -28,6 +28,7 @@ const issueSchema = z.object({
   body: z.string().nullable(),
   html_url: z.string(),
   user: actorSchema,
+  comments: z.number().optional(),
   pull_request: z.unknown().optional(),
 });
 
@@ -37,6 +38,7 @@ const pullSchema = z.object({
   body: z.string().nullable(),
   html_url: z.string(),
   user: actorSchema,
+  comments: z.number().optional(),
 });
 
 const labelSchema = z.object({ name: z.string() });

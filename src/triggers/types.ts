@@ -26,6 +26,8 @@ export interface ThreadRef {
   body: string;
   htmlUrl: string;
   author: string;
+  /** Conversation comments when the event fired, from the payload (the trigger itself included). */
+  commentCount?: number;
 }
 
 /** Where the request came from: decides where the 👀 goes and where the answer is posted. */

@@ -89,3 +89,26 @@ describe("withTimeout", () => {
     await expect(withTimeout(new Promise(() => {}), 20, "it did not start")).rejects.toThrow("it did not start");
   });
 });
+
+describe("progress editor on a fresh comment", () => {
+  it("waits a full interval before the first edit", async () => {
+    let now = 1000;
+    const timers: Array<{ at: number; fn: () => void }> = [];
+    const written: string[] = [];
+    const editor = createProgressEditor({
+      intervalMs: 3000,
+      freshComment: true,
+      write: async (b) => void written.push(b),
+      onError: () => {},
+      now: () => now,
+      setTimer: (fn, ms) => timers.push({ at: now + ms, fn }),
+      clearTimer: () => {},
+    });
+    editor.update("phase 1");
+    expect(timers[0]!.at).toBe(4000);
+    now = 4000;
+    timers.shift()!.fn();
+    await new Promise((r) => setImmediate(r));
+    expect(written).toEqual(["phase 1"]);
+  });
+});
