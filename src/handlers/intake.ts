@@ -61,6 +61,28 @@ export async function intake(deps: IntakeDeps, context: Context, event: string, 
     return;
   }
   const target = targetFor(trigger);
+  try {
+    await afterDedupe(deps, context, event, trigger, config, loaded, intent, target, log);
+  } catch (error) {
+    // The delivery is recorded, so a redelivery would be ignored: tell the user rather than lose the request.
+    log.error({ err: error }, "could not take the request");
+    await postComment(octokit, where, target, `@${trigger.actor.login} I could not take this request (${(error as Error).message.slice(0, 200)}). Please mention me again in a minute.`).catch(() => undefined);
+  }
+}
+
+async function afterDedupe(
+  deps: IntakeDeps,
+  context: Context,
+  event: string,
+  trigger: Trigger,
+  config: RepoConfig,
+  loaded: RepoConfigResult,
+  intent: Exclude<ReturnType<typeof decideIntent>, { type: "ignore" }>,
+  target: ReturnType<typeof targetFor>,
+  log: Logger,
+): Promise<void> {
+  const octokit = context.octokit as unknown as GitHubClient;
+  const where = { owner: trigger.repo.owner, repo: trigger.repo.name };
   if (!loaded.ok) {
     log.info({ problems: loaded.problems }, "invalid repository configuration: no run");
     await postComment(octokit, where, target, loaded.message);
@@ -101,7 +123,7 @@ export async function intake(deps: IntakeDeps, context: Context, event: string, 
   const progressCommentId = comment.status === "fulfilled" ? comment.value : null;
   await deps.store.updateRun(run.id, { state: "queued", progressCommentId });
   await deps.queue.enqueue({ ...run, state: "queued", progressCommentId });
-  runLog.info({ mode: intent.mode, kind: trigger.kind }, "run queued");
+  runLog.info({ mode: intent.mode, kind: trigger.kind, event }, "run queued");
 }
 
 async function collaboratorPermission(octokit: GitHubClient, where: { owner: string; repo: string }, login: string): Promise<string> {
