@@ -8,6 +8,7 @@ import { BotOctokit } from "./github/bot-octokit.ts";
 import { createLogger } from "./util/logger.ts";
 import { processSecrets } from "./util/secret-registry.ts";
 import { createHealthHandler } from "./web/health.ts";
+import { createWebHandler } from "./web/web-handler.ts";
 
 /**
  * Process entry. 1. environment → config  2. logger, store, sandboxes, workers  3. Probot's HTTP
@@ -61,6 +62,9 @@ async function main(): Promise<void> {
   });
   if (!deps) throw new Error("the application did not initialise");
   const started = deps;
+  // Dashboard, run API, /metrics, /readyz (src/web); subscribed to run events before workers start.
+  const web = createWebHandler({ deps: started, config, log, isReady: () => ready, registerSecret: (secret, ttlMs) => processSecrets.add(secret, ttlMs) });
+  server.addHandler((req, res) => web.handle(req, res));
 
   await started.start();
   await server.start();
@@ -70,6 +74,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     log.info({ signal }, "shutting down: no new runs; waiting for running ones");
     ready = false;
+    web.close();
     await server.stop().catch(() => undefined);
     await started.stop(config.SHUTDOWN_GRACE_SECONDS * 1000);
     process.exit(0);

@@ -56,6 +56,11 @@ export const envSchema = z
     WORKER_CONCURRENCY: positiveInt(4),
     RUN_LEASE_SECONDS: positiveInt(60),
     PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),
+
+    /** The dashboard and the run API (src/web); unset, both answer 503. */
+    ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, "must be at least 16 characters (e.g. `openssl rand -hex 32`)"),
+    /** When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`; unset, it is open. */
+    METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, "must be at least 16 characters (e.g. `openssl rand -hex 32`)"),
   })
 
 /** Rules across variables; checked on the raw values so they are reported alongside type errors. */

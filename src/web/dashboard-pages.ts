@@ -139,7 +139,6 @@ export function runPage({ run, notice, nonce }: RunPageInput): SafeHtml {
     ["phase", html`<span id="run-phase">${phaseText(run.phase)}</span>`],
     ["outcome", run.outcome ?? "—"],
     ["pull request", run.pr ? html`<a id="run-pr" href="${safeUrl(run.pr.url)}">#${run.pr.number}</a>` : "—"],
-    ["branch", run.trigger.branch ?? "—"],
     ["created", run.createdAt],
     ["started", run.startedAt ?? "—"],
     ["finished", run.finishedAt ?? "—"],
@@ -149,6 +148,7 @@ export function runPage({ run, notice, nonce }: RunPageInput): SafeHtml {
     ["attempts", String(run.attempts)],
     ["thread key", run.threadKey],
   ];
+  if (run.trigger.branch) rows.splice(7, 0, ["branch", run.trigger.branch]);
   if (run.error) rows.push(["error", html`<span id="run-error">${run.error}</span>`]);
   const live = finished
     ? ""
@@ -184,18 +184,19 @@ const LIVE_SCRIPT = raw(`
     document.getElementById("live-log").prepend(li);
   };
   const phaseText = (d) => d.phase ? (d.label ? d.phase + " (" + d.label + ")" : d.phase) : "—";
+  const showPhase = (d) => { set("live-phase", phaseText(d)); set("run-phase", phaseText(d)); };
   const source = new EventSource(live.dataset.events);
   source.onopen = () => set("live-status", "live");
   source.onerror = () => set("live-status", "reconnecting…");
   source.addEventListener("state", (e) => {
     const d = JSON.parse(e.data);
     set("live-state", d.state);
-    set("live-phase", phaseText(d));
+    showPhase(d);
     logLine("state " + d.state + (d.phase ? ", phase " + d.phase : ""));
   });
   source.addEventListener("phase", (e) => {
     const d = JSON.parse(e.data);
-    set("live-phase", phaseText(d));
+    showPhase(d);
     logLine("phase " + d.phase);
   });
   source.addEventListener("progress", (e) => {

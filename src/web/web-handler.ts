@@ -1,0 +1,105 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import type { StartRunInput } from "../api/start-run.ts";
+import { createEnvLookup, type Config } from "../config/env.ts";
+import type { RunQueue } from "../jobs/types.ts";
+import { createMetrics } from "../metrics/metrics.ts";
+import type { RunEvents } from "../runs/run-events.ts";
+import type { SandboxProvider } from "../sandbox/types.ts";
+import type { RunRecord, Store } from "../store/types.ts";
+import { createAdminAuth } from "./admin-auth.ts";
+import { createDashboard } from "./dashboard.ts";
+import { createMetricsHandler } from "./metrics-route.ts";
+import { createReadinessHandler } from "./readiness.ts";
+import { createTextRedactor } from "./redact-display.ts";
+import { createRunApi } from "./run-api.ts";
+import { createRunStreams } from "./run-stream.ts";
+
+/**
+ * The bot's operations endpoints as one Probot server handler: /readyz, /metrics, the dashboard
+ * (/login, /dashboard/…) and the run API (/api/runs…). Each part answers only its own paths.
+ */
+
+export interface WebDeps {
+  store: Store;
+  queue: RunQueue;
+  events: RunEvents;
+  sandboxes: SandboxProvider;
+  api: { start(input: StartRunInput): Promise<RunRecord>; continue(runId: number, prompt: string): Promise<RunRecord> };
+  cancelRun(runId: number): Promise<void>;
+}
+
+type WebConfig = Pick<Config, "ADMIN_TOKEN" | "METRICS_TOKEN" | "ANTHROPIC_API_KEY" | "CLAUDE_CODE_OAUTH_TOKEN" | "WEBHOOK_SECRET" | "E2B_API_KEY" | "privateKey">;
+
+export interface WebHandlerOptions {
+  deps: WebDeps;
+  config: WebConfig;
+  log: Logger;
+  /** false while starting and shutting down: /readyz then answers 503. */
+  isReady?: () => boolean;
+  /** Told every credential the web endpoints see (admin token, sessions), so logs can hide it. */
+  registerSecret?: (value: string, ttlMs?: number) => void;
+  /** Values of environment variables repositories pass into sandboxes, to hide them (default: process.env). */
+  lookupEnv?: (name: string) => string | undefined;
+  streamPollMs?: number;
+}
+
+export interface WebHandler {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** Ends live streams and stops collecting metrics (at shutdown, before the HTTP server closes). */
+  close(): void;
+}
+
+export function createWebHandler(options: WebHandlerOptions): WebHandler {
+  const { deps, config } = options;
+  const log = options.log.child({ name: "web" });
+  const lookupEnv = options.lookupEnv ?? createEnvLookup();
+  for (const token of [config.ADMIN_TOKEN, config.METRICS_TOKEN]) if (token) options.registerSecret?.(token);
+
+  const knownSecrets = [config.ADMIN_TOKEN, config.METRICS_TOKEN, config.ANTHROPIC_API_KEY, config.CLAUDE_CODE_OAUTH_TOKEN, config.WEBHOOK_SECRET, config.E2B_API_KEY, config.privateKey];
+  const baseRedactor = createTextRedactor(knownSecrets);
+  /** Also hides the values of the variables this run's repository config passes into the sandbox. */
+  const redactFor = (trigger: { config?: { env: string[] } | undefined }) => {
+    const names = trigger.config?.env ?? [];
+    return names.length === 0 ? baseRedactor : createTextRedactor([...knownSecrets, ...names.map(lookupEnv)]);
+  };
+
+  const auth = config.ADMIN_TOKEN ? createAdminAuth({ token: config.ADMIN_TOKEN, ...(options.registerSecret ? { onCredential: options.registerSecret } : {}) }) : null;
+  const metrics = createMetrics({ store: deps.store, queue: deps.queue, sandboxes: deps.sandboxes, events: deps.events, log });
+  const streams = createRunStreams({ store: deps.store, events: deps.events, log, ...(options.streamPollMs ? { pollMs: options.streamPollMs } : {}) });
+  const isReady = options.isReady ?? (() => true);
+
+  const handlers = [
+    createReadinessHandler({
+      process: async () => {
+        if (!isReady()) throw new Error("starting or shutting down");
+      },
+      database: () => deps.store.ping(),
+      queue: () => pingQueue(deps.queue, deps.store),
+    }),
+    createMetricsHandler({ registry: metrics.registry, token: config.METRICS_TOKEN, log }),
+    createDashboard({ store: deps.store, cancelRun: deps.cancelRun, auth, streams, redactFor, log }),
+    createRunApi({ store: deps.store, api: deps.api, cancelRun: deps.cancelRun, auth, redactFor, log }),
+  ];
+
+  return {
+    async handle(req, res) {
+      for (const handler of handlers) if (await handler(req, res)) return true;
+      return false;
+    },
+    close() {
+      streams.closeAll();
+      metrics.stop();
+    },
+  };
+}
+
+/**
+ * The queue answers: a queue that can ping itself is asked; otherwise (the embedded queue is the
+ * runs table; pg-boss lives in the same PostgreSQL) the queued runs are read from the store.
+ */
+async function pingQueue(queue: RunQueue, store: Pick<Store, "listRuns">): Promise<void> {
+  const pingable = queue as RunQueue & { ping?: () => Promise<void> };
+  if (typeof pingable.ping === "function") return pingable.ping();
+  await store.listRuns({ states: ["queued"], limit: 1 });
+}
