@@ -136,19 +136,19 @@ function defaultOf(schema: JsonSchema, required: boolean): string {
 }
 
 /** The README text between the markers, or undefined when a marker is missing. */
-export function extractMarkedSection(readme: string): string | undefined {
-  const start = readme.indexOf(README_START_MARKER);
-  const end = readme.indexOf(README_END_MARKER);
+export function extractMarkedSection(readme: string, startMarker = README_START_MARKER, endMarker = README_END_MARKER): string | undefined {
+  const start = readme.indexOf(startMarker);
+  const end = readme.indexOf(endMarker);
   if (start < 0 || end < start) return undefined;
-  return readme.slice(start + README_START_MARKER.length, end).replace(/^\r?\n/, "");
+  return readme.slice(start + startMarker.length, end).replace(/^\r?\n/, "");
 }
 
 /** The README with the text between the markers replaced by `content`. */
-export function replaceMarkedSection(readme: string, content: string): string {
-  const start = readme.indexOf(README_START_MARKER);
-  const end = readme.indexOf(README_END_MARKER);
+export function replaceMarkedSection(readme: string, content: string, startMarker = README_START_MARKER, endMarker = README_END_MARKER): string {
+  const start = readme.indexOf(startMarker);
+  const end = readme.indexOf(endMarker);
   if (start < 0 || end < start) {
-    throw new Error(`README.md has no ${README_START_MARKER} … ${README_END_MARKER} section to fill`);
+    throw new Error(`README.md has no ${startMarker} … ${endMarker} section to fill`);
   }
-  return `${readme.slice(0, start + README_START_MARKER.length)}\n${content}${readme.slice(end)}`;
+  return `${readme.slice(0, start + startMarker.length)}\n${content}${readme.slice(end)}`;
 }

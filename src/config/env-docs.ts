@@ -1,0 +1,59 @@
+import { envSchema } from "./env.ts";
+
+/**
+ * The configuration reference for the environment, one entry per variable of envSchema (the
+ * type makes a missing or stale entry a compile error). The README's table is generated from it
+ * by `npm run docs:config`; a test fails when the two drift apart.
+ */
+
+type EnvName = keyof typeof envSchema.shape;
+
+export const ENV_DOCS = {
+  APP_ID: { default: "— (required)", meaning: "the GitHub App's ID; without it `npm start` runs the registration flow" },
+  PRIVATE_KEY: { default: "—", meaning: "the App's private key (PEM; `\\n` escapes or base64 accepted)" },
+  PRIVATE_KEY_PATH: { default: "—", meaning: "or the path of the `.pem` file" },
+  WEBHOOK_SECRET: { default: "— (required)", meaning: "the App's webhook secret; signatures are verified" },
+  PORT: { default: "`3000`", meaning: "HTTP port: webhooks at `/api/github/webhooks`, `GET /healthz`" },
+  HOST: { default: "`localhost` (Probot's default)", meaning: "the interface to listen on; `0.0.0.0` for all (the Docker image sets it)" },
+  LOG_LEVEL: { default: "`info`", meaning: "`trace` … `fatal`, `silent`" },
+  LOG_FORMAT: { default: "`pretty` (`json` when `NODE_ENV=production`)", meaning: "`json` or `pretty`" },
+  WEBHOOK_PROXY_URL: { default: "—", meaning: "a smee.io channel forwarding webhooks (local development)" },
+  GHE_HOST: { default: "—", meaning: "GitHub Enterprise Server host; the API is then `<GHE_PROTOCOL>://<GHE_HOST>/api/v3`" },
+  GHE_PROTOCOL: { default: "`https`", meaning: "`http` or `https`, with `GHE_HOST`" },
+  TRIGGER_PHRASE: { default: "`@` + the app's slug", meaning: "what a comment must mention to start a run" },
+  BRANCH_PREFIX: { default: "`claude/`", meaning: "branches are `<prefix>issue-<n>`" },
+  SANDBOX_PROVIDER: { default: "`e2b`", meaning: "`e2b`, or `local` (a host directory: not isolated; development and tests)" },
+  E2B_API_KEY: { default: "— (required with `e2b`)", meaning: "your E2B API key" },
+  E2B_TEMPLATE: { default: "`claude-sandbox-bot`", meaning: "the E2B template; build ours with `npm run template:build`" },
+  SANDBOX_TIMEOUT_SECONDS: { default: "`1800`", meaning: "a run's time limit (sandbox lifetime and Claude's time)" },
+  SANDBOX_COST_PER_SECOND_USD: { default: "`0.000046` with e2b (2 vCPU + 4 GiB list price), `0` with local", meaning: "the sandbox's price, shown in each report beside Claude's cost" },
+  LOCAL_SANDBOX_ROOT: { default: "`./data/sandboxes`", meaning: "where the local provider makes sandbox directories" },
+  ANTHROPIC_API_KEY: { default: "—", meaning: "model credentials for Claude Code (this or the next)" },
+  CLAUDE_CODE_OAUTH_TOKEN: { default: "—", meaning: "a Claude subscription token instead of an API key" },
+  ANTHROPIC_BASE_URL: { default: "—", meaning: "an LLM gateway in front of the Anthropic API" },
+  CLAUDE_COMMAND: { default: "`claude`", meaning: "the Claude Code executable in the sandbox" },
+  CLAUDE_MODEL: { default: "the CLI's default", meaning: "`--model` for every run" },
+  CLAUDE_MAX_TURNS: { default: "the CLI's default", meaning: "`--max-turns` for every run" },
+  DAILY_BUDGET_USD_PER_INSTALLATION: { default: "— (none)", meaning: "a daily budget (UTC) for all repositories of one installation; over it, nothing starts and the user is told why. Repositories set their own with `budget.dailyUsd`" },
+  SANDBOX_ALLOW_OUT: { default: "the model API host, the git host, common package registries", meaning: "the E2B sandbox's network egress allow-list, comma-separated hosts or CIDRs; `*` for no restriction (see `src/config/egress.ts` for the default list)" },
+  DATABASE_URL: { default: "`sqlite:./data/bot.db`", meaning: "thread state and the run queue: embedded SQLite via node:sqlite, or `postgres://user:pass@host:5432/db` (optionally `?schema=name`) to share one database between many processes, with pg-boss as the queue" },
+  ROLE: { default: "`all`", meaning: "`web` takes webhooks only, `worker` executes runs only (its port must not receive webhooks), `all` both; many of each can share one PostgreSQL" },
+  WORKER_CONCURRENCY: { default: "`4`", meaning: "runs (sandboxes) this process works on at once" },
+  RUN_LEASE_SECONDS: { default: "`60`", meaning: "a running run whose worker has not renewed its lease for this long is taken to be dead and queued again" },
+  SANDBOX_RETENTION_HOURS: { default: "`24`", meaning: "a thread's paused sandbox is kept this long for the next request (the fast path); after that the reaper kills it and the next request restores the saved transcript" },
+  REAPER_INTERVAL_SECONDS: { default: "`300`", meaning: "how often the reaper looks for sandboxes nothing needs" },
+  SHUTDOWN_GRACE_SECONDS: { default: "`30`", meaning: "on SIGTERM, running runs get this long to finish before they are handed back to the queue" },
+  PROGRESS_INTERVAL_MS: { default: "`3000`", meaning: "at most one progress-comment edit per this many ms" },
+  ADMIN_TOKEN: { default: "— (dashboard and run API off)", meaning: "the token for the dashboard (`/dashboard`, sign in with it) and the run API (`Authorization: Bearer`); at least 16 characters. Unset, both answer 503" },
+  METRICS_TOKEN: { default: "— (`/metrics` open)", meaning: "when set, `GET /metrics` wants `Authorization: Bearer <METRICS_TOKEN>`; at least 16 characters" },
+} satisfies Record<EnvName, { default: string; meaning: string }>;
+
+export const ENV_START_MARKER = "<!-- env-config:start -->";
+export const ENV_END_MARKER = "<!-- env-config:end -->";
+
+/** The README table, in the schema's order. */
+export function buildEnvReference(): string {
+  const rows = (Object.keys(envSchema.shape) as EnvName[]).map((name) => `| \`${name}\` | ${ENV_DOCS[name].default} | ${ENV_DOCS[name].meaning} |`);
+  const note = "<!-- generated from src/config/env-docs.ts by `npm run docs:config`: do not edit by hand -->";
+  return [note, "", "| variable | default | meaning |", "| --- | --- | --- |", ...rows, ""].join("\n");
+}
