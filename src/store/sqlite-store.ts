@@ -12,7 +12,10 @@ const now = () => new Date().toISOString();
 export function openSqliteStore(path: string): Store {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path);
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;");
+  // WAL with synchronous=NORMAL: a committed run survives the bot being killed (kill -9); only an
+  // OS crash or power loss can drop the last moments. FULL costs an fsync per webhook on the
+  // acknowledgement's path.
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
   migrate(db);
 
   /** node:sqlite is synchronous: a transaction here cannot interleave with another in this process. */
