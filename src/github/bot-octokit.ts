@@ -1,4 +1,5 @@
 import Bottleneck from "bottleneck";
+import { patchBottleneckYield } from "./bottleneck-yield.ts";
 import { ProbotOctokit } from "probot";
 import { githubCallsPlugin } from "../metrics/github-calls.ts";
 
@@ -10,6 +11,8 @@ import { githubCallsPlugin } from "../metrics/github-calls.ts";
  * Retry-After GitHub sends, up to three times. Every response is also reported to the metrics
  * (requests by method and status, rate-limit remaining).
  */
+patchBottleneckYield();
+
 const writes = new Bottleneck.Group({ maxConcurrent: 10, minTime: 0 });
 const notifications = new Bottleneck.Group({ maxConcurrent: 10, minTime: 0 });
 

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { BotOctokit } from "../../src/github/bot-octokit.ts";
 
 /** The rate-limit policy against a real HTTP server that answers like GitHub's secondary limit. */
@@ -67,4 +67,28 @@ describe("BotOctokit", () => {
     expect(seen).toHaveLength(4);
     failuresLeft = 0;
   }, 20_000);
+});
+
+describe("Bottleneck's zero-delay yields", () => {
+  it("no longer wait on a timer (real waits still do)", async () => {
+    const { patchBottleneckYield } = await import("../../src/github/bottleneck-yield.ts");
+    const { default: BottleneckLight } = await import("bottleneck/light.js" as string);
+    patchBottleneckYield();
+    const store = new BottleneckLight({ maxConcurrent: 1, minTime: 0 })._store as { yieldLoop(t?: number): Promise<void> };
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      // setTimeout is frozen: a zero-delay yield resolves only because it no longer uses it…
+      await expect(store.yieldLoop()).resolves.toBeUndefined();
+      // …while a real wait still does.
+      let waited = false;
+      void store.yieldLoop(50).then(() => (waited = true));
+      await new Promise((r) => setImmediate(r));
+      expect(waited).toBe(false);
+      vi.advanceTimersByTime(50);
+      await new Promise((r) => setImmediate(r));
+      expect(waited).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

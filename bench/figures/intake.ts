@@ -1,0 +1,163 @@
+import { startBareProbot } from "../lib/bare.ts";
+import { closedLoop, cycle, once, prepareDelivery, type ClosedLoopResult, type Delivery } from "../lib/load.ts";
+import { progress, sleep } from "../lib/log.ts";
+import { cpuMs } from "../lib/proc.ts";
+import { answerAtOnce } from "../lib/scripts.ts";
+import { median, type Latency, latency } from "../lib/stats.ts";
+import { startBenchWorld, WRITE_USER } from "../lib/world.ts";
+
+/**
+ * Figure 2: intake throughput. The same closed-loop generator (at most `concurrency` signed POSTs
+ * in flight, for `seconds`) against the bot and against a bare Probot (signature check, 200), in
+ * alternating order. The bot gets mentions by a user with write access (each one starts a run);
+ * the bare server gets the very same bytes (it does not dedupe, so it may cycle through them).
+ * The bot runs with ROLE=web: it does all of its intake (parse, decide, dedupe, permission check,
+ * run row, 👀 + progress comment, queued) and its 2xx means the run is enqueued, but no worker
+ * executes runs in that process, so Claude processes cannot take CPU from the intake measured.
+ */
+
+export interface IntakeOptions {
+  reps: number;
+  seconds: number;
+  /** Fresh deliveries built per repetition for the bot (it dedupes); more than it can take in `seconds`. */
+  poolSize: number;
+  warmup: number;
+  concurrency: number;
+  threads: number;
+  /** Extra bot env (profiling: NODE_OPTIONS). */
+  botEnv?: Record<string, string>;
+  /** More bots, measured in the same repetitions as the first (experiments: NODE_OPTIONS). */
+  variants?: Array<{ name: string; env: Record<string, string> }>;
+}
+
+interface Side {
+  perSecond: number[];
+  cpuMsPerDelivery: number[];
+  benchCpuMsPerDelivery: number[];
+  cpuUtilisation: number[];
+  latencies: Latency[];
+  failed: number;
+}
+
+export interface IntakeSide {
+  perSecond: number;
+  perRep: number[];
+  /** CPU (user + system) of the server process per accepted delivery. */
+  cpuMsPerDelivery: number;
+  /** CPU of the bench process (load generator + fake GitHub) per accepted delivery. */
+  benchCpuMsPerDelivery: number;
+  /** Server CPU time / wall time during the window (1 = one core busy). */
+  cpuUtilisation: number;
+  latency: Latency;
+  failed: number;
+}
+
+export interface IntakeResult {
+  options: Omit<IntakeOptions, "botEnv" | "variants">;
+  bot: IntakeSide;
+  bare: IntakeSide;
+  ratio: number;
+  ratioPerRep: number[];
+  variants: Record<string, { side: IntakeSide; ratio: number }>;
+  githubRequestsPerDelivery: number;
+}
+
+export async function measureIntake(o: IntakeOptions): Promise<IntakeResult> {
+  const w = await startBenchWorld(answerAtOnce);
+  const bot = await w.startBot({ ROLE: "web", ...o.botEnv });
+  const extra: Array<{ name: string; url: string; pid: number; secret: string }> = [];
+  for (const v of o.variants ?? []) {
+    const b = await w.startBot({ ROLE: "web", ...v.env });
+    extra.push({ name: v.name, url: b.webhookUrl, pid: b.process.pid!, secret: b.secret });
+  }
+  const env = w.baseEnv();
+  const bare = await startBareProbot({ APP_ID: env.APP_ID!, PRIVATE_KEY: env.PRIVATE_KEY!, WEBHOOK_SECRET: bot.secret, LOG_LEVEL: env.LOG_LEVEL!, LOG_FORMAT: env.LOG_FORMAT! });
+  try {
+    const issues = Array.from({ length: o.threads }, (_, t) => w.gh.addIssue(w.repo.fullName, { title: `Intake bench ${t}`, body: "Please look.", user: WRITE_USER }).number);
+    let seq = 0;
+    const build = (n: number): Delivery[] =>
+      Array.from({ length: n }, () => {
+        const issue = issues[seq % issues.length]!;
+        const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue, comment: { body: `${w.trigger} please fix it (${seq++})`, user: WRITE_USER } });
+        return prepareDelivery(ev, bot.secret);
+      });
+
+    progress(`  intake: warming up both (${o.warmup} deliveries each)`);
+    const warm = build(o.warmup);
+    await closedLoop(bot.webhookUrl, once(warm), o.concurrency);
+    await closedLoop(bare.webhookUrl, once(warm), o.concurrency);
+    for (const x of extra) await closedLoop(x.url, once(build(o.warmup)), o.concurrency);
+
+    const empty = (): Side => ({ perSecond: [], cpuMsPerDelivery: [], benchCpuMsPerDelivery: [], cpuUtilisation: [], latencies: [], failed: 0 });
+    const sides: Record<string, Side> = { bot: empty(), bare: empty() };
+    const targets: Record<string, { url: string; pid: number }> = { bot: { url: bot.webhookUrl, pid: bot.process.pid! }, bare: { url: bare.webhookUrl, pid: bare.pid } };
+    for (const x of extra) {
+      sides[x.name] = empty();
+      targets[x.name] = { url: x.url, pid: x.pid };
+    }
+    const names = Object.keys(targets);
+    const isBot = (name: string) => name !== "bare";
+    let botRequests = 0;
+    let botAccepted = 0;
+    for (let rep = 0; rep < o.reps; rep++) {
+      // Every bot dedupes, so each gets fresh deliveries; the bare server reuses the first bot's bytes.
+      const pools = new Map(names.filter(isBot).map((name) => [name, build(o.poolSize)] as const));
+      const order = names.map((_, k) => names[(rep + k) % names.length]!);
+      const line: string[] = [];
+      for (const name of order) {
+        await sleep(1000);
+        const target = targets[name]!;
+        const pool = pools.get(name) ?? pools.get("bot")!;
+        const requestsBefore = w.gh.requests.length;
+        const cpu0 = cpuMs(target.pid);
+        const bench0 = process.cpuUsage();
+        const r: ClosedLoopResult = await closedLoop(target.url, isBot(name) ? once(pool) : cycle(pool), o.concurrency, o.seconds * 1000);
+        const bench = process.cpuUsage(bench0);
+        const cpu = cpuMs(target.pid) - cpu0;
+        const side = sides[name]!;
+        side.perSecond.push(r.perSecond);
+        side.cpuMsPerDelivery.push(cpu / Math.max(1, r.ok));
+        side.benchCpuMsPerDelivery.push((bench.user + bench.system) / 1000 / Math.max(1, r.ok));
+        side.cpuUtilisation.push(cpu / r.elapsedMs);
+        side.latencies.push(latency(r.latencies));
+        side.failed += r.failed;
+        if (isBot(name) && r.ok + r.failed >= pool.length) progress(`  intake: ${name} used up all ${pool.length} deliveries of the pool: raise BENCH_INTAKE_POOL`);
+        if (name === "bot") {
+          botRequests += w.gh.requests.length - requestsBefore;
+          botAccepted += r.ok;
+        }
+        line.push(`${name} ${r.perSecond.toFixed(0)}/s (${r.failed} failed, server CPU ${(cpu / r.elapsedMs).toFixed(2)} cores)`);
+      }
+      progress(`  intake rep ${rep + 1}/${o.reps}: ${line.join(", ")}`);
+    }
+    const summarize = (s: Side): IntakeSide => ({
+      perSecond: median(s.perSecond),
+      perRep: s.perSecond,
+      cpuMsPerDelivery: median(s.cpuMsPerDelivery),
+      benchCpuMsPerDelivery: median(s.benchCpuMsPerDelivery),
+      cpuUtilisation: median(s.cpuUtilisation),
+      latency: {
+        n: s.latencies.reduce((a, l) => a + l.n, 0),
+        p50: median(s.latencies.map((l) => l.p50)),
+        p95: median(s.latencies.map((l) => l.p95)),
+        p99: median(s.latencies.map((l) => l.p99)),
+        max: median(s.latencies.map((l) => l.max)),
+      },
+      failed: s.failed,
+    });
+    const ratios = (name: string) => sides[name]!.perSecond.map((b, i) => b / sides.bare!.perSecond[i]!);
+    const { botEnv: _e, variants: _v, ...options } = o;
+    return {
+      options,
+      bot: summarize(sides.bot!),
+      bare: summarize(sides.bare!),
+      ratio: median(ratios("bot")),
+      ratioPerRep: ratios("bot"),
+      variants: Object.fromEntries(extra.map((x) => [x.name, { side: summarize(sides[x.name]!), ratio: median(ratios(x.name)) }])),
+      githubRequestsPerDelivery: botRequests / Math.max(1, botAccepted),
+    };
+  } finally {
+    await bare.stop();
+    await w.close();
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * npm run bench — the real bot over loopback with the e2e tests' doubles (fake GitHub + git
+ * http-backend, scripted Anthropic API driving the real Claude Code CLI, local sandboxes), each
+ * figure beside a baseline measured in the same run on the same machine. Progress on stderr, the
+ * table on stdout, everything in bench/results/latest.json. See BENCHMARKS.md.
+ *
+ *   BENCH_QUICK=1         a fast smoke pass (few repetitions)
+ *   BENCH_ONLY=e2e,ack    only these figures (e2e, followup, ack, intake, memory; "none" for none)
+ *   BENCH_EXPERIMENTS=1   also measure the proposed fixes (bench/experiments/*, preloaded into the bot)
+ *   BENCH_PROFILE=1       also CPU-profile the bot under intake load (bench/results/profiles/)
+ *   BENCH_OUT=file.json   write the results there instead of bench/results/latest.json
+ *   and the counts: BENCH_ACK_REPS, BENCH_ACK_DELIVERIES, BENCH_ACK_THREADS, BENCH_ACK_RATE,
+ *   BENCH_INTAKE_REPS, BENCH_INTAKE_SECONDS, BENCH_INTAKE_CONCURRENCY, BENCH_INTAKE_POOL,
+ *   BENCH_INTAKE_WARMUP, BENCH_E2E_REPS, BENCH_E2E_SLOW_MODEL_MS, BENCH_FOLLOWUP_REPS, BENCH_MEMORY_IN_FLIGHT
+ */
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { measureAck, measureAckVariants, measureBareResponse, type AckResult } from "./figures/ack.ts";
+import { measureE2e, type E2eResult } from "./figures/e2e.ts";
+import { measureFollowUp, type FollowUpResult } from "./figures/followup.ts";
+import { measureIntake, type IntakeResult } from "./figures/intake.ts";
+import { measureMemory, type MemoryResult } from "./figures/memory.ts";
+import { summarize as summarizeProfile } from "./lib/cpuprofile.ts";
+import { progress } from "./lib/log.ts";
+import { machineInfo } from "./lib/machine.ts";
+import { startForeignCpuMonitor } from "./lib/proc.ts";
+import type { Latency } from "./lib/stats.ts";
+
+const BENCH_DIR = import.meta.dirname;
+const RESULTS_DIR = join(BENCH_DIR, "results");
+const quick = process.env.BENCH_QUICK === "1";
+const num = (name: string, full: number, fast: number): number => {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === "" ? (quick ? fast : full) : Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
+  return value;
+};
+const only = new Set((process.env.BENCH_ONLY ?? "e2e,followup,ack,intake,memory").split(",").map((s) => s.trim()).filter(Boolean));
+const experiments = process.env.BENCH_EXPERIMENTS === "1";
+const profile = process.env.BENCH_PROFILE === "1";
+
+const settings = {
+  quick,
+  ack: { reps: num("BENCH_ACK_REPS", 3, 1), deliveries: num("BENCH_ACK_DELIVERIES", 200, 40), threads: num("BENCH_ACK_THREADS", 50, 10), ratePerSecond: num("BENCH_ACK_RATE", 20, 20) },
+  intake: {
+    reps: num("BENCH_INTAKE_REPS", 5, 1),
+    seconds: num("BENCH_INTAKE_SECONDS", 5, 2),
+    concurrency: num("BENCH_INTAKE_CONCURRENCY", 32, 32),
+    poolSize: num("BENCH_INTAKE_POOL", 1500, 600),
+    warmup: num("BENCH_INTAKE_WARMUP", 300, 50),
+    threads: 50,
+  },
+  e2e: { reps: num("BENCH_E2E_REPS", 9, 2), slowModelDelayMs: num("BENCH_E2E_SLOW_MODEL_MS", 5000, 2000) },
+  followup: { reps: num("BENCH_FOLLOWUP_REPS", 9, 2) },
+  memory: { inFlight: num("BENCH_MEMORY_IN_FLIGHT", 50, 8), samples: quick ? 3 : 6 },
+};
+
+const ACK_VARIANTS = [
+  { label: "runs executing (ROLE=all, WORKER_CONCURRENCY=1)", key: "withWorker", env: { ROLE: "all", WORKER_CONCURRENCY: "1" } },
+  { label: "intake only (ROLE=web)", key: "webOnly", env: { ROLE: "web" } },
+] as const;
+const EXPERIMENT_PRELOADS = {
+  bottleneck: `--import=${join(BENCH_DIR, "experiments/bottleneck-setimmediate.ts")}`,
+  sqlite: `--import=${join(BENCH_DIR, "experiments/sqlite-normal-sync.ts")}`,
+};
+
+interface Results {
+  startedAt: string;
+  finishedAt?: string;
+  durationS?: number;
+  machine: ReturnType<typeof machineInfo>;
+  settings: typeof settings;
+  /** Mean CPU (cores) used by processes outside the bench's tree while each figure ran, and stolen by the hypervisor. */
+  foreignCpu: Record<string, { meanCores: number; maxCores: number; stolenCores: number }>;
+  e2e?: E2eResult;
+  followup?: FollowUpResult;
+  ack?: { withWorker: AckResult; webOnly: AckResult; bareBaseline: Latency };
+  intake?: IntakeResult;
+  memory?: MemoryResult;
+  experiments?: Record<string, unknown>;
+  profile?: unknown;
+}
+
+async function figure<T>(results: Results, name: string, run: () => Promise<T>): Promise<T> {
+  progress(`${name}…`);
+  const monitor = startForeignCpuMonitor();
+  try {
+    return await run();
+  } finally {
+    results.foreignCpu[name] = monitor.stop();
+    const f = results.foreignCpu[name]!;
+    progress(`${name} done (meanwhile other processes used ${f.meanCores.toFixed(2)} cores on average, the hypervisor stole ${f.stolenCores.toFixed(2)})`);
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const results: Results = { startedAt: new Date(started).toISOString(), machine: machineInfo(), settings, foreignCpu: {} };
+  progress(`bench${quick ? " (BENCH_QUICK)" : ""}: ${[...only].join(", ")} on ${results.machine.nproc} cores, node ${results.machine.node}, ${results.machine.claudeCli}`);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+
+  if (only.has("e2e")) results.e2e = await figure(results, "e2e", () => measureE2e(settings.e2e));
+  if (only.has("followup")) results.followup = await figure(results, "followup", () => measureFollowUp(settings.followup));
+  if (only.has("ack")) {
+    results.ack = await figure(results, "ack", async () => {
+      const withWorker = await measureAck({ ...settings.ack, ...ACK_VARIANTS[0] });
+      const webOnly = await measureAck({ ...settings.ack, ...ACK_VARIANTS[1] });
+      const bareBaseline = await measureBareResponse(settings.ack);
+      return { withWorker, webOnly, bareBaseline };
+    });
+  }
+  if (only.has("intake")) results.intake = await figure(results, "intake", () => measureIntake(settings.intake));
+  if (only.has("memory")) results.memory = await figure(results, "memory", () => measureMemory(settings.memory));
+
+  if (experiments) {
+    results.experiments = await figure(results, "experiments", async () => {
+      const fixes = [
+        { name: "bottleneck", preload: EXPERIMENT_PRELOADS.bottleneck },
+        { name: "bottleneck+sqlite", preload: `${EXPERIMENT_PRELOADS.bottleneck} ${EXPERIMENT_PRELOADS.sqlite}` },
+      ];
+      // Stock and patched bots side by side, repetitions alternating, so they see the same machine.
+      progress(" experiment: acknowledgement, ROLE=web, stock vs patched");
+      const ack = await measureAckVariants({
+        ...settings.ack,
+        sameWorld: true,
+        variants: [{ label: "stock", env: { ROLE: "web" } }, ...fixes.map((f) => ({ label: f.name, env: { ROLE: "web", NODE_OPTIONS: f.preload } }))],
+      });
+      progress(" experiment: intake throughput, stock vs patched vs bare");
+      const intake = await measureIntake({ ...settings.intake, variants: fixes.map((f) => ({ name: f.name, env: { NODE_OPTIONS: f.preload } })) });
+      progress(" experiment: issue → PR, stock vs patched vs plain-run.sh");
+      const e2e = await measureE2e({ reps: settings.e2e.reps, variants: fixes.map((f) => ({ name: f.name, env: { NODE_OPTIONS: f.preload } })) });
+      const followup: Record<string, unknown> = {};
+      for (const f of [{ name: "stock", preload: "" }, ...fixes]) {
+        progress(` experiment: follow-up start, ${f.name}`);
+        const r = await measureFollowUp({ reps: Math.min(5, settings.followup.reps), botEnv: f.preload ? { NODE_OPTIONS: f.preload } : {} });
+        followup[f.name] = { liveToExec: r.live.toExec, liveToFirstRequest: r.live.toFirstRequest, restoredToExec: r.restored.toExec, cliAlone: r.cliAlone.toFirstRequest };
+      }
+      return {
+        ack: Object.fromEntries(ack.map((a) => [a.label, { ack: a.ack, response: a.response }])),
+        intake: {
+          stock: { perSecond: intake.bot.perSecond, ratio: intake.ratio, cpuMsPerDelivery: intake.bot.cpuMsPerDelivery, cpuUtilisation: intake.bot.cpuUtilisation, latency: intake.bot.latency },
+          ...Object.fromEntries(Object.entries(intake.variants).map(([k, v]) => [k, { perSecond: v.side.perSecond, ratio: v.ratio, cpuMsPerDelivery: v.side.cpuMsPerDelivery, cpuUtilisation: v.side.cpuUtilisation, latency: v.side.latency }])),
+          bare: { perSecond: intake.bare.perSecond, cpuMsPerDelivery: intake.bare.cpuMsPerDelivery },
+        },
+        e2e: {
+          plainMedianMs: e2e.plainMedianMs,
+          stock: { medianMs: e2e.botMedianMs, ratio: e2e.ratio, overheadMs: e2e.overheadMs },
+          ...Object.fromEntries(Object.entries(e2e.variants).map(([k, v]) => [k, { medianMs: v.medianMs, ratio: v.ratio, overheadMs: v.overheadMs }])),
+        },
+        followup,
+      };
+    });
+  }
+  if (profile) {
+    results.profile = await figure(results, "profile", async () => {
+      const dir = join(RESULTS_DIR, "profiles");
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      await measureIntake({ ...settings.intake, reps: 1, botEnv: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` } });
+      const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+      return file ? { file: join(dir, file), ...summarizeProfile(join(dir, file), 20) } : { error: "no profile written" };
+    });
+  }
+
+  results.finishedAt = new Date().toISOString();
+  results.durationS = Math.round((Date.now() - started) / 1000);
+  const out = process.env.BENCH_OUT ? resolve(process.env.BENCH_OUT) : join(RESULTS_DIR, "latest.json");
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${renderTable(results)}\n`);
+  progress(`wrote ${resolve(out)} (${results.durationS} s)`);
+  // Keep-alive sockets to the closed fakes would hold the process open a few seconds more.
+  process.exit(0);
+}
+
+type Row = [figure: string, ours: string, baseline: string, ratio: string, target: string, met: string];
+
+const ms = (v: number) => `${Math.round(v)} ms`;
+const yes = (ok: boolean) => (ok ? "yes" : "NO");
+
+function renderTable(r: Results): string {
+  const rows: Row[] = [];
+  if (r.ack) {
+    const b = r.ack.bareBaseline;
+    for (const v of ACK_VARIANTS) {
+      const a = r.ack[v.key].ack;
+      rows.push([`1 ack p50/p95/p99, ${v.label}`, `${ms(a.p50)} / ${ms(a.p95)} / ${ms(a.p99)}`, `bare Probot 2xx p99 ${ms(b.p99)}`, `${(a.p99 / b.p99).toFixed(1)}×`, "p99 ≤ 250 ms", yes(a.p99 <= 250)]);
+    }
+  }
+  if (r.intake) {
+    const i = r.intake;
+    rows.push(["2 intake throughput (deliveries/s, 2xx + enqueued)", `${i.bot.perSecond.toFixed(0)}/s`, `bare Probot ${i.bare.perSecond.toFixed(0)}/s`, `${i.ratio.toFixed(2)}×`, "≥ 0.8×", yes(i.ratio >= 0.8)]);
+  }
+  if (r.e2e) {
+    const e = r.e2e;
+    rows.push(["3 issue → PR wall time (median)", ms(e.botMedianMs), `plain-run.sh ${ms(e.plainMedianMs)}`, `${e.ratio.toFixed(2)}×`, "≤ 1.15×", yes(e.ratio <= 1.15)]);
+    rows.push(["3 the bot's added time (median of paired bot − plain)", ms(e.overheadMs), "—", "—", "—", "—"]);
+  }
+  if (r.followup) {
+    const f = r.followup;
+    const cli = f.cliAlone.toFirstRequest.p50;
+    rows.push(["4 follow-up, live sandbox: mention → first model request (p50)", ms(f.live.toFirstRequest.p50), `CLI alone ${ms(cli)}`, `${(f.live.toFirstRequest.p50 / cli).toFixed(2)}×`, "≤ 300 ms", yes(f.live.toFirstRequest.p50 <= 300)]);
+    rows.push(["4 follow-up, live sandbox: mention → Claude process exec'd (p50)", ms(f.live.toExec.p50), "—", "—", "≤ 300 ms", yes(f.live.toExec.p50 <= 300)]);
+    rows.push(["4 follow-up, restored: mention → first model request (p50)", ms(f.restored.toFirstRequest.p50), `CLI alone ${ms(cli)}`, `${(f.restored.toFirstRequest.p50 / cli).toFixed(2)}×`, "—", "—"]);
+    rows.push(["4 follow-up, restored: mention → Claude process exec'd (p50)", ms(f.restored.toExec.p50), `live ${ms(f.live.toExec.p50)}`, `${(f.restored.toExec.p50 / f.live.toExec.p50).toFixed(2)}×`, "—", "—"]);
+  }
+  if (r.e2e) {
+    const [cold, ...warm] = r.e2e.api.perRun;
+    const warmMax = warm.length ? Math.max(...warm) : cold!;
+    rows.push(["5 GitHub API requests per issue → PR run (first run / later runs)", `${cold} / ${warm.length ? `${Math.min(...warm)}–${warmMax}` : "—"}`, "plain-run.sh 2 (mint + PR)", `${(warmMax / 2).toFixed(1)}×`, "≤ 10", yes(cold! <= 10 && warmMax <= 10)]);
+    const slow = r.e2e.api.slowRun;
+    if (slow) rows.push([`5 … a later run with each model reply delayed ${slow.modelDelayMs / 1000} s (${(slow.durationMs / 1000).toFixed(1)} s run)`, String(slow.total), "plain-run.sh 2", `${(slow.total / 2).toFixed(1)}×`, "≤ 10", yes(slow.total <= 10)]);
+  }
+  if (r.memory) {
+    const m = r.memory;
+    rows.push([`6 bot RSS with ${m.inFlight} runs in flight`, `${m.inFlightRssMiB.toFixed(0)} MiB (peak ${m.peakRssMiB.toFixed(0)})`, `idle ${m.idleRssMiB.toFixed(0)} MiB`, `${(m.inFlightRssMiB / m.idleRssMiB).toFixed(2)}×`, "≤ 300 MB", yes(m.peakRssMiB * 1.048576 <= 300)]);
+    rows.push([`6 its ${m.children.claudeCount} Claude processes (children)`, `${(m.children.rssMiB / 1024).toFixed(1)} GiB RSS, ${(m.children.pssMiB / 1024).toFixed(1)} GiB PSS`, "—", "—", "(reported)", "—"]);
+  }
+  const header: Row = ["figure", "ours", "baseline", "ratio", "target", "met?"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (row: Row) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  const table = [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)];
+  if (r.intake) table.push("", `intake CPU per delivery: bot ${r.intake.bot.cpuMsPerDelivery.toFixed(2)} ms, bare Probot ${r.intake.bare.cpuMsPerDelivery.toFixed(2)} ms; ${r.intake.githubRequestsPerDelivery.toFixed(1)} GitHub requests per bot delivery`);
+  if (r.e2e) table.push(`issue → PR: bot ${r.e2e.botMs.join(", ")} ms; plain ${r.e2e.plainMs.join(", ")} ms`);
+  if (r.experiments) {
+    const x = r.experiments as {
+      ack: Record<string, { ack: Latency }>;
+      intake: Record<string, { perSecond: number; ratio?: number; cpuMsPerDelivery: number }>;
+      e2e: Record<string, { medianMs: number; ratio: number; overheadMs: number }> & { plainMedianMs: number };
+      followup: Record<string, { liveToExec: Latency; liveToFirstRequest: Latency }>;
+    };
+    table.push("", "what-if, stock vs proposed fixes (bench/experiments/*, preloaded into the bot; not the shipped code):");
+    for (const name of Object.keys(x.ack)) {
+      const a = x.ack[name]!.ack;
+      const i = x.intake[name];
+      const e = x.e2e[name];
+      const f = x.followup[name];
+      table.push(
+        `  ${name.padEnd(17)} ack (ROLE=web) p50/p99 ${ms(a.p50)}/${ms(a.p99)}` +
+          (i ? `; intake ${i.perSecond.toFixed(0)}/s (${(i.ratio ?? 0).toFixed(2)}× bare, ${i.cpuMsPerDelivery.toFixed(2)} ms CPU each)` : "") +
+          (e ? `; issue → PR ${ms(e.medianMs)} (${e.ratio.toFixed(2)}× plain ${ms(x.e2e.plainMedianMs)}, +${ms(e.overheadMs)} paired)` : "") +
+          (f ? `; follow-up live → exec ${ms(f.liveToExec.p50)}, → first request ${ms(f.liveToFirstRequest.p50)}` : ""),
+      );
+    }
+  }
+  const foreign = Object.entries(r.foreignCpu).map(([k, v]) => `${k} ${v.meanCores.toFixed(2)}/${v.stolenCores.toFixed(2)}`).join(", ");
+  table.push(`noise while measuring, cores used by other processes / stolen by the hypervisor (mean): ${foreign}`);
+  const noisy = Object.entries(r.foreignCpu).filter(([, v]) => v.meanCores + v.stolenCores > 0.1);
+  if (noisy.length) table.push(`note: ${noisy.map(([k]) => k).join(", ")} ran with more than 0.1 cores taken by others: absolute times are inflated there; the ratios (interleaved baselines) hold better`);
+  return table.join("\n");
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
