@@ -1,22 +1,14 @@
+import { formatDuration } from "../github/format.ts";
+import { isPhase, PHASE_LABEL } from "../runs/phases.ts";
+import { FINISHED_STATES as STORE_FINISHED_STATES } from "../store/types.ts";
 import type { RemoteRun } from "./client.ts";
 
 /** What the CLI prints while it waits and when the run is over, and its exit code. Pure. */
 
-export const FINISHED_STATES = new Set(["succeeded", "failed", "canceled"]);
+export const FINISHED_STATES: ReadonlySet<string> = new Set<string>(STORE_FINISHED_STATES);
 
-const PHASE_LABEL: Record<string, string> = {
-  queue: "waiting in the queue",
-  sandbox: "starting the sandbox",
-  clone: "cloning the repository",
-  setup: "running the repository's setup commands",
-  agent: "running Claude Code",
-  publish: "publishing the result",
-};
-
-export function formatSeconds(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
-}
+/** The bot's own words for a phase, for the one it reports (an unknown one is shown as is). */
+const phaseLabel = (phase: string) => (isPhase(phase) ? PHASE_LABEL[phase] : phase);
 
 export function formatUsd(usd: number): string {
   return usd > 0 && usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
@@ -26,8 +18,8 @@ export function formatUsd(usd: number): string {
 export function progressLine(previous: Pick<RemoteRun, "state" | "phase"> | null, current: Pick<RemoteRun, "state" | "phase">, elapsedMs: number): string | null {
   if (previous && previous.state === current.state && previous.phase === current.phase) return null;
   if (FINISHED_STATES.has(current.state)) return null;
-  const phase = current.phase ? ` · ${current.phase} (${PHASE_LABEL[current.phase] ?? current.phase})` : "";
-  return `[${formatSeconds(elapsedMs).padStart(6)}] ${current.state}${phase}`;
+  const phase = current.phase ? ` · ${current.phase} (${phaseLabel(current.phase)})` : "";
+  return `[${formatDuration(elapsedMs).padStart(6)}] ${current.state}${phase}`;
 }
 
 /** The final summary, a few lines. */
@@ -47,7 +39,7 @@ export function summaryLines(run: RemoteRun): string[] {
       lines.push(`Run ${run.id} is ${run.state}.`);
   }
   const facts = [
-    run.durationMs !== null ? `duration ${formatSeconds(run.durationMs)}` : null,
+    run.durationMs !== null ? `duration ${formatDuration(run.durationMs)}` : null,
     `cost ${formatUsd(run.costUsd)}`,
     typeof run.turns === "number" ? `turns ${run.turns}` : null,
     run.sessionId ? `session ${run.sessionId}` : null,
@@ -77,7 +69,7 @@ export function runsTable(runs: RemoteRun[]): string[] {
       r.trigger.kind,
       r.trigger.actor,
       r.createdAt.replace("T", " ").slice(0, 19),
-      r.durationMs === null ? "—" : formatSeconds(r.durationMs),
+      r.durationMs === null ? "—" : formatDuration(r.durationMs),
       formatUsd(r.costUsd),
     ]),
   ];

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { SafeHtml } from "./html.ts";
+import { ApiError } from "../api/start-run.ts";
 
 /** Small request/response helpers for the handlers in src/web. */
 
@@ -65,13 +66,9 @@ export function redirect(res: ServerResponse, location: string, headers: Record<
   return true;
 }
 
-export class BodyError extends Error {
+/** A request body we refuse (too large, not JSON): answered with its status. */
+export class BodyError extends ApiError {
   override name = "BodyError";
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
 }
 
 /** The request body as text, refusing more than maxBytes (413). */
