@@ -76,9 +76,6 @@ function crossFieldIssues(env: NodeJS.ProcessEnv): Array<{ path: string; message
   if (!set("ANTHROPIC_API_KEY") && !set("CLAUDE_CODE_OAUTH_TOKEN")) {
     issues.push({ path: "ANTHROPIC_API_KEY", message: "set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN so Claude Code can reach the model" });
   }
-  if (env.ROLE && env.ROLE !== "all" && !/^postgres(ql)?:\/\//.test(env.DATABASE_URL ?? "")) {
-    issues.push({ path: "ROLE", message: `ROLE=${env.ROLE} splits webhooks and workers across processes, which must share a PostgreSQL DATABASE_URL (the embedded SQLite file is one process's); use ROLE=all with SQLite` });
-  }
   if (env.DATABASE_URL && !/^(sqlite:|postgres(ql)?:\/\/)/.test(env.DATABASE_URL)) {
     issues.push({ path: "DATABASE_URL", message: "must start with sqlite: (e.g. sqlite:./data/bot.db) or postgres://" });
   }

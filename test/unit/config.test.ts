@@ -46,11 +46,6 @@ describe("readConfig", () => {
     expect(() => readConfig({ ...rest, PRIVATE_KEY_PATH: "/missing.pem" }, () => { throw new Error("ENOENT"); })).toThrow(/PRIVATE_KEY_PATH: cannot read/);
   });
 
-  it("refuses to split web and workers over an embedded SQLite file", () => {
-    expect(() => readConfig({ ...valid, ROLE: "web" })).toThrow(/- ROLE: ROLE=web splits webhooks and workers.*PostgreSQL/);
-    expect(readConfig({ ...valid, ROLE: "worker", DATABASE_URL: "postgres://db/bot" }).ROLE).toBe("worker");
-  });
-
   it("knows when the app still has to be registered", () => {
     expect(needsAppRegistration({})).toBe(true);
     expect(needsAppRegistration({ APP_ID: "1" })).toBe(true);
