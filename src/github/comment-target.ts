@@ -1,6 +1,5 @@
 import type { Source, Trigger } from "../triggers/types.ts";
-import type { RepoCoords } from "./comments.ts";
-import type { GitHubClient } from "./octokit-types.ts";
+import type { GitHubClient, RepoCoords } from "./octokit-types.ts";
 
 /**
  * Where the bot answers: in the issue/PR conversation, or — for a line comment in a review — as a

@@ -1,5 +1,4 @@
-import type { GitHubClient } from "./octokit-types.ts";
-import type { RepoCoords } from "./comments.ts";
+import type { GitHubClient, RepoCoords } from "./octokit-types.ts";
 
 /** Finds the thread's open pull request, or opens a draft one. */
 

@@ -1,5 +1,4 @@
-import type { RepoCoords } from "./comments.ts";
-import type { GitHubClient } from "./octokit-types.ts";
+import type { GitHubClient, RepoCoords } from "./octokit-types.ts";
 
 /**
  * What the prompt needs from GitHub beyond the payload, through the REST API only: the

@@ -1,7 +1,6 @@
 import { z } from "zod";
-import type { RepoCoords } from "../github/comments.ts";
 import { indexPatches, type Side } from "../github/diff-lines.ts";
-import type { GitHubClient } from "../github/octokit-types.ts";
+import type { GitHubClient, RepoCoords } from "../github/octokit-types.ts";
 import type { PullContext } from "../github/thread-context.ts";
 
 /** Review mode: Claude's structured answer → one pull request review. Nothing is pushed. */

@@ -58,7 +58,10 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
   const config = t.config ?? DEFAULT_REPO_CONFIG;
   const log = deps.log.child({ run: run.id, thread: run.threadKey, delivery: run.deliveryId });
   const where = { owner: t.repo.owner, repo: t.repo.name };
-  const extraEnv = Object.fromEntries(config.env.flatMap((name) => (deps.lookupEnv(name) === undefined ? [] : [[name, deps.lookupEnv(name)!]])));
+  const extraEnv = Object.fromEntries(config.env.flatMap((name) => {
+    const value = deps.lookupEnv(name);
+    return value === undefined ? [] : [[name, value]];
+  }));
   const redact = createRedactor([deps.settings.anthropicApiKey, deps.settings.claudeOauthToken, ...Object.values(extraEnv)]);
   const startedAt = now();
   const clock = createPhaseClock(now);

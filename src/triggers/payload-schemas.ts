@@ -22,16 +22,6 @@ const base = {
   sender: actorSchema,
 };
 
-const issueSchema = z.object({
-  number: z.number(),
-  title: z.string(),
-  body: z.string().nullable(),
-  html_url: z.string(),
-  user: actorSchema,
-  comments: z.number().optional(),
-  pull_request: z.unknown().optional(),
-});
-
 const pullSchema = z.object({
   number: z.number(),
   title: z.string(),
@@ -41,21 +31,24 @@ const pullSchema = z.object({
   comments: z.number().optional(),
 });
 
+/** An issue is a pull request's fields plus the marker GitHub sets when it is one. */
+const issueSchema = pullSchema.extend({ pull_request: z.unknown().optional() });
+
+/** A comment or a review: who wrote what. */
+const authoredText = z.object({ id: z.number(), body: z.string().nullable(), user: actorSchema });
+
 const labelSchema = z.object({ name: z.string() });
 
 export const issueCommentPayload = z.object({
   ...base,
   issue: issueSchema,
-  comment: z.object({ id: z.number(), body: z.string().nullable(), user: actorSchema }),
+  comment: authoredText,
 });
 
 export const reviewCommentPayload = z.object({
   ...base,
   pull_request: pullSchema,
-  comment: z.object({
-    id: z.number(),
-    body: z.string().nullable(),
-    user: actorSchema,
+  comment: authoredText.extend({
     path: z.string(),
     line: z.number().nullable().optional(),
     original_line: z.number().nullable().optional(),
@@ -67,7 +60,7 @@ export const reviewCommentPayload = z.object({
 export const reviewPayload = z.object({
   ...base,
   pull_request: pullSchema,
-  review: z.object({ id: z.number(), body: z.string().nullable(), user: actorSchema }),
+  review: authoredText,
 });
 
 export const issuesPayload = z.object({
