@@ -43,10 +43,11 @@ const settings = {
   quick,
   ack: { reps: num("BENCH_ACK_REPS", 3, 1), deliveries: num("BENCH_ACK_DELIVERIES", 200, 40), threads: num("BENCH_ACK_THREADS", 50, 10), ratePerSecond: num("BENCH_ACK_RATE", 20, 20) },
   intake: {
-    reps: num("BENCH_INTAKE_REPS", 5, 1),
-    seconds: num("BENCH_INTAKE_SECONDS", 5, 2),
+    reps: num("BENCH_INTAKE_REPS", 3, 1),
+    seconds: num("BENCH_INTAKE_SECONDS", 3, 2),
     concurrency: num("BENCH_INTAKE_CONCURRENCY", 32, 32),
-    poolSize: num("BENCH_INTAKE_POOL", 1500, 600),
+    // More than the bot can take in the window (it dedupes: every delivery is used once).
+    poolSize: num("BENCH_INTAKE_POOL", 9000, 5000),
     warmup: num("BENCH_INTAKE_WARMUP", 300, 50),
     threads: 50,
   },
@@ -188,7 +189,8 @@ function renderTable(r: Results): string {
   }
   if (r.intake) {
     const i = r.intake;
-    rows.push(["2 intake throughput (deliveries/s, 2xx + enqueued)", `${i.bot.perSecond.toFixed(0)}/s`, `bare Probot ${i.bare.perSecond.toFixed(0)}/s`, `${i.ratio.toFixed(2)}×`, "≥ 0.8×", yes(i.ratio >= 0.8)]);
+    rows.push(["2 intake throughput (deliveries/s, 2xx = run recorded)", `${i.bot.perSecond.toFixed(0)}/s`, `bare Probot ${i.bare.perSecond.toFixed(0)}/s`, `${i.ratio.toFixed(2)}×`, "≥ 0.8×", yes(i.ratio >= 0.8)]);
+    rows.push(["2 … acknowledged (👀 + comment + queued) per second, window + drain", `${i.bot.ackedPerSecond.toFixed(0)}/s`, `bare Probot ${i.bare.perSecond.toFixed(0)}/s`, `${(i.bot.ackedPerSecond / i.bare.perSecond).toFixed(2)}×`, "—", "—"]);
   }
   if (r.e2e) {
     const e = r.e2e;

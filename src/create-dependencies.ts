@@ -4,6 +4,8 @@ import { continueApiRun, startApiRun, type ApiRunDeps, type StartRunInput } from
 import { createEnvLookup, type Config } from "./config/env.ts";
 import type { GitHubClient } from "./github/octokit-types.ts";
 import { createTokenMinter } from "./github/tokens.ts";
+import { createAckQueue } from "./handlers/ack-queue.ts";
+import { acknowledgeRun } from "./handlers/acknowledge.ts";
 import type { IntakeDeps } from "./handlers/intake.ts";
 import { createRepoConfigCache } from "./handlers/repo-config-cache.ts";
 import { createReplyLimiter } from "./handlers/reply-limiter.ts";
@@ -18,11 +20,15 @@ import { runJob, type RunJobDeps } from "./runs/run-job.ts";
 import { createSandboxProvider } from "./sandbox/create-provider.ts";
 import { isPostgresUrl, openStore } from "./store/open-store.ts";
 import { parsePostgresUrl } from "./store/postgres-store.ts";
+import type { RunRecord } from "./store/types.ts";
+import type { WebhookGauge } from "./web/webhook-gauge.ts";
 
 /** Wires the parts together from the config. Everything a part needs is passed to it here. */
 
 export interface CreateDependenciesInput {
   app: Probot;
+  /** Webhook deliveries being received by this process (acknowledgements yield to them). */
+  webhooks: WebhookGauge;
   config: Config;
   log: Logger;
   claudeCommand: string;
@@ -30,8 +36,10 @@ export interface CreateDependenciesInput {
 
 const CONFIG_CACHE_MS = 60_000;
 const NOT_ALLOWED_REPLY_WINDOW_MS = 60 * 60_000;
+/** Acknowledgements in flight at once; a burst of webhooks waits in the queue, durable as "received" runs. */
+const ACK_CONCURRENCY = 8;
 
-export async function createDependencies({ app, config, log, claudeCommand }: CreateDependenciesInput) {
+export async function createDependencies({ app, webhooks, config, log, claudeCommand }: CreateDependenciesInput) {
   const appClient = async () => (await app.auth()) as GitHubClient;
   const identity = await fetchAppIdentity(appClient, config.APP_ID);
   const appLogin = `${identity.slug}[bot]`;
@@ -82,19 +90,26 @@ export async function createDependencies({ app, config, log, claudeCommand }: Cr
     ? createPgBossQueue({ ...queueOptions, connectionString: config.DATABASE_URL, schema: pgBossSchema(config.DATABASE_URL) })
     : createEmbeddedQueue(queueOptions);
 
+  const replyLimiter = createReplyLimiter(NOT_ALLOWED_REPLY_WINDOW_MS, (key) => store.recordDelivery(key, "reply-limit"));
+  // Acknowledgements (permission, budget, 👀, progress comment) happen after the webhook's 2xx.
+  const acks = createAckQueue({ concurrency: ACK_CONCURRENCY, busy: () => webhooks.inFlight() > 0, heartbeatMs: leaseMs / 3, heartbeat: (ids) => store.heartbeat(ids), log });
+  webhooks.onIdle(() => acks.resume());
+  const ackDeps = { store, queue, replyLimiter, installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION };
+  const acknowledge = (run: RunRecord, client: GitHubClient | null, runLog: Logger) =>
+    acks.submit(run.id, async () => acknowledgeRun(ackDeps, run, client ?? (await runDeps.installationClient(run.installationId)), runLog));
+
   const intakeDeps: IntakeDeps = {
     store,
-    queue,
     triggerPhrase: () => triggerPhrase,
     appLogin: () => appLogin,
     repoConfig: createRepoConfigCache(CONFIG_CACHE_MS),
     cancelLocal: (runId) => executing.get(runId)?.abort(),
-    replyLimiter: createReplyLimiter(NOT_ALLOWED_REPLY_WINDOW_MS, (key) => store.recordDelivery(key, "reply-limit")),
-    installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION,
+    replyLimiter,
+    acknowledge,
   };
 
   const recover = () =>
-    recoverUnfinished(store, queue, log, leaseMs).catch((error: unknown) => {
+    recoverUnfinished(store, queue, log, leaseMs, (run) => acknowledge(run, null, log.child({ run: run.id, delivery: run.deliveryId, recovered: true }))).catch((error: unknown) => {
       log.error({ err: error }, "could not recover interrupted runs; will try again");
       return 0;
     });
@@ -141,6 +156,8 @@ export async function createDependencies({ app, config, log, claudeCommand }: Cr
     async stop(deadlineMs: number) {
       if (recovery) clearInterval(recovery);
       stopReaper?.();
+      // Acknowledgements under way finish (seconds at most); waiting ones stay "received" for recovery.
+      await acks.stop(Math.min(deadlineMs, 10_000));
       if (works) {
         // Stop taking runs now; wait for the running ones up to the deadline.
         const drained = queue.stop(deadlineMs + 10_000);

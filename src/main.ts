@@ -9,6 +9,7 @@ import { createLogger } from "./util/logger.ts";
 import { processSecrets } from "./util/secret-registry.ts";
 import { createHealthHandler } from "./web/health.ts";
 import { createWebHandler } from "./web/web-handler.ts";
+import { createWebhookGauge, WEBHOOK_PATH } from "./web/webhook-gauge.ts";
 
 /**
  * Process entry. 1. environment → config  2. logger, store, sandboxes, workers  3. Probot's HTTP
@@ -54,9 +55,10 @@ async function main(): Promise<void> {
   });
   server.addHandler(createHealthHandler(() => ready));
 
+  const webhooks = createWebhookGauge();
   let deps: Awaited<ReturnType<typeof createDependencies>> | undefined;
   await server.load(async (app) => {
-    deps = await createDependencies({ app, config, log, claudeCommand: config.SANDBOX_PROVIDER === "local" ? resolveCommand(config.CLAUDE_COMMAND) : config.CLAUDE_COMMAND });
+    deps = await createDependencies({ app, webhooks, config, log, claudeCommand: config.SANDBOX_PROVIDER === "local" ? resolveCommand(config.CLAUDE_COMMAND) : config.CLAUDE_COMMAND });
     // ROLE=worker executes runs only; its port must not receive webhooks (nothing would handle them).
     if (config.ROLE !== "worker") await createApp(deps.intakeDeps)(app, { cwd: process.cwd(), addHandler: (h) => server.addHandler(h) });
   });
@@ -67,7 +69,7 @@ async function main(): Promise<void> {
   server.addHandler((req, res) => web.handle(req, res));
 
   await started.start();
-  await server.start();
+  webhooks.track(await server.start(), WEBHOOK_PATH);
   ready = true;
   log.info({ trigger: started.triggerPhrase, sandbox: config.SANDBOX_PROVIDER }, "claude-sandbox-bot is ready");
 

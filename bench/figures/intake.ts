@@ -11,9 +11,12 @@ import { startBenchWorld, WRITE_USER } from "../lib/world.ts";
  * in flight, for `seconds`) against the bot and against a bare Probot (signature check, 200), in
  * alternating order. The bot gets mentions by a user with write access (each one starts a run);
  * the bare server gets the very same bytes (it does not dedupe, so it may cycle through them).
- * The bot runs with ROLE=web: it does all of its intake (parse, decide, dedupe, permission check,
- * run row, 👀 + progress comment, queued) and its 2xx means the run is enqueued, but no worker
- * executes runs in that process, so Claude processes cannot take CPU from the intake measured.
+ * The bot runs with ROLE=web: its 2xx means the run is recorded (parse, decide, delivery + run row
+ * in one transaction); the acknowledgement (permission check, 👀 + progress comment, queued) follows
+ * in the same process. No worker executes runs there, so Claude processes cannot take CPU from the
+ * intake measured. After each bot window the bench waits until every accepted delivery has its
+ * progress comment at the fake: that drain is measured too (acknowledged per second over window +
+ * drain), and the next window starts on an idle bot.
  */
 
 export interface IntakeOptions {
@@ -32,6 +35,8 @@ export interface IntakeOptions {
 
 interface Side {
   perSecond: number[];
+  ackedPerSecond: number[];
+  drainMs: number[];
   cpuMsPerDelivery: number[];
   benchCpuMsPerDelivery: number[];
   cpuUtilisation: number[];
@@ -41,6 +46,10 @@ interface Side {
 
 export interface IntakeSide {
   perSecond: number;
+  /** Bot only: accepted deliveries / (window + time until the last one was acknowledged). */
+  ackedPerSecond: number;
+  /** Bot only: from the end of the window until every accepted delivery had its progress comment. */
+  drainMs: number;
   perRep: number[];
   /** CPU (user + system) of the server process per accepted delivery. */
   cpuMsPerDelivery: number;
@@ -88,7 +97,7 @@ export async function measureIntake(o: IntakeOptions): Promise<IntakeResult> {
     await closedLoop(bare.webhookUrl, once(warm), o.concurrency);
     for (const x of extra) await closedLoop(x.url, once(build(o.warmup)), o.concurrency);
 
-    const empty = (): Side => ({ perSecond: [], cpuMsPerDelivery: [], benchCpuMsPerDelivery: [], cpuUtilisation: [], latencies: [], failed: 0 });
+    const empty = (): Side => ({ perSecond: [], ackedPerSecond: [], drainMs: [], cpuMsPerDelivery: [], benchCpuMsPerDelivery: [], cpuUtilisation: [], latencies: [], failed: 0 });
     const sides: Record<string, Side> = { bot: empty(), bare: empty() };
     const targets: Record<string, { url: string; pid: number }> = { bot: { url: bot.webhookUrl, pid: bot.process.pid! }, bare: { url: bare.webhookUrl, pid: bare.pid } };
     for (const x of extra) {
@@ -112,13 +121,18 @@ export async function measureIntake(o: IntakeOptions): Promise<IntakeResult> {
         const cpu0 = cpuMs(target.pid);
         const bench0 = process.cpuUsage();
         const r: ClosedLoopResult = await closedLoop(target.url, isBot(name) ? once(pool) : cycle(pool), o.concurrency, o.seconds * 1000);
+        const drain0 = performance.now();
+        if (isBot(name)) await drained(w.gh.requests, requestsBefore, r.ok);
+        const drainMs = performance.now() - drain0;
         const bench = process.cpuUsage(bench0);
         const cpu = cpuMs(target.pid) - cpu0;
         const side = sides[name]!;
+        side.drainMs.push(drainMs);
+        side.ackedPerSecond.push((r.ok * 1000) / (r.elapsedMs + drainMs));
         side.perSecond.push(r.perSecond);
         side.cpuMsPerDelivery.push(cpu / Math.max(1, r.ok));
         side.benchCpuMsPerDelivery.push((bench.user + bench.system) / 1000 / Math.max(1, r.ok));
-        side.cpuUtilisation.push(cpu / r.elapsedMs);
+        side.cpuUtilisation.push(cpu / (r.elapsedMs + drainMs));
         side.latencies.push(latency(r.latencies));
         side.failed += r.failed;
         if (isBot(name) && r.ok + r.failed >= pool.length) progress(`  intake: ${name} used up all ${pool.length} deliveries of the pool: raise BENCH_INTAKE_POOL`);
@@ -126,12 +140,15 @@ export async function measureIntake(o: IntakeOptions): Promise<IntakeResult> {
           botRequests += w.gh.requests.length - requestsBefore;
           botAccepted += r.ok;
         }
-        line.push(`${name} ${r.perSecond.toFixed(0)}/s (${r.failed} failed, server CPU ${(cpu / r.elapsedMs).toFixed(2)} cores)`);
+        const acked = isBot(name) ? `, all acknowledged ${drainMs.toFixed(0)} ms after the window` : "";
+        line.push(`${name} ${r.perSecond.toFixed(0)}/s (${r.failed} failed${acked}, server CPU ${(cpu / (r.elapsedMs + drainMs)).toFixed(2)} cores)`);
       }
       progress(`  intake rep ${rep + 1}/${o.reps}: ${line.join(", ")}`);
     }
     const summarize = (s: Side): IntakeSide => ({
       perSecond: median(s.perSecond),
+      ackedPerSecond: median(s.ackedPerSecond),
+      drainMs: median(s.drainMs),
       perRep: s.perSecond,
       cpuMsPerDelivery: median(s.cpuMsPerDelivery),
       benchCpuMsPerDelivery: median(s.benchCpuMsPerDelivery),
@@ -159,5 +176,15 @@ export async function measureIntake(o: IntakeOptions): Promise<IntakeResult> {
   } finally {
     await bare.stop();
     await w.close();
+  }
+}
+
+/** Waits until `accepted` progress comments have been posted since request number `since`. */
+async function drained(requests: Array<{ method: string; path: string }>, since: number, accepted: number): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  const posted = () => requests.slice(since).filter((q) => q.method === "POST" && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/.test(q.path)).length;
+  while (posted() < accepted) {
+    if (Date.now() > deadline) throw new Error(`intake: only ${posted()} of ${accepted} accepted deliveries were acknowledged within 300 s`);
+    await sleep(20);
   }
 }

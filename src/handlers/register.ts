@@ -6,7 +6,7 @@ import { intake, type IntakeDeps } from "./intake.ts";
  * The webhook events and actions that can start a run. Anything else (edited or deleted
  * comments, closed issues, other actions) has no handler and so starts nothing.
  */
-const ENTRY_POINTS: Array<[string, (deliveryId: string, payload: unknown) => ParseResult]> = [
+export const ENTRY_POINTS: Array<[string, (deliveryId: string, payload: unknown) => ParseResult]> = [
   ["issue_comment.created", parseIssueComment],
   ["pull_request_review_comment.created", parseReviewComment],
   ["pull_request_review.submitted", parseReview],

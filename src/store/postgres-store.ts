@@ -1,7 +1,7 @@
 import pg from "pg";
 import type { Logger } from "pino";
-import { columnValue, toRun, toThread, type Row } from "./rows.ts";
-import { MIGRATIONS, NEXT_IN_THREAD, RUN_COLUMNS } from "./sql.ts";
+import { columnValue, receivedRun, toRun, toThread, type Row } from "./rows.ts";
+import { MIGRATIONS, NEXT_IN_THREAD, RECEIVED_STALE, RUN_COLUMNS } from "./sql.ts";
 import type { NewRun, RunFilter, RunRecord, Store } from "./types.ts";
 
 /**
@@ -98,6 +98,18 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     );
     return rows[0] ? toRun(rows[0] as Row) : null;
   };
+  /** Under the thread's lock, so ids within a thread are handed out in commit order: a claim can
+   * never miss an older run whose insert had not committed yet. */
+  const insertRun = async (client: pg.PoolClient, run: NewRun): Promise<RunRecord> => {
+    await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [LOCK_NAMESPACE, lockKey(run.threadKey)]);
+    const createdAt = now();
+    const { rows } = await client.query(
+      `INSERT INTO runs (thread_key, repo_full_name, installation_id, delivery_id, state, trigger_json, created_at)
+       VALUES ($1, $2, $3, $4, 'received', $5, $6) RETURNING id`,
+      [run.threadKey, run.trigger.repo.fullName, run.trigger.installationId, run.deliveryId, JSON.stringify(run.trigger), createdAt],
+    );
+    return receivedRun(run, Number((rows[0] as Row).id), createdAt);
+  };
   let closed = false;
 
   return {
@@ -119,17 +131,21 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       );
     },
     async createRun(run: NewRun) {
-      // Under the thread's lock, so ids within a thread are handed out in commit order: a claim can
-      // never miss an older run whose insert had not committed yet.
+      return transaction(async (client) => insertRun(client, run));
+    },
+    async acceptRun(run, event) {
+      // The delivery and its run commit together: a redelivery finds the delivery, never half of it.
       return transaction(async (client) => {
-        await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [LOCK_NAMESPACE, lockKey(run.threadKey)]);
-        const { rows } = await client.query(
-          `INSERT INTO runs (thread_key, repo_full_name, installation_id, delivery_id, state, trigger_json, created_at)
-           VALUES ($1, $2, $3, $4, 'received', $5, $6) RETURNING *`,
-          [run.threadKey, run.trigger.repo.fullName, run.trigger.installationId, run.deliveryId, JSON.stringify(run.trigger), now()],
-        );
-        return toRun(rows[0] as Row);
+        const delivery = await client.query("INSERT INTO deliveries (id, event, received_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING", [run.deliveryId, event, now()]);
+        return delivery.rowCount === 1 ? insertRun(client, run) : null;
       });
+    },
+    async discardRun(id) {
+      await pool.query("DELETE FROM runs WHERE id = $1 AND state = 'received'", [id]);
+    },
+    async claimReceived(id, staleBefore) {
+      const r = await pool.query(`UPDATE runs SET heartbeat_at = $1 WHERE id = $2 AND state = 'received' AND ${RECEIVED_STALE} < $3`, [now(), id, staleBefore]);
+      return r.rowCount === 1;
     },
     async getRun(id) {
       const { rows } = await pool.query("SELECT * FROM runs WHERE id = $1", [id]);
@@ -175,7 +191,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     async listUnfinished(staleBefore) {
       const { rows } = await pool.query(
         `SELECT * FROM runs WHERE (state = 'running' AND COALESCE(heartbeat_at, started_at, created_at) < $1)
-           OR (state = 'received' AND created_at < $1) ORDER BY id`,
+           OR (state = 'received' AND ${RECEIVED_STALE} < $1) ORDER BY id`,
         [staleBefore],
       );
       return (rows as Row[]).map(toRun);

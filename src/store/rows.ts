@@ -1,4 +1,4 @@
-import type { RunRecord, ThreadRecord } from "./types.ts";
+import type { NewRun, RunRecord, ThreadRecord } from "./types.ts";
 
 /** Database rows → records, for both stores. */
 
@@ -26,6 +26,29 @@ export function toRun(row: Row): RunRecord {
     finishedAt: str(row.finished_at),
     result: row.result_json == null ? null : JSON.parse(String(row.result_json)),
     error: str(row.error),
+  };
+}
+
+/** The record of a run just inserted ("received"), without reading the row (and its JSON) back. */
+export function receivedRun(run: NewRun, id: number, createdAt: string): RunRecord {
+  return {
+    id,
+    threadKey: run.threadKey,
+    repoFullName: run.trigger.repo.fullName,
+    installationId: run.trigger.installationId,
+    deliveryId: run.deliveryId,
+    state: "received",
+    phase: null,
+    trigger: run.trigger,
+    progressCommentId: null,
+    attempts: 0,
+    cancelRequested: false,
+    costUsd: 0,
+    createdAt,
+    startedAt: null,
+    finishedAt: null,
+    result: null,
+    error: null,
   };
 }
 

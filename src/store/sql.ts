@@ -53,6 +53,12 @@ export const NEXT_IN_THREAD = `
   AND NOT EXISTS (SELECT 1 FROM runs b WHERE b.thread_key = r.thread_key AND b.state = 'running')
   AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.thread_key = r.thread_key AND o.state IN ('queued', 'received') AND o.id < r.id)`;
 
+/**
+ * When a "received" run (recorded, GitHub answered, not yet acknowledged) was last known to be in
+ * someone's hands: its creation, or the acknowledging process's last heartbeat.
+ */
+export const RECEIVED_STALE = "COALESCE(heartbeat_at, created_at)";
+
 /** RunPatch keys → columns. */
 export const RUN_COLUMNS: Record<string, string> = {
   state: "state",

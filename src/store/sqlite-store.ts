@@ -1,9 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import { columnValue, toRun, toThread, type Row } from "./rows.ts";
-import { MIGRATIONS, NEXT_IN_THREAD, RUN_COLUMNS } from "./sql.ts";
-import type { NewRun, RunFilter, Store } from "./types.ts";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { columnValue, receivedRun, toRun, toThread, type Row } from "./rows.ts";
+import { MIGRATIONS, NEXT_IN_THREAD, RECEIVED_STALE, RUN_COLUMNS } from "./sql.ts";
+import type { NewRun, RunFilter, RunRecord, Store } from "./types.ts";
 
 /** The embedded store: node:sqlite, one file, no native addon. Migrations run on open. */
 
@@ -30,20 +30,54 @@ export function openSqliteStore(path: string): Store {
       throw error;
     }
   };
+  // node:sqlite compiles a statement per prepare(): the hot ones (one per webhook) are kept.
+  const statements = new Map<string, StatementSync>();
+  const prep = (sql: string): StatementSync => {
+    let statement = statements.get(sql);
+    if (!statement) statements.set(sql, (statement = db.prepare(sql)));
+    return statement;
+  };
   const claim = (id: number) =>
-    toRun(db.prepare("UPDATE runs SET state = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = ? WHERE id = ? RETURNING *").get(now(), now(), id) as Row);
+    toRun(prep("UPDATE runs SET state = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = ? WHERE id = ? RETURNING *").get(now(), now(), id) as Row);
+
+  const recordDelivery = (id: string, event: string): boolean =>
+    Number(prep("INSERT OR IGNORE INTO deliveries (id, event, received_at) VALUES (?, ?, ?)").run(id, event, now()).changes) === 1;
+  const insertRun = (run: NewRun): RunRecord => {
+    const createdAt = now();
+    const row = prep(
+      `INSERT INTO runs (thread_key, repo_full_name, installation_id, delivery_id, state, trigger_json, created_at)
+       VALUES (?, ?, ?, ?, 'received', ?, ?) RETURNING id`,
+    ).get(run.threadKey, run.trigger.repo.fullName, run.trigger.installationId, run.deliveryId, JSON.stringify(run.trigger), createdAt) as Row;
+    return receivedRun(run, Number(row.id), createdAt);
+  };
+  /**
+   * Group commit: the webhook accepts of one event-loop turn share one transaction (a burst of
+   * deliveries pays for one commit, not one each); each caller still learns its own outcome.
+   */
+  let accepting: Array<{ run: NewRun; event: string; done: (run: RunRecord | null) => void; fail: (error: unknown) => void }> = [];
+  const commitAccepts = () => {
+    const batch = accepting;
+    accepting = [];
+    let outcomes: Array<RunRecord | null>;
+    try {
+      outcomes = transaction(() => batch.map((a) => (recordDelivery(a.run.deliveryId, a.event) ? insertRun(a.run) : null)));
+    } catch (error) {
+      for (const a of batch) a.fail(error);
+      return;
+    }
+    batch.forEach((a, i) => a.done(outcomes[i]!));
+  };
 
   return {
     async recordDelivery(id, event) {
-      const r = db.prepare("INSERT OR IGNORE INTO deliveries (id, event, received_at) VALUES (?, ?, ?)").run(id, event, now());
-      return Number(r.changes) === 1;
+      return recordDelivery(id, event);
     },
     async getThread(key) {
-      const row = db.prepare("SELECT * FROM threads WHERE key = ?").get(key) as Row | undefined;
+      const row = prep("SELECT * FROM threads WHERE key = ?").get(key) as Row | undefined;
       return row ? toThread(row) : null;
     },
     async saveThread(t) {
-      db.prepare(
+      prep(
         `INSERT INTO threads (key, repo_full_name, number, kind, branch, pr_number, session_id, transcript, sandbox_id, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, branch = excluded.branch, pr_number = excluded.pr_number,
@@ -51,46 +85,54 @@ export function openSqliteStore(path: string): Store {
       ).run(t.key, t.repoFullName, t.number, t.kind, t.branch, t.prNumber, t.sessionId, t.transcript, t.sandboxId, now());
     },
     async createRun(run: NewRun) {
-      const row = db
-        .prepare(
-          `INSERT INTO runs (thread_key, repo_full_name, installation_id, delivery_id, state, trigger_json, created_at)
-           VALUES (?, ?, ?, ?, 'received', ?, ?) RETURNING *`,
-        )
-        .get(run.threadKey, run.trigger.repo.fullName, run.trigger.installationId, run.deliveryId, JSON.stringify(run.trigger), now()) as Row;
-      return toRun(row);
+      return insertRun(run);
+    },
+    async acceptRun(run, event) {
+      // The delivery and its run commit together: a redelivery finds the delivery, never half of it.
+      return new Promise((done, fail) => {
+        accepting.push({ run, event, done, fail });
+        if (accepting.length === 1) setImmediate(commitAccepts);
+      });
+    },
+    async discardRun(id) {
+      prep("DELETE FROM runs WHERE id = ? AND state = 'received'").run(id);
+    },
+    async claimReceived(id, staleBefore) {
+      const r = prep(`UPDATE runs SET heartbeat_at = ? WHERE id = ? AND state = 'received' AND ${RECEIVED_STALE} < ?`).run(now(), id, staleBefore);
+      return Number(r.changes) === 1;
     },
     async getRun(id) {
-      const row = db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as Row | undefined;
+      const row = prep("SELECT * FROM runs WHERE id = ?").get(id) as Row | undefined;
       return row ? toRun(row) : null;
     },
     async updateRun(id, patch) {
       const entries = Object.entries(patch).filter(([key, value]) => RUN_COLUMNS[key] && value !== undefined);
       if (entries.length === 0) return;
       const sets = entries.map(([key]) => `${RUN_COLUMNS[key]} = ?`).join(", ");
-      db.prepare(`UPDATE runs SET ${sets} WHERE id = ?`).run(...entries.map(([key, value]) => columnValue(key, value)), id);
+      prep(`UPDATE runs SET ${sets} WHERE id = ?`).run(...entries.map(([key, value]) => columnValue(key, value)), id);
     },
     async claimNextRun() {
       return transaction(() => {
-        const row = db.prepare(`SELECT r.id FROM runs r WHERE ${NEXT_IN_THREAD} ORDER BY r.id LIMIT 1`).get() as Row | undefined;
+        const row = prep(`SELECT r.id FROM runs r WHERE ${NEXT_IN_THREAD} ORDER BY r.id LIMIT 1`).get() as Row | undefined;
         return row ? claim(Number(row.id)) : null;
       });
     },
     async claimRun(id) {
       return transaction(() => {
-        const row = db.prepare(`SELECT r.id FROM runs r WHERE r.id = ? AND ${NEXT_IN_THREAD}`).get(id) as Row | undefined;
+        const row = prep(`SELECT r.id FROM runs r WHERE r.id = ? AND ${NEXT_IN_THREAD}`).get(id) as Row | undefined;
         return row ? claim(id) : null;
       });
     },
     async heartbeat(ids) {
       if (ids.length === 0) return;
-      db.prepare(`UPDATE runs SET heartbeat_at = ? WHERE id IN (${ids.map(() => "?").join(", ")})`).run(now(), ...ids);
+      prep("UPDATE runs SET heartbeat_at = ? WHERE id IN (SELECT value FROM json_each(?))").run(now(), JSON.stringify(ids));
     },
     async listUnfinished(staleBefore) {
       return (
         db
           .prepare(
             `SELECT * FROM runs WHERE (state = 'running' AND COALESCE(heartbeat_at, started_at, created_at) < ?)
-               OR (state = 'received' AND created_at < ?) ORDER BY id`,
+               OR (state = 'received' AND ${RECEIVED_STALE} < ?) ORDER BY id`,
           )
           .all(staleBefore, staleBefore) as Row[]
       ).map(toRun);
@@ -115,11 +157,11 @@ export function openSqliteStore(path: string): Store {
     },
     async costSince(scope, since) {
       const [column, value] = "repoFullName" in scope ? ["repo_full_name", scope.repoFullName] : ["installation_id", scope.installationId];
-      const row = db.prepare(`SELECT COALESCE(SUM(cost_usd), 0) AS total FROM runs WHERE ${column} = ? AND created_at >= ?`).get(value, since) as Row;
+      const row = prep(`SELECT COALESCE(SUM(cost_usd), 0) AS total FROM runs WHERE ${column} = ? AND created_at >= ?`).get(value, since) as Row;
       return Number(row.total);
     },
     async ping() {
-      db.prepare("SELECT 1").get();
+      prep("SELECT 1").get();
     },
     async close() {
       if (db.isOpen) db.close();

@@ -68,8 +68,20 @@ export interface Store {
   recordDelivery(deliveryId: string, event: string): Promise<boolean>;
   getThread(key: string): Promise<ThreadRecord | null>;
   saveThread(thread: Omit<ThreadRecord, "updatedAt">): Promise<void>;
-  /** Creates the run in state "received" (acknowledged but not yet queued). */
+  /** Creates the run in state "received" (recorded, not yet acknowledged nor queued). */
   createRun(run: NewRun): Promise<RunRecord>;
+  /**
+   * A webhook's run: records the delivery and creates the run ("received") in one transaction.
+   * null when the delivery id was seen before (GitHub redelivered it): no second run.
+   */
+  acceptRun(run: NewRun, event: string): Promise<RunRecord | null>;
+  /** Deletes a run still "received" (its requester turned out not to be allowed, or over budget). */
+  discardRun(id: number): Promise<void>;
+  /**
+   * Takes a "received" run whose acknowledging process has gone quiet (no heartbeat since
+   * staleBefore) for this process to acknowledge: true for exactly one caller.
+   */
+  claimReceived(id: number, staleBefore: string): Promise<boolean>;
   getRun(id: number): Promise<RunRecord | null>;
   updateRun(id: number, patch: RunPatch): Promise<void>;
   /**
@@ -83,7 +95,7 @@ export interface Store {
   heartbeat(ids: readonly number[]): Promise<void>;
   /**
    * Runs a dead process left behind: "running" ones whose last heartbeat (or start) is older than
-   * staleBefore, and "received" ones created before it.
+   * staleBefore, and "received" ones whose last heartbeat (or creation) is.
    */
   listUnfinished(staleBefore: string): Promise<RunRecord[]>;
   listRuns(filter: RunFilter): Promise<RunRecord[]>;

@@ -51,7 +51,7 @@ describe("core path: @mention in an issue → sandbox → Claude Code → pull r
     const response = await w.send(ev);
     expect(response.status).toBe(200);
 
-    // The acknowledgement is done by the time GitHub gets its answer: 👀 and a progress comment.
+    // Acknowledged right after GitHub got its answer (w.send waits for that): 👀 and a progress comment.
     expect(w.gh.state.reactions.filter((r) => r.commentId === ev.comment.id).map((r) => [r.content, r.user.login])).toEqual([["eyes", w.gh.botUser.login]]);
     const progress = w.botComments(issueNumber);
     expect(progress).toHaveLength(1);

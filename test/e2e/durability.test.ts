@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentRequest, Reply } from "../support/fake-anthropic/types.ts";
 import { startBot } from "../support/start-bot.ts";
 import { waitFor } from "../support/wait-for.ts";
+import { sendWebhook } from "../support/webhooks.ts";
 import { planReply, say, tool } from "./script-helpers.ts";
 import { botEnv, reportJson, startWorld, type World } from "./harness.ts";
 
@@ -37,6 +38,23 @@ describe("durability", () => {
     expect(w.botComments(ev.payload.issue.number)).toEqual([report]);
     expect(w.gh.state.reactions.filter((r) => r.commentId === ev.comment.id)).toHaveLength(1);
     expect(await w.gh.git.readFile(w.repo.fullName, `claude/issue-${ev.payload.issue.number}`, "notes.txt")).toBe("once\n");
+  });
+
+  it("answers GitHub without waiting on GitHub's API: the acknowledgement follows the 2xx", async () => {
+    // GitHub's API stalls on the permission check; the webhook must not wait for it.
+    const gate = w.gh.hold("GET", /\/collaborators\/alice\/permission$/);
+    const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "Slow API", body: "x", user: "alice" }, comment: { body: `${w.trigger} add a note: later`, user: "alice" } });
+    const n = ev.payload.issue.number;
+    const response = await sendWebhook(w.bot.webhookUrl, { ...ev, secret: w.bot.secret });
+    expect(response.status).toBe(200);
+    await waitFor("the permission check to reach GitHub", () => w.gh.requests.some((r) => r.path === "/repos/acme/widgets/collaborators/alice/permission"));
+    expect(w.gh.state.reactions.filter((r) => r.commentId === ev.comment.id)).toEqual([]);
+    expect(w.botComments(n)).toEqual([]);
+    gate.release();
+    const report = await w.waitForReport(n);
+    expect(report.body).toMatch(/^### ✅ Done/m);
+    expect(w.gh.state.reactions.filter((r) => r.commentId === ev.comment.id)).toHaveLength(1);
+    expect(w.botComments(n)).toEqual([report]);
   });
 
   it("resumes the conversation in a new sandbox when the thread's sandbox is gone (the slow path)", async () => {
@@ -90,6 +108,37 @@ describe("crash recovery", () => {
     expect(w.botComments(n).filter((c) => /Working on it/.test(c.body))).toEqual([]);
     expect(await w.gh.git.readFile(w.repo.fullName, `claude/issue-${n}`, "notes.txt")).toBe("slowone\nqueued\n");
     expect(w.gh.state.pulls.filter((p) => p.head === `claude/issue-${n}`)).toHaveLength(1);
+  }, 120_000);
+});
+
+describe("crash between the 2xx and the acknowledgement", () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ script, env: { RUN_LEASE_SECONDS: "2" } });
+  }, 60_000);
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it("a run recorded but not yet acknowledged when the bot is killed is acknowledged once, after the permission check, by the next process", async () => {
+    const gate = w.gh.hold("GET", /\/collaborators\/alice\/permission$/);
+    const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "Cut short", body: "x", user: "alice" }, comment: { body: `${w.trigger} add a note: recorded`, user: "alice" } });
+    const n = ev.payload.issue.number;
+    expect((await sendWebhook(w.bot.webhookUrl, { ...ev, secret: w.bot.secret })).status).toBe(200);
+    await waitFor("the permission check to reach GitHub", () => w.gh.requests.some((r) => r.path === "/repos/acme/widgets/collaborators/alice/permission"));
+    await w.bot.kill("SIGKILL");
+    gate.release();
+    w.bot = await startBot({ env: botEnv(w.gh, w.model.url, { RUN_LEASE_SECONDS: "2" }), dataDir: w.bot.dataDir });
+
+    const report = await w.waitForReport(n, 1, 60_000);
+    expect(report.body).toMatch(/^### ✅ Done/m);
+    expect(w.bot.logs.join("\n")).toContain("acknowledging a run whose process died before it could");
+    // The new process checked the permission again before anything else.
+    const permissionChecks = w.gh.requests.filter((r) => r.path === "/repos/acme/widgets/collaborators/alice/permission");
+    expect(permissionChecks).toHaveLength(2);
+    expect(w.gh.state.reactions.filter((r) => r.commentId === ev.comment.id)).toHaveLength(1);
+    expect(w.botComments(n)).toEqual([report]);
+    expect(await w.gh.git.readFile(w.repo.fullName, `claude/issue-${n}`, "notes.txt")).toBe("recorded\n");
   }, 120_000);
 });
 

@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { ENTRY_POINTS } from "../../src/handlers/register.ts";
 import type { Script } from "../support/fake-anthropic/types.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic/index.ts";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github/index.ts";
@@ -31,7 +33,11 @@ export interface World {
   repo: RepoInfo;
   hooks: WebhookFactory;
   trigger: string;
-  /** Sends a webhook built by `hooks`, signed with the bot's secret. */
+  /**
+   * Sends a webhook built by `hooks`, signed with the bot's secret. For an event that reaches
+   * intake, resolves once the bot has finished with it (acknowledged and queued, or turned down):
+   * the acknowledgement follows the 2xx.
+   */
   send(built: { event: string; payload: unknown }, extra?: { deliveryId?: string; signature?: "valid" | "invalid" | "missing" }): Promise<{ status: number; body: string; ms: number }>;
   /** The bot's comments on an issue, oldest first. */
   botComments(issueNumber: number): FakeGitHub["state"]["comments"];
@@ -63,7 +69,12 @@ export async function startWorld(options: { script?: Script; env?: Record<string
     repo,
     hooks: createWebhookFactory(gh),
     trigger: `@${gh.appSlug}`,
-    send: (built, extra = {}) => sendWebhook(bot.webhookUrl, { ...built, secret: bot.secret, ...extra }),
+    async send(built, extra = {}) {
+      const deliveryId = extra.deliveryId ?? randomUUID();
+      const response = await sendWebhook(bot.webhookUrl, { ...built, secret: bot.secret, ...extra, deliveryId });
+      if (response.status === 200 && (extra.signature ?? "valid") === "valid" && isEntryPoint(built)) await intakeDone(bot, deliveryId);
+      return response;
+    },
     botComments,
     waitForReport: (issueNumber, nth = 1, timeoutMs = 90_000) =>
       waitFor(
@@ -83,6 +94,21 @@ export async function startWorld(options: { script?: Script; env?: Record<string
       await gh.close();
     },
   };
+}
+
+function isEntryPoint(built: { event: string; payload: unknown }): boolean {
+  const action = (built.payload as { action?: string }).action;
+  return ENTRY_POINTS.some(([name]) => name === `${built.event}.${action}`);
+}
+
+/** Every delivery intake takes ends with one log line carrying its outcome in `intake`. */
+export async function intakeDone(bot: BotProcess, deliveryId: string): Promise<string> {
+  return waitFor(
+    `the bot to finish with delivery ${deliveryId}`,
+    () => bot.logRecords().find((r) => r.delivery === deliveryId && typeof r.intake === "string")?.intake as string | undefined,
+    30_000,
+    20,
+  );
 }
 
 /** The Claude result JSON from a report's collapsible block. */

@@ -25,6 +25,47 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
       expect(await store.recordDelivery("d-2", "issue_comment")).toBe(true);
     });
 
+    it("accepts a webhook's run together with its delivery, once per delivery id", async () => {
+      const first = await store.acceptRun({ threadKey: "t#1", deliveryId: "d-1", trigger: trigger("o/r", 1) }, "issue_comment");
+      expect(first).toMatchObject({ state: "received", deliveryId: "d-1", threadKey: "t#1" });
+      expect(await store.acceptRun({ threadKey: "t#1", deliveryId: "d-1", trigger: trigger("o/r", 1) }, "issue_comment")).toBeNull();
+      expect(await store.recordDelivery("d-1", "issue_comment")).toBe(false);
+      expect(await store.listRuns({})).toHaveLength(1);
+      // A delivery recorded some other way (a command) also stops a run being accepted for it.
+      expect(await store.recordDelivery("d-2", "issue_comment")).toBe(true);
+      expect(await store.acceptRun({ threadKey: "t#1", deliveryId: "d-2", trigger: trigger("o/r", 1) }, "issue_comment")).toBeNull();
+      // Accepted at the same moment (one commit for the SQLite store): each caller gets its own answer.
+      const same = await Promise.all(["d-3", "d-3", "d-4"].map((id, i) => store.acceptRun({ threadKey: `t#${i}`, deliveryId: id, trigger: trigger("o/r", i) }, "issue_comment")));
+      expect(same.map((r) => r?.deliveryId ?? null)).toEqual(["d-3", null, "d-4"]);
+      expect(await store.getRun(same[2]!.id)).toMatchObject({ state: "received", threadKey: "t#2", deliveryId: "d-4" });
+    });
+
+    it("discards only runs still received, and a received run holds its thread's place until then", async () => {
+      const a = (await store.acceptRun({ threadKey: "t#1", deliveryId: "a", trigger: trigger("o/r", 1) }, "issue_comment"))!;
+      const b = (await store.acceptRun({ threadKey: "t#1", deliveryId: "b", trigger: trigger("o/r", 1) }, "issue_comment"))!;
+      // b is acknowledged first, but a (older, still received) keeps it from being claimed.
+      await store.updateRun(b.id, { state: "queued" });
+      expect(await store.claimNextRun()).toBeNull();
+      await store.discardRun(a.id);
+      expect(await store.getRun(a.id)).toBeNull();
+      expect((await store.claimNextRun())?.id).toBe(b.id);
+      await store.discardRun(b.id);
+      expect(await store.getRun(b.id)).toMatchObject({ state: "running" });
+    });
+
+    it("lets exactly one process claim a received run whose acknowledger went quiet", async () => {
+      const run = (await store.acceptRun({ threadKey: "t#1", deliveryId: "a", trigger: trigger("o/r", 1) }, "issue_comment"))!;
+      const past = new Date(Date.now() - 60_000).toISOString();
+      expect(await store.claimReceived(run.id, past)).toBe(false);
+      await new Promise((r) => setTimeout(r, 20));
+      const staleBefore = new Date().toISOString();
+      expect((await store.listUnfinished(staleBefore)).map((r) => r.id)).toEqual([run.id]);
+      const claims = await Promise.all([store.claimReceived(run.id, staleBefore), store.claimReceived(run.id, staleBefore)]);
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      // The claim is a heartbeat: the run is no longer stale for the same cut-off.
+      expect(await store.listUnfinished(staleBefore)).toEqual([]);
+    });
+
     it("keeps thread state, across connections too", async () => {
       await store.saveThread({ key: "a/b#1", repoFullName: "a/b", number: 1, kind: "issue", branch: "claude/issue-1", prNumber: 7, sessionId: "s", transcript: "{}\n", sandboxId: "sbx" });
       await store.saveThread({ key: "a/b#1", repoFullName: "a/b", number: 1, kind: "issue", branch: "claude/issue-1", prNumber: 8, sessionId: "s2", transcript: "{}\n{}\n", sandboxId: null });

@@ -89,6 +89,11 @@ export interface FakeGitHub {
   issueToken(o?: { repositories?: string[]; permissions?: Record<string, string>; ttlMs?: number }): IssuedToken;
 
   requests: RecordedRequest[];
+  /**
+   * Holds REST requests matching method + path (recorded at once, answered only after release()):
+   * GitHub being slow, deterministically.
+   */
+  hold(method: string, path: RegExp): { release(): void };
   /** "METHOD /path (reason)" for unmatched routes, auth failures, 403s, malformed bodies and server errors. */
   unexpected: string[];
   gitRequests: GitRequestRecord[];
@@ -273,6 +278,17 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     },
 
     requests: store.requests,
+    hold(method, path) {
+      let release!: () => void;
+      const gate = { matches: (m: string, p: string) => m === method.toUpperCase() && path.test(p), opened: new Promise<void>((r) => (release = r)) };
+      store.gates.push(gate);
+      return {
+        release() {
+          store.gates = store.gates.filter((g) => g !== gate);
+          release();
+        },
+      };
+    },
     unexpected: store.unexpected,
     gitRequests: store.gitRequests,
     gitDenied: store.gitDenied,

@@ -88,6 +88,8 @@ export function createFakeServer(store: Store, publicKey: KeyObject, rootDir: st
     record.auth = auth.kind;
     if (auth.kind === "installation") record.token = auth.token.token;
 
+    for (const gate of store.gates) if (gate.matches(method, shownPath)) await gate.opened;
+
     const match = router.match(method, apiPath);
     if (!match) {
       finish({ status: 404, body: { message: "Not Found", documentation_url: DOCS, status: "404" }, unexpected: "no route" });

@@ -69,6 +69,8 @@ export class Store {
     tokens: [],
   };
   requests: RecordedRequest[] = [];
+  /** Requests matching a gate wait (recorded, unanswered) until it opens. */
+  gates: Array<{ matches: (method: string, path: string) => boolean; opened: Promise<void> }> = [];
   unexpected: string[] = [];
   gitRequests: GitRequestRecord[] = [];
   gitDenied: GitDenied[] = [];
