@@ -14,16 +14,26 @@ function stripQuotedAndCode(body: string): string {
     .join("\n");
 }
 
-function phrasePattern(phrase: string, flags: string): RegExp {
-  // A mention is a whole word: "@bot" must not match "@bot-other" or "email@bot.com".
-  return new RegExp(`(^|[^\\w@.-])${escapeRegExp(phrase)}(?![\\w-])`, flags);
+// One pattern per phrase (the deployment's and a few repositories' own): compiled once. No "g"
+// flag, so a pattern keeps no state between uses.
+const patterns = new Map<string, RegExp>();
+
+function phrasePattern(phrase: string): RegExp {
+  let pattern = patterns.get(phrase);
+  if (!pattern) {
+    // A mention is a whole word: "@bot" must not match "@bot-other" or "email@bot.com".
+    pattern = new RegExp(`(^|[^\\w@.-])${escapeRegExp(phrase)}(?![\\w-])`, "i");
+    if (patterns.size > 1000) patterns.clear();
+    patterns.set(phrase, pattern);
+  }
+  return pattern;
 }
 
 export function mentions(body: string, phrase: string): boolean {
-  return phrasePattern(phrase, "i").test(stripQuotedAndCode(body));
+  return phrasePattern(phrase).test(stripQuotedAndCode(body));
 }
 
 /** The request with the (first) mention removed: "@bot add docs" → "add docs". */
 export function extractRequest(body: string, phrase: string): string {
-  return body.replace(phrasePattern(phrase, "i"), "$1").trim();
+  return body.replace(phrasePattern(phrase), "$1").trim();
 }
