@@ -5,14 +5,16 @@ import type { TokenMinter } from "../github/tokens.ts";
 import type { Sandbox } from "../sandbox/types.ts";
 import type { Trigger } from "../triggers/types.ts";
 import type { Redactor } from "../util/redact.ts";
-import { commitLeftovers, diffSince, pushBranch, type CommitResult } from "../workspace/workspace.ts";
+import type { HostRepo } from "../workspace/host-repo.ts";
+import { commitLeftovers, diffSince, type CommitResult } from "../workspace/workspace.ts";
 import type { CheckoutPlan } from "./checkout-plan.ts";
 import { PhaseError } from "./phases.ts";
 
 /**
  * After Claude, in code mode: commit what it left; if anything changed, push with a fresh token
+ * from the bot's own machine (the sandbox hands its commits over as a bundle: see host-repo.ts)
  * and open the PR (issue threads) — or, where nothing may be pushed (a fork's PR), keep the
- * change as a patch for the report.
+ * change as a patch for the report. A change holding a secret value is never published.
  */
 
 export interface PublishInput {
@@ -23,6 +25,8 @@ export interface PublishInput {
   trigger: Trigger;
   config: RepoConfig;
   plan: CheckoutPlan;
+  /** Where the push happens (opened while Claude worked); null when nothing may be pushed. */
+  hostRepo: Promise<HostRepo> | null;
   /** The branch did not exist on the remote before this run. */
   branchIsNew: boolean;
   startSha: string;
@@ -36,18 +40,25 @@ export type PublishResult =
 
 export async function publish(input: PublishInput): Promise<PublishResult> {
   const { sandbox, trigger: t, redact, plan } = input;
-  const commit = await commitLeftovers(sandbox, input.startSha, `Claude: ${t.thread.title} (#${t.thread.number})`).catch((error: unknown) => {
+  const gitFailed = (error: unknown): never => {
     throw new PhaseError("publish", redact((error as Error).message), { cause: error, category: "git" });
-  });
+  };
+  const bundlePath = plan.push ? `${sandbox.homeDir}/.csb-changes.bundle` : "";
+  const commit = await commitLeftovers(sandbox, input.startSha, `Claude: ${t.thread.title} (#${t.thread.number})`, bundlePath).catch(gitFailed);
   if (commit.newCommits === 0) return { changed: false };
-  await refuseSecrets(sandbox, input.startSha, redact);
-  if (!plan.push) return { changed: true, files: commit.files, pr: null, patch: redact(await diffSince(sandbox, input.startSha)) };
+  if (!plan.push || !input.hostRepo) {
+    const log = await sandbox.run(["git", "log", "-p", "--format=%B", `${input.startSha}..HEAD`], { cwd: sandbox.workdir, timeoutMs: 120_000 });
+    refuseSecrets(log.stdout, redact);
+    return { changed: true, files: commit.files, pr: null, patch: redact(await diffSince(sandbox, input.startSha)) };
+  }
 
-  const writeToken = await input.mintToken(t.installationId, t.repo.name, "write");
+  const bundle = await sandbox.readBytes(bundlePath);
+  if (!bundle) throw new PhaseError("publish", "The sandbox did not hand over its commits (the git bundle is missing), so nothing was pushed. Mention the bot again to retry.", { category: "git" });
+  // The write token is minted while the commits are imported; it never enters the sandbox.
+  const [repo, writeToken] = await Promise.all([input.hostRepo.catch(gitFailed), input.mintToken(t.installationId, t.repo.name, "write")]);
   redact.add(writeToken);
-  await pushBranch(sandbox, plan.branch, writeToken).catch((error: unknown) => {
-    throw new PhaseError("publish", redact((error as Error).message), { cause: error, category: "git" });
-  });
+  refuseSecrets(await repo.importBundle(bundle).catch(gitFailed), redact);
+  await repo.push(plan.branch, writeToken).catch(gitFailed);
   if (!plan.openPull) {
     return { changed: true, files: commit.files, pr: { number: t.thread.number, htmlUrl: t.thread.htmlUrl, created: false }, patch: null };
   }
@@ -70,11 +81,9 @@ export async function publish(input: PublishInput): Promise<PublishResult> {
 }
 
 /** A change that contains a secret value (a model key, a token, a passed-through variable) is never published. */
-async function refuseSecrets(sandbox: Sandbox, startSha: string, redact: Redactor): Promise<void> {
-  const patch = await sandbox.run(["git", "log", "-p", "--format=%B", `${startSha}..HEAD`], { cwd: sandbox.workdir, timeoutMs: 120_000 });
-  const text = patch.stdout;
-  if (redact(text) === text) return;
-  const files = [...new Set(text.split("\n").filter((l) => l.startsWith("+++ b/")).map((l) => l.slice(6)))];
+function refuseSecrets(patch: string, redact: Redactor): void {
+  if (redact(patch) === patch) return;
+  const files = [...new Set(patch.split("\n").filter((l) => l.startsWith("+++ b/")).map((l) => l.slice(6)))];
   const leaking = files.length > 0 ? ` (in ${files.map((f) => `\`${f}\``).join(", ")} or a commit message)` : "";
   throw new PhaseError(
     "publish",

@@ -12,6 +12,7 @@ import type { RunRecord, Store, ThreadRecord } from "../store/types.ts";
 import { requestText } from "../triggers/request-text.ts";
 import { createRedactor } from "../util/redact.ts";
 import { pinAgentConfigToBase, restoreAgentConfig } from "../workspace/agent-config.ts";
+import { openHostRepo, type HostRepo } from "../workspace/host-repo.ts";
 import { prepareCheckout, type Identity } from "../workspace/workspace.ts";
 import { describeAgentFailure } from "./agent-failure.ts";
 import { runAgentPhase, type AgentSettings } from "./agent-phase.ts";
@@ -94,6 +95,7 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
   const enter = progress.enter;
 
   let sandbox: Sandbox | null = null;
+  let hostRepo: Promise<HostRepo> | null = null;
   let sandboxStartedAt = 0;
   let result: ResultEvent | null = null;
   let resumed = false;
@@ -113,6 +115,9 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     maxBudgetUsd = minDefined(config.maxCostUsd, budget.remainingUsd ?? undefined);
     limits = describeLimits({ runTimeoutMs, maxTurns: config.maxTurns ?? deps.settings.maxTurns, maxBudgetUsd, config, budget, repo: t.repo.fullName, installationDailyUsd: deps.settings.installationDailyUsd });
 
+    // The clone's read token is minted while the sandbox starts.
+    const readTokenMinted = deps.mintToken(t.installationId, t.repo.name, "read");
+    readTokenMinted.catch(() => undefined);
     await enter("sandbox");
     sandboxStartedAt = now();
     // Fast path: the thread's paused sandbox still has the checkout and the session.
@@ -132,13 +137,18 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     });
     const plan = planCheckout(t, config, existing, context.pull);
     thread.branch = plan.branch;
-    const readToken = await deps.mintToken(t.installationId, t.repo.name, "read");
+    const readToken = await readTokenMinted;
     redact.add(readToken);
     const checkout = await prepareCheckout({ sandbox: box, cloneUrl: t.repo.cloneUrl, token: readToken, branch: plan.branch, base: plan.base, fetchRef: plan.fetchRef, identity: deps.identity }).catch(
       (error: unknown) => {
         throw new PhaseError("clone", redact((error as Error).message), { cause: error, category: "git" });
       },
     );
+    if (t.mode === "code" && plan.push) {
+      // The push goes out from this machine (host-repo.ts); its scratch repository fetches the start commit while Claude works.
+      hostRepo = openHostRepo({ cloneUrl: t.repo.cloneUrl, startSha: checkout.startSha, readToken });
+      hostRepo.catch(() => undefined);
+    }
     if (config.setup.length > 0) {
       await enter("setup");
       await runSetupCommands({ sandbox: box, commands: config.setup, env: extraEnv, timeoutMs: runTimeoutMs, signal: cancel.signal, redact });
@@ -186,7 +196,7 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
       });
       outcome = { outcome: "done", files: [], review: { htmlUrl: posted.htmlUrl, event: review.event, inline: review.comments.length, moved: review.moved } };
     } else {
-      const published = await publish({ sandbox: box, client, mintToken: deps.mintToken, redact, trigger: t, config, plan, branchIsNew: !checkout.branchExisted, startSha: checkout.startSha, claudeSummary: result?.result ?? "", runId: run.id });
+      const published = await publish({ sandbox: box, client, mintToken: deps.mintToken, redact, trigger: t, config, plan, hostRepo, branchIsNew: !checkout.branchExisted, startSha: checkout.startSha, claudeSummary: result?.result ?? "", runId: run.id });
       if (published.changed && published.pr) thread.prNumber = published.pr.number;
       outcome = published.changed ? { outcome: "done", pr: published.pr ?? undefined, files: published.files, patch: published.patch ?? undefined } : { outcome: "no_changes", files: [] };
     }
@@ -202,6 +212,7 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     }
   } finally {
     cancel.dispose();
+    await (await hostRepo?.catch(() => null))?.dispose();
     if (sandbox) thread.sandboxId = await keepForNextRun(sandbox, log);
     await deps.store.saveThread(thread);
   }

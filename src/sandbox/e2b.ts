@@ -124,6 +124,16 @@ export function createE2bProvider(options: E2bProviderOptions): E2bProvider {
   };
 }
 
+/** A missing file is null; any other failure is an error. */
+async function orNull<T>(read: Promise<T>): Promise<T | null> {
+  try {
+    return await read;
+  } catch (err) {
+    if (err instanceof FileNotFoundError) return null;
+    throw err;
+  }
+}
+
 function wrapSandbox(sbx: E2bSandbox, log: E2bLogger): Sandbox {
   return {
     id: sbx.sandboxId,
@@ -134,14 +144,8 @@ function wrapSandbox(sbx: E2bSandbox, log: E2bLogger): Sandbox {
     async writeFile(path, content) {
       await sbx.files.write(path, content);
     },
-    async readFile(path) {
-      try {
-        return await sbx.files.read(path);
-      } catch (err) {
-        if (err instanceof FileNotFoundError) return null;
-        throw err;
-      }
-    },
+    readFile: (path) => orNull(sbx.files.read(path)),
+    readBytes: (path) => orNull(sbx.files.read(path, { format: "bytes" })),
     async pause() {
       await sbx.pause();
       log.info({ sandboxId: sbx.sandboxId }, "e2b sandbox paused");

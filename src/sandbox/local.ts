@@ -59,14 +59,8 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
         await mkdir(dirname(path), { recursive: true });
         await writeFile(path, content);
       },
-      async readFile(path) {
-        try {
-          return await readFile(path, "utf8");
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-          throw error;
-        }
-      },
+      readFile: (path) => orNull(readFile(path, "utf8")),
+      readBytes: (path) => orNull(readFile(path)),
       async pause() {
         // Nothing runs between commands; the directory is the paused state.
         const meta = await readMeta(id);
@@ -181,4 +175,14 @@ function runLocal(argv: string[], options: RunOptions & { cwd: string }, baseEnv
     child.on("error", (error) => finish(127, `\n[sandbox] cannot start ${command}: ${error.message}\n`));
     child.on("close", (code, signal) => finish(code ?? (signal ? 128 + 9 : 1)));
   });
+}
+
+/** A missing file is null; any other failure is an error. */
+async function orNull<T>(read: Promise<T>): Promise<T | null> {
+  try {
+    return await read;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
 }

@@ -40,6 +40,8 @@ export interface Sandbox {
   writeFile(path: string, content: string): Promise<void>;
   /** null when the file does not exist. */
   readFile(path: string): Promise<string | null>;
+  /** The file's bytes (a git bundle); null when it does not exist. */
+  readBytes(path: string): Promise<Uint8Array | null>;
   /** Keeps the sandbox, checkout and session for the thread's next run (the fast resume path). */
   pause(): Promise<void>;
   kill(): Promise<void>;

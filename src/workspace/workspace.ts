@@ -1,14 +1,14 @@
 import type { CommandResult, Sandbox } from "../sandbox/types.ts";
-import { GIT_NO_PROMPT, gitAuthEnv } from "./git-auth.ts";
+import { authHeader, GIT_NO_PROMPT } from "./git-auth.ts";
 
 /** The checkout inside a sandbox: clone, branch, commit, push. Tokens only ever in a command's env. */
 
 export class GitError extends Error {
   override name = "GitError";
   readonly step: string;
-  constructor(step: string, result: CommandResult, hint: string) {
+  constructor(step: string, result: Pick<CommandResult, "stdout" | "stderr">, hint: string) {
     const detail = (result.stderr || result.stdout).trim().split("\n").slice(-6).join("\n");
-    super(`git ${step} failed (exit ${result.exitCode}): ${hint}\n${detail}`);
+    super(`git ${step} failed${hint ? ` — ${hint}` : ""}\n${detail}`);
     this.step = step;
   }
 }
@@ -36,6 +36,52 @@ async function must(sandbox: Sandbox, step: string, hint: string, args: string[]
   return result.stdout.trim();
 }
 
+/**
+ * Runs one of the scripts below in one sandbox command (each git call as its own command costs a
+ * process spawn, and with E2B a network round trip). A failing step exits with its own code;
+ * `steps` names it and says what to do.
+ */
+async function script(sandbox: Sandbox, body: string, args: string[], env: Record<string, string>, steps: Record<number, [string, string]>): Promise<string> {
+  const result = await sandbox.run(["sh", "-c", body, "csb", ...args], { cwd: sandbox.workdir, env: { ...GIT_NO_PROMPT, ...env }, timeoutMs: 10 * 60_000 });
+  if (result.exitCode === 0) return result.stdout;
+  const [step, hint] = steps[result.exitCode] ?? ["command", `exit ${result.exitCode}`];
+  throw new GitError(step, result, hint);
+}
+
+/**
+ * Repository hooks never run for the bot's git commands (a hook is code the agent could have
+ * written). The token reaches only the commands that talk to the git host, through CSB_GIT_AUTH →
+ * GIT_CONFIG_* (never argv, never a file), with global and system config ignored; it is unset
+ * before anything else runs. Fetches name the clone URL, not a remote the agent could have edited.
+ */
+const SCRIPT_PRELUDE = `set -u
+g() { git -c core.hooksPath=/dev/null "$@"; }
+net() { GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=http.extraHeader GIT_CONFIG_VALUE_0="$CSB_GIT_AUTH" git -c core.hooksPath=/dev/null "$@"; }
+`;
+
+/** $1 clone URL, $2 branch, $3 base, $4 ref to fetch instead (or ""), $5/$6 identity. Prints "<existed 0|1> <sha>". */
+const PREPARE_SCRIPT = `${SCRIPT_PRELUDE}
+if g rev-parse --git-dir >/dev/null 2>&1; then
+  net fetch --quiet --no-tags --prune "$1" "+refs/heads/*:refs/remotes/origin/*" || exit 13
+  if [ -n "$4" ]; then net fetch --quiet --no-tags "$1" "$4" || exit 15; fi
+  unset CSB_GIT_AUTH
+  g reset --hard --quiet || exit 11
+  g clean -fdq || exit 12
+else
+  net clone --no-tags --quiet "$1" . || exit 10
+  if [ -n "$4" ]; then net fetch --quiet --no-tags "$1" "$4" || exit 15; fi
+  unset CSB_GIT_AUTH
+fi
+g config user.name "$5" && g config user.email "$6" || exit 14
+if [ -n "$4" ]; then from=FETCH_HEAD; existed=1
+elif g rev-parse --verify --quiet "refs/remotes/origin/$2" >/dev/null; then from="origin/$2"; existed=1
+else from="origin/$3"; existed=0
+fi
+g checkout --quiet -B "$2" "$from" || exit 16
+sha=$(g rev-parse HEAD) || exit 17
+echo "$existed $sha"
+`;
+
 export interface PrepareInput {
   sandbox: Sandbox;
   cloneUrl: string;
@@ -48,36 +94,30 @@ export interface PrepareInput {
   identity: Identity;
 }
 
-/** Clones (or fetches, when the checkout is already there) and checks out the thread's branch. */
+/**
+ * Clones (or, when the thread's live sandbox already has the checkout, fetches: the remote branch
+ * is the truth, whatever a failed or stopped run left behind; ignored files such as node_modules
+ * are kept) and checks out the thread's branch.
+ */
 export async function prepareCheckout(input: PrepareInput): Promise<PreparedCheckout> {
-  const { sandbox, token } = input;
-  const auth = gitAuthEnv(token);
-  const hasRepo = (await git(sandbox, ["rev-parse", "--git-dir"])).exitCode === 0;
-  if (!hasRepo) {
-    await must(sandbox, "clone", "check that the app is installed on this repository and can read its contents", ["clone", "--no-tags", "--quiet", input.cloneUrl, "."], auth);
-  } else {
-    // A live sandbox from the thread's last run: the remote branch is the truth, whatever a
-    // failed or stopped run left behind. Ignored files (node_modules…) are kept.
-    await must(sandbox, "reset", "", ["reset", "--hard", "--quiet"]);
-    await must(sandbox, "clean", "", ["clean", "-fdq"]);
-    await must(sandbox, "fetch", "check that the app can still read this repository", ["fetch", "--quiet", "--no-tags", "--prune", "origin"], auth);
-  }
-  await must(sandbox, "config", "", ["config", "user.name", input.identity.name]);
-  await must(sandbox, "config", "", ["config", "user.email", input.identity.email]);
-
-  let from: string;
-  let branchExisted: boolean;
-  if (input.fetchRef) {
-    await must(sandbox, "fetch", `${input.fetchRef} could not be fetched`, ["fetch", "--quiet", "--no-tags", "origin", input.fetchRef], auth);
-    from = "FETCH_HEAD";
-    branchExisted = true;
-  } else {
-    branchExisted = (await git(sandbox, ["rev-parse", "--verify", "--quiet", `refs/remotes/origin/${input.branch}`])).exitCode === 0;
-    from = branchExisted ? `origin/${input.branch}` : `origin/${input.base}`;
-  }
-  await must(sandbox, "checkout", `the branch ${from} could not be checked out (does it exist?)`, ["checkout", "--quiet", "-B", input.branch, from]);
-  const startSha = await must(sandbox, "rev-parse", "", ["rev-parse", "HEAD"]);
-  return { branch: input.branch, startSha, branchExisted };
+  const out = await script(
+    input.sandbox,
+    PREPARE_SCRIPT,
+    [input.cloneUrl, input.branch, input.base, input.fetchRef ?? "", input.identity.name, input.identity.email],
+    { CSB_GIT_AUTH: authHeader(input.token) },
+    {
+      10: ["clone", "check that the app is installed on this repository and can read its contents"],
+      11: ["reset", ""],
+      12: ["clean", ""],
+      13: ["fetch", "check that the app can still read this repository"],
+      14: ["config", ""],
+      15: ["fetch", `${input.fetchRef} could not be fetched`],
+      16: ["checkout", `the branch ${input.branch} (or ${input.base}, which a new branch starts from) could not be checked out: does it exist?`],
+      17: ["rev-parse", ""],
+    },
+  );
+  const [existed, startSha] = out.trim().split(/\s+/);
+  return { branch: input.branch, startSha: startSha ?? "", branchExisted: existed === "1" };
 }
 
 export interface CommitResult {
@@ -87,38 +127,46 @@ export interface CommitResult {
   files: Array<{ path: string; added: number; removed: number }>;
 }
 
-/** Commits whatever Claude left behind, then reports what changed since the run began. */
-export async function commitLeftovers(sandbox: Sandbox, startSha: string, message: string): Promise<CommitResult> {
-  await must(sandbox, "add", "", ["add", "--all"]);
-  const staged = await git(sandbox, ["diff", "--cached", "--quiet"]);
-  if (staged.exitCode === 1) {
-    await must(sandbox, "commit", "the commit was refused (a pre-commit hook?)", ["commit", "--quiet", "--no-verify", "-m", message]);
-  }
-  const headSha = await must(sandbox, "rev-parse", "", ["rev-parse", "HEAD"]);
-  const count = Number(await must(sandbox, "rev-list", "", ["rev-list", "--count", `${startSha}..HEAD`]));
-  const numstat = count > 0 ? await must(sandbox, "diff", "", ["diff", "--numstat", startSha, "HEAD"]) : "";
+/** $1 start SHA, $2 message, $3 bundle path or "". Prints "<head> <count>", then the numstat. */
+const COMMIT_SCRIPT = `${SCRIPT_PRELUDE}
+g add --all || exit 20
+if ! g diff --cached --quiet; then g commit --quiet --no-verify -m "$2" || exit 21; fi
+head=$(g rev-parse HEAD) || exit 22
+count=$(g rev-list --count "$1..HEAD") || exit 23
+echo "$head $count"
+if [ "$count" -gt 0 ]; then
+  g diff --numstat "$1" HEAD || exit 24
+  if [ -n "$3" ]; then g bundle create -q "$3" "$1..HEAD" || exit 25; fi
+fi
+exit 0
+`;
+
+/**
+ * Commits whatever Claude left behind and reports what changed since the run began. With
+ * `bundlePath`, also writes the new commits there as a git bundle, for the bot to push from its
+ * own machine.
+ */
+export async function commitLeftovers(sandbox: Sandbox, startSha: string, message: string, bundlePath = ""): Promise<CommitResult> {
+  const out = await script(sandbox, COMMIT_SCRIPT, [startSha, message, bundlePath], { CSB_GIT_AUTH: "" }, {
+    20: ["add", ""],
+    21: ["commit", "the commit was refused"],
+    22: ["rev-parse", ""],
+    23: ["rev-list", `the run's start commit ${startSha} is no longer in the branch's history`],
+    24: ["diff", ""],
+    25: ["bundle", ""],
+  });
+  const [first = "", ...numstat] = out.split("\n");
+  const [headSha = "", count = "0"] = first.trim().split(/\s+/);
   const files = numstat
-    .split("\n")
     .filter(Boolean)
     .map((line) => {
       const [added, removed, ...path] = line.split("\t");
       return { path: path.join("\t"), added: Number(added) || 0, removed: Number(removed) || 0 };
     });
-  return { headSha, newCommits: count, files };
+  return { headSha, newCommits: Number(count), files };
 }
 
 /** The change since startSha as a patch (fork PRs, where nothing is pushed). */
 export async function diffSince(sandbox: Sandbox, startSha: string): Promise<string> {
   return must(sandbox, "diff", "", ["diff", "--no-color", startSha, "HEAD"]);
-}
-
-/** Pushes the branch with a freshly minted token. Never forces: someone else's commits are kept. */
-export async function pushBranch(sandbox: Sandbox, branch: string, token: string): Promise<void> {
-  await must(
-    sandbox,
-    "push",
-    `the push to ${branch} was rejected: if someone pushed to the branch meanwhile, mention the bot again to continue on top of it; otherwise check the branch protection rules and the app's contents permission`,
-    ["push", "--quiet", "origin", `HEAD:refs/heads/${branch}`],
-    gitAuthEnv(token),
-  );
 }

@@ -16,6 +16,25 @@ const HUNT: Plan = [
   () => [tool("Bash", { command: "echo \"value: $DEPLOY_SECRET\"", description: "print the secret" })],
   () => [say(`All done. For the record the deploy secret is ${SECRET} and the model key is ${MODEL_KEY}.`)],
 ];
+// Everything an agent could leave behind for the bot's own git commands to run: hooks in the
+// checkout and in a global hooksPath (each dumps its environment into $HOME), and a remote that
+// points nowhere. Claude's own commit proves the hooks are live.
+const HOOKS = ["pre-push", "reference-transaction", "post-checkout", "post-commit", "pre-commit", "post-merge", "post-rewrite"];
+const PLANT_TRAPS: Plan = [
+  () => [
+    tool("Bash", {
+      command: [
+        'mkdir -p "$HOME/global-hooks"',
+        `for h in ${HOOKS.join(" ")}; do printf '#!/bin/sh\nenv >> "$HOME/trap-%s.txt"\nexit 0\n' "$h" > ".git/hooks/$h"; chmod +x ".git/hooks/$h"; cp ".git/hooks/$h" "$HOME/global-hooks/$h"; done`,
+        'git config --global core.hooksPath "$HOME/global-hooks"',
+        "git remote set-url origin http://127.0.0.1:9/nowhere.git",
+        "echo trapped > trap.md && git add trap.md && git commit -qm 'plant traps' && ls \"$HOME\"",
+      ].join("; "),
+      description: "plant traps",
+    }),
+  ],
+  () => [say("Planted.")],
+];
 const LEAK_TO_FILE: Plan = [() => [tool("Bash", { command: 'echo "token=$DEPLOY_SECRET" > config.env', description: "write" })], () => [say("Wrote config.env.")]];
 const STEPS: Plan = [
   () => [tool("Bash", { command: "echo one >> steps.txt", description: "1" })],
@@ -28,6 +47,8 @@ function script(req: AgentRequest): Reply {
   const prompt = req.lastUserText;
   if (prompt.includes("look around")) return planReply(HUNT, req);
   if (prompt.includes("write the config")) return planReply(LEAK_TO_FILE, req);
+  if (prompt.includes("plant traps")) return planReply(PLANT_TRAPS, req);
+  if (prompt.includes("look again")) return { content: [say("Nothing more to do.")] };
   if (prompt.includes("take forever")) return { content: [say("…")], delayMs: 30_000 };
   return planReply(STEPS, req);
 }
@@ -65,9 +86,10 @@ describe("the trust boundary", () => {
     // Nor does any file in the sandbox (the paused one is still on disk).
     const files = filesUnder(join(w.bot.dataDir, "sandboxes"));
     expect(files.length).toBeGreaterThan(10);
+    const headers = tokens.map((token) => Buffer.from(`x-access-token:${token}`).toString("base64"));
     for (const file of files) {
       const content = readFileSync(file, "latin1");
-      for (const token of tokens) expect(content.includes(token), `${file} holds a token`).toBe(false);
+      for (const secret of [...tokens, ...headers]) expect(content.includes(secret), `${file} holds a token`).toBe(false);
     }
     // Claude's own push failed and reached nothing.
     expect(modelSaw).toMatch(/push-exit=(?!0)\d+/);
@@ -85,6 +107,29 @@ describe("the trust boundary", () => {
     for (const token of tokens) expect(log).not.toContain(token);
     // Yet the repository's variable did reach Claude, which is what the repository asked for.
     expect(modelSaw).toContain(`value: ${SECRET}`);
+  });
+
+  it("hooks, git config and remotes the agent leaves behind never run with a token: the push goes out from the bot's machine", async () => {
+    const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "Traps", body: "x", user: "alice" }, comment: { body: `${w.trigger} plant traps`, user: "alice" } });
+    const n = ev.payload.issue.number;
+    await w.send(ev);
+    const first = await w.waitForReport(n);
+    expect(first.body).toMatch(/^### ✅ Done — opened #\d+/m);
+    expect(await w.gh.git.readFile(w.repo.fullName, `claude/issue-${n}`, "trap.md")).toBe("trapped\n");
+    // A follow-up reuses the live sandbox: the bot fetches into the agent's checkout.
+    await w.send(w.hooks.issueCommentCreated({ repo: w.repo, issue: n, comment: { body: `${w.trigger} look again`, user: "alice" } }));
+    const second = await w.waitForReport(n, 2);
+    expect(second.body).toMatch(/^### (✅|⚪)/m);
+
+    const files = filesUnder(join(w.bot.dataDir, "sandboxes"));
+    // The hooks were live (Claude's own commit ran them)…
+    expect(files.some((f) => f.endsWith("trap-post-commit.txt"))).toBe(true);
+    // …yet no token, nor the header git would send, is in any file of the sandbox.
+    const secrets = w.gh.state.tokens.flatMap((t) => [t.token, Buffer.from(`x-access-token:${t.token}`).toString("base64")]);
+    for (const file of files) {
+      const content = readFileSync(file, "latin1");
+      for (const secret of secrets) expect(content.includes(secret), `${file} holds a token`).toBe(false);
+    }
   });
 
   it("refuses to push a change that writes a secret into a file", async () => {
@@ -117,27 +162,32 @@ describe("the trust boundary", () => {
   });
 });
 
-describe("what a run may spend", () => {
+/** A world for the limit tests, with helpers: a repository with its own config, a mention, its report. */
+function spendingWorld(env: Record<string, string>) {
   let w: World;
   beforeAll(async () => {
-    w = await startWorld({ script, env: { SANDBOX_TIMEOUT_SECONDS: "6" } });
+    w = await startWorld({ script, env });
   }, 60_000);
   afterAll(async () => {
     await w?.close();
   });
-
-  async function repoWith(name: string, config: string) {
+  const repoWith = async (name: string, config: string) => {
     const repo = await w.gh.createRepo({ owner: "acme", name, files: { ".github/claude-sandbox-bot.yml": config } });
     w.gh.setPermission(repo.fullName, "alice", "write");
     return repo;
-  }
-  async function mention(repo: Awaited<ReturnType<typeof repoWith>>, text: string, issue?: number) {
+  };
+  const mention = async (repo: Awaited<ReturnType<typeof repoWith>>, text: string, issue?: number) => {
     const ev = w.hooks.issueCommentCreated({ repo, issue: issue ?? { title: "Spend", body: "x", user: "alice" }, comment: { body: `${w.trigger} ${text}`, user: "alice" } });
     await w.send(ev);
     return ev.payload.issue.number;
-  }
+  };
   const reportOn = (repo: string, n: number, nth = 1) =>
     waitFor(`report ${nth} on ${repo}#${n}`, () => w.gh.state.comments.filter((c) => c.repo === repo && c.issueNumber === n && c.user.login === w.gh.botUser.login && /^### (✅|⚪|❌|⏹️)/m.test(c.body))[nth - 1], 60_000);
+  return { world: () => w, repoWith, mention, reportOn };
+}
+
+describe("what a run may spend", () => {
+  const { world, repoWith, mention, reportOn } = spendingWorld({});
 
   it("stops at the turn limit and says so, with the limits in the report", async () => {
     const repo = await repoWith("turns", "maxTurns: 1\n");
@@ -157,15 +207,8 @@ describe("what a run may spend", () => {
     expect(report.body).toMatch(/Limits: .*\$0\.0001 for Claude in this run/);
   });
 
-  it("stops at the time limit, killing Claude, and says so", async () => {
-    const repo = await repoWith("time", "maxTurns: 5\n");
-    const n = await mention(repo, "take forever");
-    const report = await reportOn(repo.fullName, n);
-    expect(report.body).toMatch(/^### ❌ Failed in agent/m);
-    expect(report.body).toContain("**timeout**");
-  });
-
   it("starts nothing for a repository over its daily budget", async () => {
+    const w = world();
     const repo = await repoWith("daily", "budget:\n  dailyUsd: 0.001\n");
     const n = await mention(repo, "do the steps");
     const first = await reportOn(repo.fullName, n);
@@ -176,5 +219,19 @@ describe("what a run may spend", () => {
     expect(reply.body).toContain("resets at 00:00 UTC");
     await new Promise((r) => setTimeout(r, 1000));
     expect(w.model.agentRequests().length).toBe(requests);
+  });
+});
+
+// A short deployment time limit only where it is what is tested: on a loaded machine Claude's
+// start-up alone can take seconds.
+describe("what a run may spend: time", () => {
+  const { repoWith, mention, reportOn } = spendingWorld({ SANDBOX_TIMEOUT_SECONDS: "6" });
+
+  it("stops at the time limit, killing Claude, and says so", async () => {
+    const repo = await repoWith("time", "maxTurns: 5\n");
+    const n = await mention(repo, "take forever");
+    const report = await reportOn(repo.fullName, n);
+    expect(report.body).toMatch(/^### ❌ Failed in agent/m);
+    expect(report.body).toContain("**timeout**");
   });
 });

@@ -58,6 +58,8 @@ export async function initBare(bareDir: string, defaultBranch: string): Promise<
   if (r.code !== 0) throw new Error(`git init failed: ${r.stderr}`);
   await git(bareDir, ["config", "http.receivepack", "true"]);
   await git(bareDir, ["config", "receive.denyDeleteCurrent", "true"]);
+  // Like github.com: any commit reachable from a ref can be fetched by its SHA.
+  await git(bareDir, ["config", "uploadpack.allowReachableSHA1InWant", "true"]);
 }
 
 export async function revParse(bareDir: string, ref: string): Promise<string | null> {
