@@ -6,7 +6,8 @@
  *
  *   BENCH_QUICK=1         a fast smoke pass (few repetitions)
  *   BENCH_ONLY=e2e,ack    only these figures (e2e, followup, ack, intake, memory; "none" for none)
- *   BENCH_EXPERIMENTS=1   also measure the proposed fixes (bench/experiments/*, preloaded into the bot)
+ *   BENCH_EXPERIMENTS=a.ts,b.ts  also measure bots with these modules preloaded (NODE_OPTIONS=--import),
+ *                         each beside the stock bot: how to try a fix before making it (see BENCHMARKS.md)
  *   BENCH_PROFILE=1       also CPU-profile the bot under intake load (bench/results/profiles/)
  *   BENCH_OUT=file.json   write the results there instead of bench/results/latest.json
  *   and the counts: BENCH_ACK_REPS, BENCH_ACK_DELIVERIES, BENCH_ACK_THREADS, BENCH_ACK_RATE,
@@ -36,7 +37,7 @@ const num = (name: string, full: number, fast: number): number => {
   return value;
 };
 const only = new Set((process.env.BENCH_ONLY ?? "e2e,followup,ack,intake,memory").split(",").map((s) => s.trim()).filter(Boolean));
-const experiments = process.env.BENCH_EXPERIMENTS === "1";
+const experiments = (process.env.BENCH_EXPERIMENTS ?? "").split(",").map((f) => f.trim()).filter(Boolean);
 const profile = process.env.BENCH_PROFILE === "1";
 
 const settings = {
@@ -60,10 +61,6 @@ const ACK_VARIANTS = [
   { label: "runs executing (ROLE=all, WORKER_CONCURRENCY=1)", key: "withWorker", env: { ROLE: "all", WORKER_CONCURRENCY: "1" } },
   { label: "intake only (ROLE=web)", key: "webOnly", env: { ROLE: "web" } },
 ] as const;
-const EXPERIMENT_PRELOADS = {
-  bottleneck: `--import=${join(BENCH_DIR, "experiments/bottleneck-setimmediate.ts")}`,
-  sqlite: `--import=${join(BENCH_DIR, "experiments/sqlite-normal-sync.ts")}`,
-};
 
 interface Results {
   startedAt: string;
@@ -113,12 +110,9 @@ async function main(): Promise<void> {
   if (only.has("intake")) results.intake = await figure(results, "intake", () => measureIntake(settings.intake));
   if (only.has("memory")) results.memory = await figure(results, "memory", () => measureMemory(settings.memory));
 
-  if (experiments) {
+  if (experiments.length > 0) {
     results.experiments = await figure(results, "experiments", async () => {
-      const fixes = [
-        { name: "bottleneck", preload: EXPERIMENT_PRELOADS.bottleneck },
-        { name: "bottleneck+sqlite", preload: `${EXPERIMENT_PRELOADS.bottleneck} ${EXPERIMENT_PRELOADS.sqlite}` },
-      ];
+      const fixes = experiments.map((file) => ({ name: file.replace(/^.*\//, "").replace(/\.ts$/, ""), preload: `--import=${resolve(file)}` }));
       // Stock and patched bots side by side, repetitions alternating, so they see the same machine.
       progress(" experiment: acknowledgement, ROLE=web, stock vs patched");
       const ack = await measureAckVariants({
@@ -190,6 +184,7 @@ function renderTable(r: Results): string {
   if (r.intake) {
     const i = r.intake;
     rows.push(["2 intake throughput (deliveries/s, 2xx = run recorded)", `${i.bot.perSecond.toFixed(0)}/s`, `bare Probot ${i.bare.perSecond.toFixed(0)}/s`, `${i.ratio.toFixed(2)}×`, "≥ 0.8×", yes(i.ratio >= 0.8)]);
+    rows.push(["2 … Probot with one no-op handler (what Probot does per handled event)", `${i.noop.perSecond.toFixed(0)}/s`, `bare Probot ${i.bare.perSecond.toFixed(0)}/s`, `${i.noopRatio.toFixed(2)}×`, "—", "—"]);
     rows.push(["2 … acknowledged (👀 + comment + queued) per second, window + drain", `${i.bot.ackedPerSecond.toFixed(0)}/s`, `bare Probot ${i.bare.perSecond.toFixed(0)}/s`, `${(i.bot.ackedPerSecond / i.bare.perSecond).toFixed(2)}×`, "—", "—"]);
   }
   if (r.e2e) {
@@ -221,7 +216,7 @@ function renderTable(r: Results): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (row: Row) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
   const table = [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)];
-  if (r.intake) table.push("", `intake CPU per delivery: bot ${r.intake.bot.cpuMsPerDelivery.toFixed(2)} ms, bare Probot ${r.intake.bare.cpuMsPerDelivery.toFixed(2)} ms; ${r.intake.githubRequestsPerDelivery.toFixed(1)} GitHub requests per bot delivery`);
+  if (r.intake) table.push("", `intake CPU per delivery: bot ${r.intake.bot.cpuMsPerDelivery.toFixed(2)} ms (acknowledgement included), bare Probot ${r.intake.bare.cpuMsPerDelivery.toFixed(2)} ms, no-op handler ${r.intake.noop.cpuMsPerDelivery.toFixed(2)} ms; ${r.intake.githubRequestsPerDelivery.toFixed(1)} GitHub requests per bot delivery`);
   if (r.e2e) table.push(`issue → PR: bot ${r.e2e.botMs.join(", ")} ms; plain ${r.e2e.plainMs.join(", ")} ms`);
   if (r.experiments) {
     const x = r.experiments as {
@@ -230,7 +225,7 @@ function renderTable(r: Results): string {
       e2e: Record<string, { medianMs: number; ratio: number; overheadMs: number }> & { plainMedianMs: number };
       followup: Record<string, { liveToExec: Latency; liveToFirstRequest: Latency }>;
     };
-    table.push("", "what-if, stock vs proposed fixes (bench/experiments/*, preloaded into the bot; not the shipped code):");
+    table.push("", "what-if, stock vs the preloaded experiments (not the shipped code):");
     for (const name of Object.keys(x.ack)) {
       const a = x.ack[name]!.ack;
       const i = x.intake[name];

@@ -4,7 +4,11 @@
  * up the way the bot's is (Probot's pino transform, LOG_LEVEL / LOG_FORMAT), so both pay for the
  * same per-request log line.
  *
- *   APP_ID=… PRIVATE_KEY=… WEBHOOK_SECRET=… PORT=… node bench/baselines/bare-probot.ts
+ * With NOOP_HANDLER=1 the app has one handler, for issue_comment.created, that does nothing: what
+ * Probot itself does for an event an app handles (its context: an authenticated Octokit and a
+ * child logger per event), with no work of the app's own.
+ *
+ *   APP_ID=… PRIVATE_KEY=… WEBHOOK_SECRET=… PORT=… [NOOP_HANDLER=1] node bench/baselines/bare-probot.ts
  */
 import { getTransformStream } from "@probot/pino";
 import { pino } from "pino";
@@ -26,6 +30,8 @@ const server = new Server({
   host: process.env.HOST ?? "127.0.0.1",
   log,
 });
-await server.load(() => {});
+await server.load((app) => {
+  if (process.env.NOOP_HANDLER === "1") app.on("issue_comment.created", async () => {});
+});
 await server.start();
 process.once("SIGTERM", () => void server.stop().then(() => process.exit(0)));

@@ -8,7 +8,8 @@ import { startBenchWorld, WRITE_USER } from "../lib/world.ts";
 
 /**
  * Figure 2: intake throughput. The same closed-loop generator (at most `concurrency` signed POSTs
- * in flight, for `seconds`) against the bot and against a bare Probot (signature check, 200), in
+ * in flight, for `seconds`) against the bot and against a bare Probot (signature check, 200) — and,
+ * to show what Probot itself costs per handled event, a Probot whose one handler does nothing — in
  * alternating order. The bot gets mentions by a user with write access (each one starts a run);
  * the bare server gets the very same bytes (it does not dedupe, so it may cycle through them).
  * The bot runs with ROLE=web: its 2xx means the run is recorded (parse, decide, delivery + run row
@@ -65,6 +66,9 @@ export interface IntakeResult {
   options: Omit<IntakeOptions, "botEnv" | "variants">;
   bot: IntakeSide;
   bare: IntakeSide;
+  /** Probot with one no-op issue_comment.created handler (not a target; it explains the gap). */
+  noop: IntakeSide;
+  noopRatio: number;
   ratio: number;
   ratioPerRep: number[];
   variants: Record<string, { side: IntakeSide; ratio: number }>;
@@ -80,7 +84,9 @@ export async function measureIntake(o: IntakeOptions): Promise<IntakeResult> {
     extra.push({ name: v.name, url: b.webhookUrl, pid: b.process.pid!, secret: b.secret });
   }
   const env = w.baseEnv();
-  const bare = await startBareProbot({ APP_ID: env.APP_ID!, PRIVATE_KEY: env.PRIVATE_KEY!, WEBHOOK_SECRET: bot.secret, LOG_LEVEL: env.LOG_LEVEL!, LOG_FORMAT: env.LOG_FORMAT! });
+  const bareEnv = { APP_ID: env.APP_ID!, PRIVATE_KEY: env.PRIVATE_KEY!, WEBHOOK_SECRET: bot.secret, LOG_LEVEL: env.LOG_LEVEL!, LOG_FORMAT: env.LOG_FORMAT! };
+  const bare = await startBareProbot(bareEnv);
+  const noop = await startBareProbot({ ...bareEnv, NOOP_HANDLER: "1" });
   try {
     const issues = Array.from({ length: o.threads }, (_, t) => w.gh.addIssue(w.repo.fullName, { title: `Intake bench ${t}`, body: "Please look.", user: WRITE_USER }).number);
     let seq = 0;
@@ -95,17 +101,22 @@ export async function measureIntake(o: IntakeOptions): Promise<IntakeResult> {
     const warm = build(o.warmup);
     await closedLoop(bot.webhookUrl, once(warm), o.concurrency);
     await closedLoop(bare.webhookUrl, once(warm), o.concurrency);
+    await closedLoop(noop.webhookUrl, once(warm), o.concurrency);
     for (const x of extra) await closedLoop(x.url, once(build(o.warmup)), o.concurrency);
 
     const empty = (): Side => ({ perSecond: [], ackedPerSecond: [], drainMs: [], cpuMsPerDelivery: [], benchCpuMsPerDelivery: [], cpuUtilisation: [], latencies: [], failed: 0 });
-    const sides: Record<string, Side> = { bot: empty(), bare: empty() };
-    const targets: Record<string, { url: string; pid: number }> = { bot: { url: bot.webhookUrl, pid: bot.process.pid! }, bare: { url: bare.webhookUrl, pid: bare.pid } };
+    const sides: Record<string, Side> = { bot: empty(), bare: empty(), noop: empty() };
+    const targets: Record<string, { url: string; pid: number }> = {
+      bot: { url: bot.webhookUrl, pid: bot.process.pid! },
+      bare: { url: bare.webhookUrl, pid: bare.pid },
+      noop: { url: noop.webhookUrl, pid: noop.pid },
+    };
     for (const x of extra) {
       sides[x.name] = empty();
       targets[x.name] = { url: x.url, pid: x.pid };
     }
     const names = Object.keys(targets);
-    const isBot = (name: string) => name !== "bare";
+    const isBot = (name: string) => name !== "bare" && name !== "noop";
     let botRequests = 0;
     let botAccepted = 0;
     for (let rep = 0; rep < o.reps; rep++) {
@@ -168,6 +179,8 @@ export async function measureIntake(o: IntakeOptions): Promise<IntakeResult> {
       options,
       bot: summarize(sides.bot!),
       bare: summarize(sides.bare!),
+      noop: summarize(sides.noop!),
+      noopRatio: median(ratios("noop")),
       ratio: median(ratios("bot")),
       ratioPerRep: ratios("bot"),
       variants: Object.fromEntries(extra.map((x) => [x.name, { side: summarize(sides[x.name]!), ratio: median(ratios(x.name)) }])),
@@ -175,6 +188,7 @@ export async function measureIntake(o: IntakeOptions): Promise<IntakeResult> {
     };
   } finally {
     await bare.stop();
+    await noop.stop();
     await w.close();
   }
 }

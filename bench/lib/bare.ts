@@ -4,7 +4,7 @@ import { freePort, PROJECT_ROOT } from "../../test/support/start-bot.ts";
 import { waitFor } from "../../test/support/wait-for.ts";
 
 /** Starts bench/baselines/bare-probot.ts in a child process, like startBot starts the bot. */
-export async function startBareProbot(env: { APP_ID: string; PRIVATE_KEY: string; WEBHOOK_SECRET: string; LOG_LEVEL: string; LOG_FORMAT: string }) {
+export async function startBareProbot(env: { APP_ID: string; PRIVATE_KEY: string; WEBHOOK_SECRET: string; LOG_LEVEL: string; LOG_FORMAT: string; NOOP_HANDLER?: string }) {
   const port = await freePort();
   const childEnv: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", PORT: String(port), HOST: "127.0.0.1", ...env };
   const child = spawn(process.execPath, [join(PROJECT_ROOT, "bench/baselines/bare-probot.ts")], {
