@@ -195,10 +195,10 @@ function renderTable(r: Results): string {
   if (r.followup) {
     const f = r.followup;
     const cli = f.cliAlone.toFirstRequest.p50;
-    rows.push(["4 follow-up, live sandbox: mention → first model request (p50)", ms(f.live.toFirstRequest.p50), `CLI alone ${ms(cli)}`, `${(f.live.toFirstRequest.p50 / cli).toFixed(2)}×`, "≤ 300 ms", yes(f.live.toFirstRequest.p50 <= 300)]);
-    rows.push(["4 follow-up, live sandbox: mention → Claude process exec'd (p50)", ms(f.live.toExec.p50), "—", "—", "≤ 300 ms", yes(f.live.toExec.p50 <= 300)]);
+    // The issue's figure 4 is "mention → Claude process started"; the first model request adds the CLI's own start-up.
+    rows.push(["4 follow-up, live sandbox: mention → Claude process exec'd (p50)", ms(f.live.toExec.p50), `restored ${ms(f.restored.toExec.p50)}`, `${(f.live.toExec.p50 / f.restored.toExec.p50).toFixed(2)}×`, "≤ 300 ms", yes(f.live.toExec.p50 <= 300)]);
+    rows.push(["4 … live: mention → first model request (p50; the CLI's start-up included)", ms(f.live.toFirstRequest.p50), `CLI alone ${ms(cli)}`, `${(f.live.toFirstRequest.p50 / cli).toFixed(2)}×`, "—", "—"]);
     rows.push(["4 follow-up, restored: mention → first model request (p50)", ms(f.restored.toFirstRequest.p50), `CLI alone ${ms(cli)}`, `${(f.restored.toFirstRequest.p50 / cli).toFixed(2)}×`, "—", "—"]);
-    rows.push(["4 follow-up, restored: mention → Claude process exec'd (p50)", ms(f.restored.toExec.p50), `live ${ms(f.live.toExec.p50)}`, `${(f.restored.toExec.p50 / f.live.toExec.p50).toFixed(2)}×`, "—", "—"]);
   }
   if (r.e2e) {
     const [cold, ...warm] = r.e2e.api.perRun;
