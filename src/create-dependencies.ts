@@ -19,6 +19,7 @@ import { recoverUnfinished } from "./runs/recover.ts";
 import { runJob, type RunJobDeps } from "./runs/run-job.ts";
 import { createSandboxProvider } from "./sandbox/create-provider.ts";
 import { isPostgresUrl, openStore } from "./store/open-store.ts";
+import { createHostGit } from "./workspace/host-git.ts";
 import { parsePostgresUrl } from "./store/postgres-store.ts";
 import type { RunRecord } from "./store/types.ts";
 import type { WebhookGauge } from "./web/webhook-gauge.ts";
@@ -48,9 +49,11 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
   const store = await openStore(config.DATABASE_URL, log);
   const events = createRunEvents((error) => log.warn({ err: error }, "a run-event listener failed"));
   const sandboxes = await createSandboxProvider(config, log);
+  const hostGit = await createHostGit();
   const runDeps: RunJobDeps = {
     store,
     sandboxes,
+    hostGit,
     mintToken: createTokenMinter(appClient),
     installationClient: async (id) => (await app.auth(id)) as GitHubClient,
     identity: { name: appLogin, email: `${appLogin}@users.noreply.github.com` },
@@ -171,6 +174,7 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
         // The handed-back runs stop their processes and pause their sandboxes before the store closes.
         await drained;
       }
+      await hostGit.close();
       await store.close();
     },
   };

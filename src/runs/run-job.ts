@@ -13,7 +13,9 @@ import { requestText } from "../triggers/request-text.ts";
 import { createRedactor } from "../util/redact.ts";
 import { pinAgentConfigToBase, restoreAgentConfig } from "../workspace/agent-config.ts";
 import { openHostRepo, type HostRepo } from "../workspace/host-repo.ts";
-import { prepareCheckout, type Identity } from "../workspace/workspace.ts";
+import type { HostGit } from "../workspace/host-git.ts";
+import type { Identity } from "../workspace/workspace.ts";
+import { checkOut } from "./checkout-phase.ts";
 import { describeAgentFailure } from "./agent-failure.ts";
 import { runAgentPhase, type AgentSettings } from "./agent-phase.ts";
 import { CanceledError, watchCancellation } from "./cancellation.ts";
@@ -35,6 +37,8 @@ import { runSetupCommands } from "./setup-commands.ts";
 export interface RunJobDeps {
   store: Store;
   sandboxes: SandboxProvider;
+  /** git on the bot's machine: the push, and a live sandbox's new commits (never a token in a sandbox the agent has used). */
+  hostGit: HostGit;
   mintToken: TokenMinter;
   installationClient: (installationId: number) => Promise<GitHubClient>;
   identity: Identity;
@@ -126,7 +130,6 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     resumePath = live ? "live" : thread.sessionId && thread.transcript ? "restored" : null;
     sandbox = live ?? (await startSandbox(sandboxDeps, run));
     thread.sandboxId = null;
-    const box = sandbox;
 
     await enter("clone");
     // No conversation to read when the payload says the only comment is the request itself.
@@ -139,14 +142,19 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     thread.branch = plan.branch;
     const readToken = await readTokenMinted;
     redact.add(readToken);
-    const checkout = await prepareCheckout({ sandbox: box, cloneUrl: t.repo.cloneUrl, token: readToken, branch: plan.branch, base: plan.base, fetchRef: plan.fetchRef, identity: deps.identity }).catch(
-      (error: unknown) => {
-        throw new PhaseError("clone", redact((error as Error).message), { cause: error, category: "git" });
-      },
-    );
+    const checkedOut = await checkOut(
+      { hostGit: deps.hostGit, sandboxes: sandboxDeps, identity: deps.identity, log },
+      { run, sandbox, live: resumePath === "live", cloneUrl: t.repo.cloneUrl, readToken, plan },
+    ).catch((error: unknown) => {
+      throw error instanceof PhaseError ? error : new PhaseError("clone", redact((error as Error).message), { cause: error, category: "git" });
+    });
+    sandbox = checkedOut.sandbox;
+    if (resumePath === "live" && !checkedOut.live) resumePath = thread.sessionId && thread.transcript ? "restored" : null;
+    const { checkout } = checkedOut;
+    const box = sandbox;
     if (t.mode === "code" && plan.push) {
-      // The push goes out from this machine (host-repo.ts); its scratch repository fetches the start commit while Claude works.
-      hostRepo = openHostRepo({ cloneUrl: t.repo.cloneUrl, startSha: checkout.startSha, readToken });
+      // The push goes out from this machine (host-repo.ts); the repository's mirror there gets the start commit while Claude works.
+      hostRepo = openHostRepo({ hostGit: deps.hostGit, cloneUrl: t.repo.cloneUrl, startSha: checkout.startSha, readToken, runId: run.id });
       hostRepo.catch(() => undefined);
     }
     if (config.setup.length > 0) {

@@ -142,7 +142,8 @@ function wrapSandbox(sbx: E2bSandbox, log: E2bLogger): Sandbox {
     homeDir: E2B_HOME,
     run: (argv, options) => runCommand(sbx, log, argv, options ?? {}),
     async writeFile(path, content) {
-      await sbx.files.write(path, content);
+      // The SDK takes text or an ArrayBuffer (a Uint8Array may be a view into a larger one).
+      await sbx.files.write(path, typeof content === "string" ? content : content.slice().buffer);
     },
     readFile: (path) => orNull(sbx.files.read(path)),
     readBytes: (path) => orNull(sbx.files.read(path, { format: "bytes" })),

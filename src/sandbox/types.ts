@@ -37,7 +37,7 @@ export interface Sandbox {
    * Resolves with the exit code; never throws for a non-zero exit.
    */
   run(argv: string[], options?: RunOptions): Promise<CommandResult>;
-  writeFile(path: string, content: string): Promise<void>;
+  writeFile(path: string, content: string | Uint8Array): Promise<void>;
   /** null when the file does not exist. */
   readFile(path: string): Promise<string | null>;
   /** The file's bytes (a git bundle); null when it does not exist. */

@@ -59,19 +59,15 @@ g() { git -c core.hooksPath=/dev/null "$@"; }
 net() { GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=http.extraHeader GIT_CONFIG_VALUE_0="$CSB_GIT_AUTH" git -c core.hooksPath=/dev/null "$@"; }
 `;
 
-/** $1 clone URL, $2 branch, $3 base, $4 ref to fetch instead (or ""), $5/$6 identity. Prints "<existed 0|1> <sha>". */
+/**
+ * A new sandbox only (a live one gets its commits as a bundle: prepareLiveCheckout). $1 clone URL,
+ * $2 branch, $3 base, $4 ref to fetch instead (or ""), $5/$6 identity. Prints "<existed 0|1> <sha>".
+ */
 const PREPARE_SCRIPT = `${SCRIPT_PRELUDE}
-if g rev-parse --git-dir >/dev/null 2>&1; then
-  net fetch --quiet --no-tags --prune "$1" "+refs/heads/*:refs/remotes/origin/*" || exit 13
-  if [ -n "$4" ]; then net fetch --quiet --no-tags "$1" "$4" || exit 15; fi
-  unset CSB_GIT_AUTH
-  g reset --hard --quiet || exit 11
-  g clean -fdq || exit 12
-else
-  net clone --no-tags --quiet "$1" . || exit 10
-  if [ -n "$4" ]; then net fetch --quiet --no-tags "$1" "$4" || exit 15; fi
-  unset CSB_GIT_AUTH
-fi
+if g rev-parse --git-dir >/dev/null 2>&1; then echo "the sandbox already holds a checkout" >&2; exit 18; fi
+net clone --no-tags --quiet "$1" . || exit 10
+if [ -n "$4" ]; then net fetch --quiet --no-tags "$1" "$4" || exit 15; fi
+unset CSB_GIT_AUTH
 g config user.name "$5" && g config user.email "$6" || exit 14
 if [ -n "$4" ]; then from=FETCH_HEAD; existed=1
 elif g rev-parse --verify --quiet "refs/remotes/origin/$2" >/dev/null; then from="origin/$2"; existed=1
@@ -94,11 +90,7 @@ export interface PrepareInput {
   identity: Identity;
 }
 
-/**
- * Clones (or, when the thread's live sandbox already has the checkout, fetches: the remote branch
- * is the truth, whatever a failed or stopped run left behind; ignored files such as node_modules
- * are kept) and checks out the thread's branch.
- */
+/** Clones into a new sandbox (with the read token: the agent has not been there) and checks out the thread's branch. */
 export async function prepareCheckout(input: PrepareInput): Promise<PreparedCheckout> {
   const out = await script(
     input.sandbox,
@@ -107,13 +99,79 @@ export async function prepareCheckout(input: PrepareInput): Promise<PreparedChec
     { CSB_GIT_AUTH: authHeader(input.token) },
     {
       10: ["clone", "check that the app is installed on this repository and can read its contents"],
-      11: ["reset", ""],
-      12: ["clean", ""],
-      13: ["fetch", "check that the app can still read this repository"],
       14: ["config", ""],
       15: ["fetch", `${input.fetchRef} could not be fetched`],
       16: ["checkout", `the branch ${input.branch} (or ${input.base}, which a new branch starts from) could not be checked out: does it exist?`],
       17: ["rev-parse", ""],
+      18: ["clone", "a new sandbox was expected"],
+    },
+  );
+  const [existed, startSha] = out.trim().split(/\s+/);
+  return { branch: input.branch, startSha: startSha ?? "", branchExisted: existed === "1" };
+}
+
+/** The commits a live sandbox's checkout already has (its branches and HEAD): what a bundle into it can leave out. */
+export async function commitsInSandbox(sandbox: Sandbox): Promise<string[]> {
+  const out = await script(sandbox, `${SCRIPT_PRELUDE}
+g rev-parse --git-dir >/dev/null 2>&1 || exit 0
+g for-each-ref --format='%(objectname)' refs/heads refs/remotes
+g rev-parse --verify --quiet HEAD
+exit 0
+`, [], { CSB_GIT_AUTH: "" }, {});
+  return [...new Set(out.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l)))];
+}
+
+/**
+ * $1 bundle path or "", $2 branch, $3 the commit to check it out at, $4 existed (0|1), $5/$6
+ * identity, $7/$8 the base branch and its tip (for the remote-tracking ref). No token: what the
+ * remote has came in the bundle, fetched on the bot's machine.
+ */
+const LIVE_SCRIPT = `${SCRIPT_PRELUDE}
+g rev-parse --git-dir >/dev/null 2>&1 || exit 18
+if [ -n "$1" ]; then g bundle unbundle "$1" >/dev/null || exit 19; rm -f "$1"; fi
+g cat-file -e "$3^{commit}" || exit 19
+g reset --hard --quiet || exit 11
+g clean -fdq || exit 12
+g config user.name "$5" && g config user.email "$6" || exit 14
+if [ "$4" = 1 ]; then g update-ref "refs/remotes/origin/$2" "$3" || exit 17; fi
+if [ -n "$8" ]; then g update-ref "refs/remotes/origin/$7" "$8" || exit 17; fi
+g checkout --quiet -B "$2" "$3" || exit 16
+echo "$4 $3"
+`;
+
+export interface LiveCheckoutInput {
+  sandbox: Sandbox;
+  /** The remote's new commits for this sandbox (null: it has them all already). */
+  bundle: Uint8Array | null;
+  branch: string;
+  /** The commit the branch starts from: its remote tip, or the base's tip (or the fork PR's head). */
+  from: string;
+  branchExisted: boolean;
+  base: { name: string; sha: string | null };
+  identity: Identity;
+}
+
+/**
+ * A follow-up in the thread's live sandbox: the checkout is reset to what the remote has (its new
+ * commits handed in as a bundle; ignored files such as node_modules are kept). Throws a GitError
+ * when the sandbox's checkout cannot take it; the caller then starts over in a new sandbox.
+ */
+export async function prepareLiveCheckout(input: LiveCheckoutInput): Promise<PreparedCheckout> {
+  const bundlePath = input.bundle ? `${input.sandbox.homeDir}/.csb-remote.bundle` : "";
+  if (input.bundle) await input.sandbox.writeFile(bundlePath, input.bundle);
+  const out = await script(
+    input.sandbox,
+    LIVE_SCRIPT,
+    [bundlePath, input.branch, input.from, input.branchExisted ? "1" : "0", input.identity.name, input.identity.email, input.base.name, input.base.sha ?? ""],
+    { CSB_GIT_AUTH: "" },
+    {
+      11: ["reset", ""],
+      12: ["clean", ""],
+      14: ["config", ""],
+      16: ["checkout", `the branch ${input.branch} could not be checked out`],
+      17: ["update-ref", ""],
+      18: ["rev-parse", "the sandbox no longer holds a checkout"],
+      19: ["bundle", "the sandbox's checkout could not take the remote's new commits"],
     },
   );
   const [existed, startSha] = out.trim().split(/\s+/);

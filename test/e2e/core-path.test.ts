@@ -100,6 +100,8 @@ describe("core path: @mention in an issue → sandbox → Claude Code → pull r
     const firstSession = String(reportJson(firstReport.body).session_id);
     const agentRequestsBefore = w.model.agentRequests().length;
 
+    // Someone pushes to the thread's branch in between: the live sandbox gets that commit too.
+    await w.gh.git.commit(w.repo.fullName, { branch: `claude/issue-${issueNumber}`, files: { "NOTES.md": "from a human\n" }, message: "A human's note" });
     const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: issueNumber, comment: { body: `${w.trigger} please add a kindness rule`, user: "alice" } });
     expect((await w.send(ev)).status).toBe(200);
     const report = await w.waitForReport(issueNumber, 2);
@@ -121,8 +123,9 @@ describe("core path: @mention in an issue → sandbox → Claude Code → pull r
     expect(w.gh.state.pulls.filter((p) => p.repo === w.repo.fullName)).toHaveLength(1);
     const branch = `claude/issue-${issueNumber}`;
     const log = await w.gh.git.log(w.repo.fullName, branch);
-    expect(log).toHaveLength(3);
-    expect(log[0]!.subject).toBe("Add a kindness rule");
+    expect(log.map((c) => c.subject).slice(0, 2)).toEqual(["Add a kindness rule", "A human's note"]);
+    expect(log).toHaveLength(4);
+    expect(await w.gh.git.readFile(w.repo.fullName, branch, "NOTES.md")).toBe("from a human\n");
     expect(await w.gh.git.readFile(w.repo.fullName, branch, "CONTRIBUTING.md")).toContain("Be kind.");
     expect(w.gh.unexpected).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentRequest, Reply } from "../support/fake-anthropic/types.ts";
@@ -55,6 +55,25 @@ describe("durability", () => {
     expect(report.body).toMatch(/^### ✅ Done/m);
     expect(w.gh.state.reactions.filter((r) => r.commentId === ev.comment.id)).toHaveLength(1);
     expect(w.botComments(n)).toEqual([report]);
+  });
+
+  it("moves to a new sandbox when the live one's checkout cannot be brought up to date, and still resumes", async () => {
+    const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "Broken checkout", body: "x", user: "alice" }, comment: { body: `${w.trigger} add a note: before`, user: "alice" } });
+    const n = ev.payload.issue.number;
+    await w.send(ev);
+    const first = await w.waitForReport(n);
+    // Whatever happened in the paused sandbox, its checkout is no longer a git repository.
+    const root = join(w.bot.dataDir, "sandboxes");
+    for (const id of readdirSync(root)) rmSync(join(root, id, "repo", ".git"), { recursive: true, force: true });
+    const before = w.model.agentRequests().length;
+    await w.send(w.hooks.issueCommentCreated({ repo: w.repo, issue: n, comment: { body: `${w.trigger} add a note: after`, user: "alice" } }));
+    const second = await w.waitForReport(n, 2);
+    expect(second.body).toMatch(/^### ✅ Done/m);
+    expect(second.body).toContain("(resumed from the saved transcript)");
+    expect(w.bot.logs.join("\n")).toContain("the live sandbox's checkout could not be brought up to date; continuing in a new sandbox");
+    expect(reportJson(second.body).session_id).toBe(reportJson(first.body).session_id);
+    expect(JSON.stringify(w.model.agentRequests()[before]!.body.messages)).toContain("Noted before.");
+    expect(await w.gh.git.readFile(w.repo.fullName, `claude/issue-${n}`, "notes.txt")).toBe("before\nafter\n");
   });
 
   it("resumes the conversation in a new sandbox when the thread's sandbox is gone (the slow path)", async () => {

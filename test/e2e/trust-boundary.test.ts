@@ -120,6 +120,8 @@ describe("the trust boundary", () => {
     await w.send(w.hooks.issueCommentCreated({ repo: w.repo, issue: n, comment: { body: `${w.trigger} look again`, user: "alice" } }));
     const second = await w.waitForReport(n, 2);
     expect(second.body).toMatch(/^### (✅|⚪)/m);
+    // It did continue in the agent's sandbox, whose remote points nowhere: the bot's machine fetched.
+    expect(second.body).toContain("(resumed in the live sandbox)");
 
     const files = filesUnder(join(w.bot.dataDir, "sandboxes"));
     // The hooks were live (Claude's own commit ran them)…

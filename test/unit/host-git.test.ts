@@ -1,8 +1,9 @@
 import { readdirSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHostGit, type HostGit } from "../../src/workspace/host-git.ts";
 import { openHostRepo } from "../../src/workspace/host-repo.ts";
 import { gitAuthEnv, startFakeGitHub, type FakeGitHub } from "../support/fake-github/index.ts";
 import { runGit } from "../support/fake-github/git.ts";
@@ -13,6 +14,7 @@ import type { RepoInfo } from "../support/fake-github/types.ts";
 let gh: FakeGitHub;
 let repo: RepoInfo;
 let work: string;
+let hostGit: HostGit;
 
 async function git(args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
   const r = await runGit(args, { cwd, env });
@@ -40,8 +42,10 @@ beforeAll(async () => {
   gh = await startFakeGitHub();
   repo = await gh.createRepo({ owner: "acme", name: "pushy", files: { "README.md": "# pushy\n" } });
   work = await mkdtemp(join(tmpdir(), "host-repo-"));
+  hostGit = await createHostGit({ tmpRoot: work });
 });
 afterAll(async () => {
+  await hostGit?.close();
   await gh?.close();
   await rm(work, { recursive: true, force: true });
 });
@@ -49,7 +53,7 @@ afterAll(async () => {
 describe("pushing from the bot's machine", () => {
   it("fetches the start commit, takes the sandbox's bundle, shows its patch and pushes it with the write token", async () => {
     const { startSha, bundle } = await sandboxWithCommits("a", ["ONE.md", "TWO.md"]);
-    const host = await openHostRepo({ cloneUrl: repo.cloneUrl, startSha, readToken: gh.issueToken({ permissions: { contents: "read" } }).token, tmpRoot: work });
+    const host = await openHostRepo({ hostGit, cloneUrl: repo.cloneUrl, startSha, readToken: gh.issueToken({ permissions: { contents: "read" } }).token, runId: 1 });
     const patch = await host.importBundle(bundle);
     expect(patch).toContain("Add ONE.md");
     expect(patch).toContain("+TWO.md content");
@@ -62,7 +66,7 @@ describe("pushing from the bot's machine", () => {
   it("says which step failed: a read-only token cannot push, a bundle not based on the start commit is refused", async () => {
     const { startSha, bundle } = await sandboxWithCommits("b", ["THREE.md"]);
     const readToken = gh.issueToken({ permissions: { contents: "read" } }).token;
-    const host = await openHostRepo({ cloneUrl: repo.cloneUrl, startSha, readToken, tmpRoot: work });
+    const host = await openHostRepo({ hostGit, cloneUrl: repo.cloneUrl, startSha, readToken, runId: 2 });
     await host.importBundle(bundle);
     await expect(host.push("claude/issue-2", readToken)).rejects.toThrow(/^git push failed — the push to claude\/issue-2 was rejected/);
     expect(await gh.git.branches(repo.fullName)).not.toContain("claude/issue-2");
@@ -72,13 +76,43 @@ describe("pushing from the bot's machine", () => {
     await host.dispose();
   });
 
-  it("fails clearly when the start commit cannot be fetched, and leaves nothing behind", async () => {
-    const scratch = () => readdirSync(work).filter((f) => f.startsWith("csb-push-"));
-    const before = scratch().length;
-    await expect(openHostRepo({ cloneUrl: repo.cloneUrl, startSha: "0".repeat(40), readToken: gh.issueToken().token, tmpRoot: work })).rejects.toThrow(
+  it("fails clearly when the start commit cannot be fetched", async () => {
+    await expect(openHostRepo({ hostGit, cloneUrl: repo.cloneUrl, startSha: "0".repeat(40), readToken: gh.issueToken().token, runId: 3 })).rejects.toThrow(
       /^git fetch failed — the run's start commit 000000000000 could not be fetched/,
     );
-    await expect(openHostRepo({ cloneUrl: repo.cloneUrl, startSha: "0".repeat(40), readToken: "ghs_not-a-token", tmpRoot: work })).rejects.toThrow(/^git fetch failed/);
-    expect(scratch()).toHaveLength(before);
+    await expect(openHostRepo({ hostGit, cloneUrl: repo.cloneUrl, startSha: "1".repeat(40), readToken: "ghs_not-a-token", runId: 4 })).rejects.toThrow(/^git fetch failed/);
+  });
+});
+
+describe("handing a live sandbox the remote's new commits", () => {
+  it("bundles only what the sandbox lacks, nothing when it has everything, and the bundle brings it up to date", async () => {
+    const token = gh.issueToken({ permissions: { contents: "read" } }).token;
+    const sandbox = join(work, "live");
+    await git(["clone", "--quiet", repo.cloneUrl, sandbox], work, gitAuthEnv(token));
+    const has = (await git(["rev-parse", "HEAD"], sandbox)).split("\n");
+    // Someone pushes two commits to main after the sandbox's last run.
+    await gh.git.commit(repo.fullName, { branch: "main", files: { "LATER.md": "later\n" }, message: "Later" });
+    const tip = await gh.git.commit(repo.fullName, { branch: "main", files: { "LATEST.md": "latest\n" }, message: "Latest" });
+
+    const { tips } = await hostGit.fetchBranches(repo.cloneUrl, token, ["main", "no-such-branch"]);
+    expect(tips).toEqual({ main: tip, "no-such-branch": null });
+    const bundle = await hostGit.bundleFor(repo.cloneUrl, [tip], has);
+    expect(bundle).not.toBeNull();
+    await writeFile(join(work, "live.bundle"), bundle!);
+    // The sandbox takes it without any token, and has the tip afterwards.
+    await git(["bundle", "unbundle", join(work, "live.bundle")], sandbox);
+    expect(await git(["cat-file", "-t", tip], sandbox)).toBe("commit");
+    expect(await git(["show", `${tip}:LATEST.md`], sandbox)).toBe("latest");
+    expect(await hostGit.bundleFor(repo.cloneUrl, [tip], [tip])).toBeNull();
+  });
+
+  it("removes a dead process's mirrors and its own on close", async () => {
+    const root = await mkdtemp(join(tmpdir(), "host-git-root-"));
+    await mkdir(join(root, "csb-git-999999999"), { recursive: true });
+    const own = await createHostGit({ tmpRoot: root });
+    expect(readdirSync(root).sort()).toEqual([`csb-git-${process.pid}`]);
+    await own.close();
+    expect(readdirSync(root)).toEqual([]);
+    await rm(root, { recursive: true, force: true });
   });
 });
