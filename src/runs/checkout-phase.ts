@@ -34,6 +34,7 @@ export async function checkOut(deps: CheckoutPhaseDeps, input: CheckoutPhaseInpu
   const { plan, cloneUrl, readToken } = input;
   if (input.live) {
     // The remote's side first: a problem here is the repository's, not the sandbox's.
+    const sandboxHas = commitsInSandbox(input.sandbox).catch(() => [] as string[]);
     const { tips, extra } = await deps.hostGit.fetchBranches(cloneUrl, readToken, [plan.branch, plan.base], plan.fetchRef);
     const branchTip = plan.fetchRef ? extra : tips[plan.branch] ?? null;
     const from = branchTip ?? (plan.fetchRef ? null : tips[plan.base] ?? null);
@@ -42,7 +43,7 @@ export async function checkOut(deps: CheckoutPhaseDeps, input: CheckoutPhaseInpu
       throw new GitError("checkout", { stdout: "", stderr: `${missing} is not on the remote` }, `the branch ${missing} could not be checked out: does it exist?`);
     }
     try {
-      const bundle = await deps.hostGit.bundleFor(cloneUrl, [from, ...(tips[plan.base] ? [tips[plan.base]!] : [])], await commitsInSandbox(input.sandbox));
+      const bundle = await deps.hostGit.bundleFor(cloneUrl, [from, ...(tips[plan.base] ? [tips[plan.base]!] : [])], await sandboxHas);
       const checkout = await prepareLiveCheckout({
         sandbox: input.sandbox,
         bundle,

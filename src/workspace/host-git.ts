@@ -81,14 +81,15 @@ export async function createHostGit(options: { tmpRoot?: string } = {}): Promise
   return {
     fetchBranches: (cloneUrl, token, branches, extraRef) =>
       withMirror(cloneUrl, async (dir) => {
-        const wanted = [...new Set(branches)].map((b) => `refs/heads/${b}`);
-        const listed = await git(dir, "ls-remote", readHint, ["ls-remote", cloneUrl, ...wanted, ...(extraRef ? [extraRef] : [])], gitAuthEnv(token));
-        const remote = new Map(listed.split("\n").filter(Boolean).map((line) => [line.split("\t")[1]!, line.split("\t")[0]!] as const));
-        const present = wanted.filter((ref) => remote.has(ref));
-        const refspecs = [...present.map((ref) => `+${ref}:${ref}`), ...(extraRef && remote.has(extraRef) ? [`+${extraRef}:refs/csb/extra`] : [])];
-        if (refspecs.length > 0) await git(dir, "fetch", readHint, ["fetch", "--quiet", "--no-tags", cloneUrl, ...refspecs], gitAuthEnv(token));
-        const tips = Object.fromEntries([...new Set(branches)].map((b) => [b, remote.get(`refs/heads/${b}`) ?? null]));
-        return { tips, extra: extraRef ? (remote.get(extraRef) ?? null) : null };
+        const names = [...new Set(branches)];
+        // One round trip: a pattern per branch matches it whether or not it exists (a missing
+        // exact ref would fail the fetch); --prune drops what the remote deleted. Ref names cannot
+        // contain "*", so a pattern matches only the branch and longer names next to it.
+        const refspecs = [...names.map((b) => `+refs/heads/${b}*:refs/heads/${b}*`), ...(extraRef ? [`+${extraRef}:refs/csb/extra`] : [])];
+        await git(dir, "fetch", readHint, ["fetch", "--quiet", "--no-tags", "--prune", cloneUrl, ...refspecs], gitAuthEnv(token));
+        const tipOf = (ref: string) => git(dir, "rev-parse", "", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).then((out) => out.trim(), () => null);
+        const tips = Object.fromEntries(await Promise.all(names.map(async (b) => [b, await tipOf(`refs/heads/${b}`)] as const)));
+        return { tips, extra: extraRef ? await tipOf("refs/csb/extra") : null };
       }),
     ensureCommit: (cloneUrl, token, sha) =>
       withMirror(cloneUrl, async (dir) => {
