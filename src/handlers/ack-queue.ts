@@ -11,8 +11,6 @@ export interface AckQueue {
   submit(runId: number, acknowledge: () => Promise<unknown>): void;
   /** Back to full concurrency (the webhooks have been answered). */
   resume(): void;
-  /** Waiting or in progress. */
-  size(): number;
   /** Takes nothing new; waits for those in progress (up to the deadline). Waiting ones stay "received" for recovery. */
   stop(deadlineMs: number): Promise<void>;
 }
@@ -76,7 +74,6 @@ export function createAckQueue(options: AckQueueOptions): AckQueue {
       pump();
     },
     resume: () => pump(),
-    size: () => held.size,
     async stop(deadlineMs) {
       stopped = true;
       waiting.length = 0;

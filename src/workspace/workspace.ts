@@ -1,7 +1,11 @@
 import type { CommandResult, Sandbox } from "../sandbox/types.ts";
 import { authHeader, GIT_NO_PROMPT } from "./git-auth.ts";
 
-/** The checkout inside a sandbox: clone, branch, commit, push. Tokens only ever in a command's env. */
+/**
+ * The checkout inside a sandbox: a new sandbox's clone (the only git command in a sandbox that
+ * ever gets a token), bringing a live sandbox up to date from a bundle, the commit and the bundle
+ * of new commits. Fetches and the push for everything else happen on the bot's machine (host-git.ts).
+ */
 
 export class GitError extends Error {
   override name = "GitError";
@@ -50,9 +54,9 @@ async function script(sandbox: Sandbox, body: string, args: string[], env: Recor
 
 /**
  * Repository hooks never run for the bot's git commands (a hook is code the agent could have
- * written). The token reaches only the commands that talk to the git host, through CSB_GIT_AUTH →
+ * written). The token reaches only the clone and fetch of a new sandbox, through CSB_GIT_AUTH →
  * GIT_CONFIG_* (never argv, never a file), with global and system config ignored; it is unset
- * before anything else runs. Fetches name the clone URL, not a remote the agent could have edited.
+ * before anything else runs.
  */
 const SCRIPT_PRELUDE = `set -u
 g() { git -c core.hooksPath=/dev/null "$@"; }
@@ -117,7 +121,7 @@ g rev-parse --git-dir >/dev/null 2>&1 || exit 0
 g for-each-ref --format='%(objectname)' refs/heads refs/remotes
 g rev-parse --verify --quiet HEAD
 exit 0
-`, [], { CSB_GIT_AUTH: "" }, {});
+`, [], {}, {});
   return [...new Set(out.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l)))];
 }
 
@@ -163,7 +167,7 @@ export async function prepareLiveCheckout(input: LiveCheckoutInput): Promise<Pre
     input.sandbox,
     LIVE_SCRIPT,
     [bundlePath, input.branch, input.from, input.branchExisted ? "1" : "0", input.identity.name, input.identity.email, input.base.name, input.base.sha ?? ""],
-    { CSB_GIT_AUTH: "" },
+    {},
     {
       11: ["reset", ""],
       12: ["clean", ""],
@@ -205,7 +209,7 @@ exit 0
  * own machine.
  */
 export async function commitLeftovers(sandbox: Sandbox, startSha: string, message: string, bundlePath = ""): Promise<CommitResult> {
-  const out = await script(sandbox, COMMIT_SCRIPT, [startSha, message, bundlePath], { CSB_GIT_AUTH: "" }, {
+  const out = await script(sandbox, COMMIT_SCRIPT, [startSha, message, bundlePath], {}, {
     20: ["add", ""],
     21: ["commit", "the commit was refused"],
     22: ["rev-parse", ""],

@@ -4,7 +4,7 @@ import type { Script } from "../support/fake-anthropic/types.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic/index.ts";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github/index.ts";
 import type { RepoInfo } from "../support/fake-github/types.ts";
-import { startBot, type BotProcess } from "../support/start-bot.ts";
+import { killStrays, startBot, type BotProcess } from "../support/start-bot.ts";
 import { createWebhookFactory, sendWebhook, type WebhookFactory } from "../support/webhooks.ts";
 import { waitFor } from "../support/wait-for.ts";
 
@@ -62,7 +62,7 @@ export async function startWorld(options: { script?: Script; env?: Record<string
   const botLogin = gh.botUser.login;
   const botComments = (issueNumber: number) =>
     gh.state.comments.filter((c) => c.repo === repo.fullName && c.issueNumber === issueNumber && c.user.login === botLogin);
-  return {
+  const world: World = {
     gh,
     model,
     bot,
@@ -71,8 +71,8 @@ export async function startWorld(options: { script?: Script; env?: Record<string
     trigger: `@${gh.appSlug}`,
     async send(built, extra = {}) {
       const deliveryId = extra.deliveryId ?? randomUUID();
-      const response = await sendWebhook(bot.webhookUrl, { ...built, secret: bot.secret, ...extra, deliveryId });
-      if (response.status === 200 && (extra.signature ?? "valid") === "valid" && isEntryPoint(built)) await intakeDone(bot, deliveryId);
+      const response = await sendWebhook(world.bot.webhookUrl, { ...built, secret: world.bot.secret, ...extra, deliveryId });
+      if (response.status === 200 && (extra.signature ?? "valid") === "valid" && isEntryPoint(built)) await intakeDone(world.bot, deliveryId);
       return response;
     },
     botComments,
@@ -86,14 +86,18 @@ export async function startWorld(options: { script?: Script; env?: Record<string
         timeoutMs,
         100,
       ).catch((error: unknown) => {
-        throw new Error(`${(error as Error).message}\n--- bot log (last 40 lines) ---\n${bot.logs.slice(-40).join("\n")}`);
+        throw new Error(`${(error as Error).message}\n--- bot log (last 40 lines) ---\n${world.bot.logs.slice(-40).join("\n")}`);
       }),
     async close() {
-      await bot.stop().catch(() => undefined);
+      // world.bot: a test may have restarted the bot (kill -9, SIGTERM) and put the new one there.
+      await world.bot.stop().catch(() => undefined);
+      if (world.bot !== bot) await bot.stop().catch(() => undefined);
+      killStrays(bot.dataDir);
       await model.close();
       await gh.close();
     },
   };
+  return world;
 }
 
 function isEntryPoint(built: { event: string; payload: unknown }): boolean {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, readlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -113,4 +113,28 @@ export async function startBot(options: StartBotOptions): Promise<BotProcess> {
     });
   }
   return bot;
+}
+
+/**
+ * Kills processes still working inside a bot's data directory: the Claude processes of a bot that
+ * was killed with SIGKILL (its children outlive it, as they would on a real host) would otherwise
+ * keep running after the test.
+ */
+export function killStrays(dataDir: string): void {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let cwd: string;
+    try {
+      cwd = readlinkSync(`/proc/${entry}/cwd`);
+    } catch {
+      continue;
+    }
+    if (cwd === dataDir || cwd.startsWith(`${dataDir}/`)) {
+      try {
+        process.kill(Number(entry), "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
 }
