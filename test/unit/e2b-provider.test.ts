@@ -124,13 +124,15 @@ class FakeSandbox {
 
   runs: Array<{ cmd: string; opts: CommandStartOpts; handle: FakeHandle }> = [];
   files = {
-    store: new Map<string, string>(),
+    // Like the SDK: text or an ArrayBuffer in; text, or bytes with { format: "bytes" }, out.
+    store: new Map<string, string | ArrayBuffer>(),
     madeDirs: [] as string[],
-    write: async (path: string, data: string) => void this.files.store.set(path, data),
-    read: async (path: string) => {
+    write: async (path: string, data: string | ArrayBuffer) => void this.files.store.set(path, data),
+    read: async (path: string, opts?: { format?: "text" | "bytes" }) => {
       const content = this.files.store.get(path);
       if (content === undefined) throw new FileNotFoundError(`path '${path}' does not exist`);
-      return content;
+      const bytes = typeof content === "string" ? new TextEncoder().encode(content) : new Uint8Array(content);
+      return opts?.format === "bytes" ? bytes : new TextDecoder().decode(bytes);
     },
     makeDir: async (path: string) => {
       if (FakeSandbox.makeDirError) throw FakeSandbox.makeDirError;
@@ -420,6 +422,17 @@ describe("e2b sandbox files and kill", () => {
     await sbx.writeFile("/home/user/prompt.md", "hello");
     await expect(sbx.readFile("/home/user/prompt.md")).resolves.toBe("hello");
     await expect(sbx.readFile("/home/user/missing")).resolves.toBeNull();
+  });
+
+  it("moves bytes both ways (git bundles): a Uint8Array goes in as an ArrayBuffer, readBytes asks for bytes", async () => {
+    const { sbx, fake } = await sandbox();
+    const bytes = new Uint8Array([0, 1, 2, 250, 255]);
+    // A view into a larger buffer: only the view's bytes may be written.
+    const view = new Uint8Array(new Uint8Array([9, 9, ...bytes, 9]).buffer, 2, bytes.length);
+    await sbx.writeFile("/home/user/x.bundle", view);
+    expect(fake.files.store.get("/home/user/x.bundle")).toBeInstanceOf(ArrayBuffer);
+    await expect(sbx.readBytes("/home/user/x.bundle")).resolves.toEqual(bytes);
+    await expect(sbx.readBytes("/home/user/missing.bundle")).resolves.toBeNull();
   });
 
   it("rethrows read errors other than not-found", async () => {
