@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { RunQueue } from "../jobs/types.ts";
 import type { RunEvents } from "../runs/run-events.ts";
 import type { SandboxProvider } from "../sandbox/types.ts";
-import type { Store } from "../store/types.ts";
+import type { RunRecord, Store } from "../store/types.ts";
 import { createCached } from "./cached.ts";
 import { onGitHubCall } from "./github-calls.ts";
 import { runEventUpdates, type MetricUpdate } from "./run-metrics.ts";
@@ -59,18 +59,23 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   const costUsd = new Counter({ name: `${PREFIX}cost_usd_total`, help: "US dollars spent by finished runs: kind=claude (the model) or kind=sandbox.", labelNames: ["kind"], registers: [registry] });
 
   const store = deps.store;
-  new Gauge({
-    name: `${PREFIX}queue_depth`,
-    help: `Runs waiting in the queue (state queued), read from the store when scraped; at most ${QUEUE_DEPTH_CAP}.`,
-    registers: [registry],
-    async collect() {
-      try {
-        this.set((await store.listRuns({ states: ["queued"], limit: QUEUE_DEPTH_CAP })).length);
-      } catch (error) {
-        log.warn({ err: error }, "metrics: could not count the queued runs; the gauge keeps its last value");
-      }
-    },
-  });
+  /** Runs in a state, counted in the store when scraped (so across every process sharing it). */
+  const runsIn = (name: string, help: string, state: RunRecord["state"]) =>
+    new Gauge({
+      name: `${PREFIX}${name}`,
+      help: `${help}, read from the store when scraped; at most ${QUEUE_DEPTH_CAP}.`,
+      registers: [registry],
+      async collect() {
+        try {
+          this.set((await store.listRuns({ states: [state], limit: QUEUE_DEPTH_CAP })).length);
+        } catch (error) {
+          log.warn({ err: error, state }, "metrics: could not count runs in the store; the gauge keeps its last value");
+        }
+      },
+    });
+  runsIn("queue_depth", "Runs waiting in the queue (state queued)", "queued");
+  // A backlog here means acknowledgements (👀, progress comment) lag behind the webhooks' 2xx.
+  runsIn("runs_awaiting_acknowledgement", "Runs recorded from a webhook whose permission check, 👀 and progress comment are still to come (state received)", "received");
   const queue = deps.queue;
   new Gauge({
     name: `${PREFIX}runs_executing`,

@@ -58,11 +58,12 @@ describe("GitHub calls", () => {
 describe("the metrics registry", () => {
   let listed = 0;
   let queued = 3;
+  let received = 5;
   let sandboxes: SandboxSummary[] = [];
   let now = 0;
   const events = createRunEvents();
   const metrics = createMetrics({
-    store: { listRuns: async (filter) => (filter.states?.[0] === "queued" ? Array.from({ length: queued }, () => ({}) as RunRecord) : []) },
+    store: { listRuns: async (filter) => Array.from({ length: filter.states?.[0] === "queued" ? queued : filter.states?.[0] === "received" ? received : 0 }, () => ({}) as RunRecord) },
     queue: { active: 2 },
     sandboxes: {
       list: async () => {
@@ -92,11 +93,15 @@ describe("the metrics registry", () => {
     expect(out).toMatch(/^process_resident_memory_bytes \d+/m);
   });
 
-  it("reads the queue depth and the executing runs when scraped", async () => {
-    expect(await text()).toMatch(/^claude_sandbox_bot_queue_depth 3$/m);
+  it("reads the queue depth, the runs awaiting acknowledgement and the executing runs when scraped", async () => {
+    const first = await text();
+    expect(first).toMatch(/^claude_sandbox_bot_queue_depth 3$/m);
+    expect(first).toMatch(/^claude_sandbox_bot_runs_awaiting_acknowledgement 5$/m);
     queued = 0;
+    received = 0;
     const out = await text();
     expect(out).toMatch(/^claude_sandbox_bot_queue_depth 0$/m);
+    expect(out).toMatch(/^claude_sandbox_bot_runs_awaiting_acknowledgement 0$/m);
     expect(out).toMatch(/^claude_sandbox_bot_runs_executing 2$/m);
   });
 
