@@ -25,7 +25,7 @@ export interface PublishInput {
   trigger: Trigger;
   config: RepoConfig;
   plan: CheckoutPlan;
-  /** Where the push happens (opened while Claude worked); null when nothing may be pushed. */
+  /** Where the push happens (opened while Claude worked); null exactly when nothing may be pushed (plan.push false). */
   hostRepo: Promise<HostRepo> | null;
   /** The branch did not exist on the remote before this run. */
   branchIsNew: boolean;
@@ -43,10 +43,10 @@ export async function publish(input: PublishInput): Promise<PublishResult> {
   const gitFailed = (error: unknown): never => {
     throw new PhaseError("publish", redact((error as Error).message), { cause: error, category: "git" });
   };
-  const bundlePath = plan.push ? `${sandbox.homeDir}/.csb-changes.bundle` : "";
+  const bundlePath = input.hostRepo ? `${sandbox.homeDir}/.csb-changes.bundle` : "";
   const commit = await commitLeftovers(sandbox, input.startSha, `Claude: ${t.thread.title} (#${t.thread.number})`, bundlePath).catch(gitFailed);
   if (commit.newCommits === 0) return { changed: false };
-  if (!plan.push || !input.hostRepo) {
+  if (!input.hostRepo) {
     const log = await sandbox.run(["git", "log", "-p", "--format=%B", `${input.startSha}..HEAD`], { cwd: sandbox.workdir, timeoutMs: 120_000 });
     refuseSecrets(log.stdout, redact);
     return { changed: true, files: commit.files, pr: null, patch: redact(await diffSince(sandbox, input.startSha)) };

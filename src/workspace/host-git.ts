@@ -49,7 +49,7 @@ export async function createHostGit(options: { tmpRoot?: string } = {}): Promise
   const git = (dir: string, step: string, hint: string, args: string[], extraEnv: Record<string, string> = {}) =>
     new Promise<string>((resolve, reject) => {
       execFile("git", ["-c", "core.hooksPath=/dev/null", ...args], { cwd: dir, env: { ...env, ...extraEnv }, maxBuffer: 256 * 1024 * 1024, timeout: 10 * 60_000, encoding: "utf8" }, (error, stdout, stderr) => {
-        if (error) reject(Object.assign(new GitError(step, { stdout, stderr: stderr || error.message }, hint), { exitCode: error.code }));
+        if (error) reject(new GitError(step, { stdout, stderr: stderr || error.message }, hint));
         else resolve(stdout);
       });
     });
