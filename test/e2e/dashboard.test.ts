@@ -1,20 +1,21 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { AgentRequest, Reply } from "../support/fake-anthropic/types.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { MODEL_KEY, startWorld, type World } from "./harness.ts";
 import { say, stepOf, tool } from "./script-helpers.ts";
 
 /**
- * The dashboard in a real browser (Debian's chromium driven by playwright-core) against the bot as
+ * The dashboard in a real browser (the Chromium the global setup unpacked from @sparticuz/chromium,
+ * or CHROMIUM_PATH, driven by playwright-core) against the bot as
  * `npm start` runs it: sign-in, the empty list, a live run (its phase and step arriving over SSE),
  * done, failed, cancel from the button, filters and totals, escaping. Screenshots of each state go
  * to test/e2e/__screenshots__/ (git-ignored by the .gitignore written there).
  */
 
-const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM = inject("chromium");
 const ADMIN_TOKEN = "dashboard-admin-token-0123456789abcdef";
 const SHOTS = join(import.meta.dirname, "__screenshots__");
 
@@ -48,15 +49,15 @@ describe("dashboard in a browser", () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is not installed at ${CHROMIUM}: the dashboard test drives Debian's chromium. Install it with: apt-get update && apt-get install -y chromium`);
+    if (!existsSync(CHROMIUM.executablePath)) {
+      throw new Error(`No Chromium at ${CHROMIUM.executablePath}: unset CHROMIUM_PATH to use the one @sparticuz/chromium unpacks, or point it at a browser.`);
     }
     mkdirSync(SHOTS, { recursive: true });
     writeFileSync(join(SHOTS, ".gitignore"), "*\n");
     w = await startWorld({ script, env: { ADMIN_TOKEN } });
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      executablePath: CHROMIUM.executablePath,
+      args: [...CHROMIUM.args, "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();

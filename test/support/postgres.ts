@@ -1,11 +1,13 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { inject } from "vitest";
 
 /**
- * The PostgreSQL the Postgres tests run against. Each test gets schemas of its own (random names,
- * dropped afterwards), so test files, and other people's runs on the same database, never meet.
+ * The PostgreSQL the Postgres tests run against: TEST_DATABASE_URL, or the embedded server the
+ * global setup started for this run. Each test gets schemas of its own (random names, dropped
+ * afterwards), so test files, and other people's runs on the same database, never meet.
  */
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const TEST_DATABASE_URL = inject("testDatabaseUrl");
 
 /** Fails (never skips) with what to do when the server is not there. */
 export async function requirePostgres(): Promise<void> {
@@ -15,8 +17,8 @@ export async function requirePostgres(): Promise<void> {
     await client.query("SELECT 1");
   } catch (error) {
     throw new Error(
-      `PostgreSQL is not reachable at ${TEST_DATABASE_URL} (${(error as Error).message}). Start it ` +
-        "(pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start; .ci/run does this) or set TEST_DATABASE_URL.",
+      `PostgreSQL is not reachable at ${TEST_DATABASE_URL.replace(/\/\/[^@]*@/, "//***@")} (${(error as Error).message}). ` +
+        "Unset TEST_DATABASE_URL to use the embedded server the test run starts, or start the server it names.",
       { cause: error },
     );
   } finally {
