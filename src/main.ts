@@ -91,6 +91,8 @@ function resolveCommand(command: string): string {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`claude-sandbox-bot failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  // A ConfigError is the operator's to fix and says how: its message alone, no stack trace.
+  const detail = error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`claude-sandbox-bot failed to start: ${detail}\n`);
   process.exit(1);
 });

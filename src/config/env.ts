@@ -1,3 +1,4 @@
+import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 
@@ -67,9 +68,6 @@ export const envSchema = z
 function crossFieldIssues(env: NodeJS.ProcessEnv): Array<{ path: string; message: string }> {
   const set = (name: string) => Boolean(env[name]?.trim());
   const issues: Array<{ path: string; message: string }> = [];
-  if (!set("PRIVATE_KEY") && !set("PRIVATE_KEY_PATH")) {
-    issues.push({ path: "PRIVATE_KEY", message: "set PRIVATE_KEY (the PEM) or PRIVATE_KEY_PATH (a file holding it)" });
-  }
   if ((env.SANDBOX_PROVIDER ?? "e2b") === "e2b" && !set("E2B_API_KEY")) {
     issues.push({ path: "E2B_API_KEY", message: "required when SANDBOX_PROVIDER=e2b (get one at e2b.dev, or set SANDBOX_PROVIDER=local for development)" });
   }
@@ -105,34 +103,54 @@ export function formatEnvIssues(issues: ReadonlyArray<{ path: string; message: s
   return `Invalid configuration (see .env.example and the README's configuration reference):\n${lines.join("\n")}`;
 }
 
-/** Accepts a PEM with literal "\n" sequences or base64-encoded, as Probot does. */
-function normalisePrivateKey(raw: string): string {
+/** Accepts a PEM with literal "\n" sequences or base64-encoded, as Probot does; undefined when neither. */
+function normalisePrivateKey(raw: string): string | undefined {
   const unescaped = raw.replace(/\\n/g, "\n");
   if (unescaped.includes("-----BEGIN")) return unescaped;
   const decoded = Buffer.from(raw, "base64").toString("utf8");
-  if (decoded.includes("-----BEGIN")) return decoded;
-  throw new ConfigError("Invalid configuration: PRIVATE_KEY is neither a PEM nor a base64-encoded PEM. Download the key from the GitHub App's settings page.");
+  return decoded.includes("-----BEGIN") ? decoded : undefined;
+}
+
+type Issue = { path: string; message: string };
+
+/** The App's private key from PRIVATE_KEY or PRIVATE_KEY_PATH, or the problem with it (a key that does not parse is caught here, not at the first token). */
+function readPrivateKey(env: NodeJS.ProcessEnv, readFile: (path: string) => string): { pem: string } | { issue: Issue } {
+  const inline = env.PRIVATE_KEY?.trim() ? env.PRIVATE_KEY : undefined;
+  const path = env.PRIVATE_KEY_PATH?.trim();
+  const name = inline ? "PRIVATE_KEY" : "PRIVATE_KEY_PATH";
+  let raw = inline;
+  if (!raw && path) {
+    try {
+      raw = readFile(path);
+    } catch (error) {
+      return { issue: { path: "PRIVATE_KEY_PATH", message: `cannot read ${path} (${(error as Error).message})` } };
+    }
+  }
+  if (!raw) return { issue: { path: "PRIVATE_KEY", message: "set PRIVATE_KEY (the PEM) or PRIVATE_KEY_PATH (a file holding it)" } };
+  const pem = normalisePrivateKey(raw);
+  const where = name === "PRIVATE_KEY" ? "PRIVATE_KEY" : `the file at PRIVATE_KEY_PATH (${path})`;
+  if (!pem) return { issue: { path: name, message: `${where} is neither a PEM nor a base64-encoded PEM: download the key (.pem) from the GitHub App's settings page` } };
+  try {
+    createPrivateKey(pem);
+  } catch (error) {
+    return { issue: { path: name, message: `${where} is not a valid private key (${(error as Error).message}): download a new key from the GitHub App's settings page` } };
+  }
+  return { pem };
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env, readFile = (p: string) => readFileSync(p, "utf8")): Config {
   const parsed = envSchema.safeParse(env);
+  const key = readPrivateKey(env, readFile);
   const issues = [
     ...(parsed.success ? [] : parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }))),
     ...crossFieldIssues(env),
+    ...("issue" in key ? [key.issue] : []),
   ];
-  if (!parsed.success || issues.length > 0) throw new ConfigError(formatEnvIssues(issues));
+  if (!parsed.success || !("pem" in key) || issues.length > 0) throw new ConfigError(formatEnvIssues(issues));
   const e = parsed.data;
-  let pem = e.PRIVATE_KEY;
-  if (!pem && e.PRIVATE_KEY_PATH) {
-    try {
-      pem = readFile(e.PRIVATE_KEY_PATH);
-    } catch (error) {
-      throw new ConfigError(`Invalid configuration:\n  - PRIVATE_KEY_PATH: cannot read ${e.PRIVATE_KEY_PATH} (${(error as Error).message})`);
-    }
-  }
   const apiBaseUrl = e.GHE_HOST ? `${e.GHE_PROTOCOL}://${e.GHE_HOST}/api/v3` : "https://api.github.com";
   const sandboxCostPerSecondUsd = e.SANDBOX_COST_PER_SECOND_USD ?? (e.SANDBOX_PROVIDER === "e2b" ? E2B_DEFAULT_COST_PER_SECOND_USD : 0);
-  return { ...e, privateKey: normalisePrivateKey(pem ?? ""), apiBaseUrl, sandboxCostPerSecondUsd };
+  return { ...e, privateKey: key.pem, apiBaseUrl, sandboxCostPerSecondUsd };
 }
 
 /**
@@ -143,7 +161,11 @@ export function createEnvLookup(env: NodeJS.ProcessEnv = process.env): (name: st
   return (name) => env[name];
 }
 
-/** True when the GitHub App is not registered yet: `npm start` then runs Probot's setup flow. */
+/**
+ * True when no GitHub App is configured at all (no APP_ID, no key): `npm start` then runs Probot's
+ * setup flow. Anything partly configured is a configuration error, named by readConfig.
+ */
 export function needsAppRegistration(env: NodeJS.ProcessEnv = process.env): boolean {
-  return !env.APP_ID || (!env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH);
+  const set = (name: string) => Boolean(env[name]?.trim());
+  return !set("APP_ID") && !set("PRIVATE_KEY") && !set("PRIVATE_KEY_PATH");
 }

@@ -1,7 +1,18 @@
+import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ConfigError, needsAppRegistration, readConfig } from "../../src/config/env.ts";
 
-const PEM = "-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----\n";
+const PEM = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+
+function messageOf(env: NodeJS.ProcessEnv, readFile?: (path: string) => string): string {
+  try {
+    readConfig(env, readFile);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("readConfig accepted the environment");
+}
 const valid = { APP_ID: "123", PRIVATE_KEY: PEM, WEBHOOK_SECRET: "s3cret", SANDBOX_PROVIDER: "local", ANTHROPIC_API_KEY: "sk-ant-test-key" };
 
 describe("readConfig", () => {
@@ -46,9 +57,31 @@ describe("readConfig", () => {
     expect(() => readConfig({ ...rest, PRIVATE_KEY_PATH: "/missing.pem" }, () => { throw new Error("ENOENT"); })).toThrow(/PRIVATE_KEY_PATH: cannot read/);
   });
 
+  it("names a malformed key in the same message as every other problem", () => {
+    const { ANTHROPIC_API_KEY: _k, ...noModel } = valid;
+    const garbled = messageOf({ ...noModel, PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----\n", PORT: "x" });
+    expect(garbled).toMatch(/- PRIVATE_KEY: PRIVATE_KEY is not a valid private key .*GitHub App's settings page/);
+    expect(garbled).toContain("- ANTHROPIC_API_KEY:");
+    expect(garbled).toContain("- PORT:");
+    const notPem = messageOf({ ...noModel, PRIVATE_KEY: "not a key at all" });
+    expect(notPem).toMatch(/- PRIVATE_KEY: .*neither a PEM nor a base64-encoded PEM/);
+    expect(notPem).toContain("- ANTHROPIC_API_KEY:");
+    const { PRIVATE_KEY: _p, ...rest } = valid;
+    expect(messageOf({ ...rest, PRIVATE_KEY_PATH: "/k.pem", DATABASE_URL: "mysql://x" }, () => "junk")).toMatch(/- DATABASE_URL:[\s\S]*- PRIVATE_KEY_PATH: the file at PRIVATE_KEY_PATH \(\/k\.pem\) is neither/);
+  });
+
+  it("treats an APP_ID without a key as a configuration error, not as a new registration", () => {
+    const { PRIVATE_KEY: _p, ...rest } = valid;
+    expect(needsAppRegistration(rest)).toBe(false);
+    expect(messageOf(rest)).toMatch(/- PRIVATE_KEY: set PRIVATE_KEY \(the PEM\) or PRIVATE_KEY_PATH/);
+    expect(needsAppRegistration({ PRIVATE_KEY: PEM })).toBe(false);
+    expect(messageOf({ ...valid, APP_ID: "" })).toContain("- APP_ID:");
+  });
+
   it("knows when the app still has to be registered", () => {
     expect(needsAppRegistration({})).toBe(true);
-    expect(needsAppRegistration({ APP_ID: "1" })).toBe(true);
+    expect(needsAppRegistration({ APP_ID: " ", PRIVATE_KEY: "" })).toBe(true);
+    expect(needsAppRegistration({ APP_ID: "1" })).toBe(false);
     expect(needsAppRegistration({ APP_ID: "1", PRIVATE_KEY_PATH: "k.pem" })).toBe(false);
   });
 });
