@@ -64,7 +64,7 @@ describe("start-up against a GitHub that cannot be used", () => {
     const bot = await startBot({ env: baseEnv(`127.0.0.1:${silentPort}`, String(gh.appId), gh.privateKey), waitReady: false });
     const { code, lines } = await exitOf(bot);
     expect(code).toBe(1);
-    expectOneClearLine(lines, /Cannot reach GitHub at .* \(GET \/app: no answer within 4 s\): check GHE_HOST/);
+    expectOneClearLine(lines, /Cannot reach GitHub at .* \(GET \/app: no answer within 3\.5 s\): check GHE_HOST/);
     // The bound is the request's own timeout (3.5 s); Node's start-up comes on top.
     expect(Date.now() - started).toBeLessThan(15_000);
   });
