@@ -16,6 +16,7 @@ import {
   TimeoutError,
 } from "e2b";
 import type { CommandHandle, SandboxOpts } from "e2b";
+import { commandResult, createOutputTail, type OutputTail } from "./output-tail.ts";
 import { toShellCommand } from "./shell-quote.ts";
 import { SANDBOX_APP_LABEL, type CommandResult, type CreateSandboxOptions, type RunOptions, type Sandbox, type SandboxProvider, type SandboxSummary } from "./types.ts";
 
@@ -159,19 +160,33 @@ async function runCommand(sbx: E2bSandbox, log: E2bLogger, argv: string[], optio
   const { signal } = options;
   const timeoutMs = options.timeoutMs ?? 0;
   const command = toShellCommand(argv, options.stdinFile);
-  if (signal?.aborted) return canceled("", "");
+  if (signal?.aborted) return { exitCode: ABORTED_EXIT_CODE, stdout: "", stderr: "\n[e2b] canceled\n" };
 
   log.debug({ sandboxId: sbx.sandboxId, command: argv[0] }, "e2b run");
   const started = Date.now();
-  let handle: CommandHandle;
+  const out = createOutputTail();
+  const err_ = createOutputTail();
+  let handle: CommandHandle | undefined;
+  // The SDK appends every chunk to the handle's own _stdout/_stderr before calling us; emptying
+  // them here keeps its memory bounded too (600 MB of output would end in "Invalid string length").
+  const onChunk = (tail: OutputTail, field: "_stdout" | "_stderr", forward?: (chunk: string) => void) => (chunk: string) => {
+    tail.push(chunk);
+    forward?.(chunk);
+    const internals = handle as unknown as Record<string, unknown> | undefined;
+    if (internals && typeof internals[field] === "string") internals[field] = "";
+  };
+  const result = (exitCode: number, extraStderr = ""): CommandResult => {
+    err_.push(extraStderr);
+    return commandResult(exitCode, out, err_);
+  };
   try {
     // Background mode hands us the CommandHandle, the only way to kill the process on abort.
     handle = await sbx.commands.run(command, {
       background: true,
       cwd: options.cwd ?? E2B_WORKDIR,
       envs: options.env,
-      onStdout: options.onStdout,
-      onStderr: options.onStderr,
+      onStdout: onChunk(out, "_stdout", options.onStdout),
+      onStderr: onChunk(err_, "_stderr", options.onStderr),
       // The SDK's default is 60 s; for us 0/undefined means no limit, and 0 is the SDK's "none".
       timeoutMs,
     });
@@ -179,40 +194,33 @@ async function runCommand(sbx: E2bSandbox, log: E2bLogger, argv: string[], optio
     throw new Error(`E2B could not start ${argv[0]} in sandbox ${sbx.sandboxId}: ${messageOf(err)}`, { cause: err });
   }
 
+  const started_ = handle;
   let aborted = false;
   const onAbort = (): void => {
     aborted = true;
-    void killCommand(handle, sbx.sandboxId, log);
+    void killCommand(started_, sbx.sandboxId, log);
   };
   signal?.addEventListener("abort", onAbort, { once: true });
   if (signal?.aborted) onAbort(); // aborted while the command was starting
 
   try {
-    const result = await handle.wait();
-    if (aborted) return canceled(result.stdout, result.stderr);
-    return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+    const done = await started_.wait();
+    if (aborted) return result(ABORTED_EXIT_CODE, "\n[e2b] canceled\n");
+    return result(done.exitCode);
   } catch (err) {
-    if (aborted) return canceled(handle.stdout, handle.stderr);
+    if (aborted) return result(ABORTED_EXIT_CODE, "\n[e2b] canceled\n");
     // wait() throws for any non-zero exit; our contract resolves with it instead.
-    if (err instanceof CommandExitError) return { exitCode: err.exitCode, stdout: err.stdout, stderr: err.stderr };
+    if (err instanceof CommandExitError) return result(err.exitCode);
     // TimeoutError also means "the sandbox itself timed out"; only the elapsed time tells them apart.
     if (err instanceof TimeoutError && timeoutMs > 0 && Date.now() - started >= timeoutMs) {
       // The deadline only ends the stream: the process would keep running without this.
-      await killCommand(handle, sbx.sandboxId, log);
-      return {
-        exitCode: TIMED_OUT_EXIT_CODE,
-        stdout: handle.stdout,
-        stderr: `${handle.stderr}\n[e2b] ${argv[0]} timed out after ${timeoutMs} ms\n`,
-      };
+      await killCommand(started_, sbx.sandboxId, log);
+      return result(TIMED_OUT_EXIT_CODE, `\n[e2b] ${argv[0]} timed out after ${timeoutMs} ms\n`);
     }
     throw err;
   } finally {
     signal?.removeEventListener("abort", onAbort);
   }
-}
-
-function canceled(stdout: string, stderr: string): CommandResult {
-  return { exitCode: ABORTED_EXIT_CODE, stdout, stderr: `${stderr}\n[e2b] canceled\n` };
 }
 
 async function killCommand(handle: CommandHandle, sandboxId: string, log: E2bLogger): Promise<void> {

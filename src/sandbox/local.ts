@@ -4,6 +4,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Logger } from "pino";
+import { commandResult, createOutputTail } from "./output-tail.ts";
 import { SANDBOX_APP_LABEL, type CommandResult, type CreateSandboxOptions, type RunOptions, type Sandbox, type SandboxProvider, type SandboxSummary } from "./types.ts";
 
 /**
@@ -12,6 +13,11 @@ import { SANDBOX_APP_LABEL, type CommandResult, type CreateSandboxOptions, type 
  */
 
 const KILL_GRACE_MS = 2000;
+/**
+ * After the command exits, how long its pipes may stay open: a background process it left
+ * (`sleep 600 &`, `setsid`) holds them for as long as it lives, and the run must not wait for it.
+ */
+export const PIPE_GRACE_MS = 1000;
 
 export interface LocalProviderOptions {
   root: string;
@@ -121,18 +127,21 @@ function runLocal(argv: string[], options: RunOptions & { cwd: string }, baseEnv
       stdio: [options.stdinFile ? "pipe" : "ignore", "pipe", "pipe"],
       detached: true,
     });
-    let stdout = "";
-    let stderr = "";
+    const stdout = createOutputTail();
+    const stderr = createOutputTail();
     let settled = false;
+    let pipeGrace: NodeJS.Timeout | undefined;
     const finish = (exitCode: number, extraStderr = "") => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(pipeGrace);
       options.signal?.removeEventListener("abort", onAbort);
-      resolvePromise({ exitCode, stdout, stderr: stderr + extraStderr });
+      stderr.push(extraStderr);
+      resolvePromise(commandResult(exitCode, stdout, stderr));
     };
     const killGroup = (why: string) => {
-      stderr += `\n[sandbox] ${why}\n`;
+      stderr.push(`\n[sandbox] ${why}\n`);
       try {
         if (child.pid) process.kill(-child.pid, "SIGTERM");
         setTimeout(() => {
@@ -154,17 +163,17 @@ function runLocal(argv: string[], options: RunOptions & { cwd: string }, baseEnv
     child.stdout?.setEncoding("utf8");
     child.stderr?.setEncoding("utf8");
     child.stdout?.on("data", (chunk: string) => {
-      stdout += chunk;
+      stdout.push(chunk);
       options.onStdout?.(chunk);
     });
     child.stderr?.on("data", (chunk: string) => {
-      stderr += chunk;
+      stderr.push(chunk);
       options.onStderr?.(chunk);
     });
     if (options.stdinFile && child.stdin) {
       const input = createReadStream(options.stdinFile);
       input.on("error", (error) => {
-        stderr += `\n[sandbox] cannot read stdin file: ${error.message}\n`;
+        stderr.push(`\n[sandbox] cannot read stdin file: ${error.message}\n`);
         child.stdin?.end();
       });
       child.stdin.on("error", () => {
@@ -174,6 +183,23 @@ function runLocal(argv: string[], options: RunOptions & { cwd: string }, baseEnv
     }
     child.on("error", (error) => finish(127, `\n[sandbox] cannot start ${command}: ${error.message}\n`));
     child.on("close", (code, signal) => finish(code ?? (signal ? 128 + 9 : 1)));
+    // The command is over when its process exits, not when its pipes close: whatever it left
+    // running in the background gets a short grace to flush, then its group is killed and the
+    // pipes are let go.
+    child.on("exit", (code, signal) => {
+      pipeGrace = setTimeout(() => {
+        stderr.push(`\n[sandbox] ${command} exited but left a process holding its output; it was killed\n`);
+        try {
+          if (child.pid) process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        finish(code ?? (signal ? 128 + 9 : 1));
+      }, PIPE_GRACE_MS);
+      pipeGrace.unref();
+    });
   });
 }
 

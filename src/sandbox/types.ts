@@ -21,8 +21,11 @@ export interface RunOptions {
 
 export interface CommandResult {
   exitCode: number;
+  /** The last 64 KiB of the stream at most (output-tail.ts); the rest is counted, not kept. */
   stdout: string;
   stderr: string;
+  /** Characters of output the result does not hold (streamed to onStdout/onStderr, then dropped). */
+  droppedChars?: { stdout: number; stderr: number };
 }
 
 export interface Sandbox {
