@@ -1,4 +1,5 @@
 import type { Sandbox } from "../sandbox/types.ts";
+import { judgeResult } from "./result-trust.ts";
 import { createLineSplitter, parseStreamLine, type ResultEvent, type StreamEvent } from "./stream-events.ts";
 
 /** Runs Claude Code headless in a sandbox, streaming its events. The prompt goes in through a file on stdin. */
@@ -11,6 +12,8 @@ export interface ClaudeRunInput {
   cwd: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The run's --max-budget-usd: a result claiming far more (or a negative cost) is not believed. */
+  maxCostUsd?: number | undefined;
   onEvent?: (event: StreamEvent) => void;
 }
 
@@ -24,6 +27,10 @@ export interface ClaudeRunOutput {
   unparsed: string[];
   /** The process was still running at timeoutMs and was killed. */
   timedOut: boolean;
+  /** Why the process's first result event was not believed (then result is null); null when it was, or there was none. */
+  rejectedResult: string | null;
+  /** Result events after the first: only the first counts, the rest are ignored. */
+  extraResults: number;
 }
 
 export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput> {
@@ -32,6 +39,9 @@ export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput>
   await input.sandbox.writeFile(promptFile, input.prompt);
 
   let result: ResultEvent | null = null;
+  let sawResult = false;
+  let rejectedResult: string | null = null;
+  let extraResults = 0;
   let sessionId: string | null = null;
   const unparsed: string[] = [];
   const splitter = createLineSplitter((line) => {
@@ -40,6 +50,17 @@ export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput>
     if (event.type === "unparsed") unparsed.push(event.line.slice(0, 500));
     if (event.type === "system" && event.event.session_id) sessionId = event.event.session_id;
     if (event.type === "result") {
+      // The first result is the run's; anything printed after it is not the CLI speaking.
+      if (sawResult) {
+        extraResults += 1;
+        return;
+      }
+      sawResult = true;
+      const verdict = judgeResult(event.event, input.maxCostUsd);
+      if (!verdict.trusted) {
+        rejectedResult = verdict.problem;
+        return;
+      }
       result = event.event;
       sessionId = event.event.session_id;
     }
@@ -60,5 +81,5 @@ export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput>
   const stderrLines = outcome.stderr.trim().split("\n");
   // Provider-agnostic: a non-zero exit without a result at (or past) the limit is the timeout.
   const timedOut = input.timeoutMs > 0 && result === null && outcome.exitCode !== 0 && Date.now() - started >= input.timeoutMs;
-  return { exitCode: outcome.exitCode, result, sessionId, stderrTail: stderrLines.slice(-15).join("\n"), unparsed, timedOut };
+  return { exitCode: outcome.exitCode, result, sessionId, stderrTail: stderrLines.slice(-15).join("\n"), unparsed, timedOut, rejectedResult, extraResults };
 }

@@ -81,12 +81,28 @@ export function parseStreamLine(line: string): StreamEvent | null {
   return { type: kind, event: parsed.data } as StreamEvent;
 }
 
-/** Splits a byte stream into lines across chunk boundaries. */
-export function createLineSplitter(onLine: (line: string) => void): { push(chunk: string): void; end(): void } {
+/** No stream-json event is this long; a longer "line" is output flooding stdout, dropped unread. */
+export const MAX_LINE_CHARS = 32 * 1024 * 1024;
+
+/** Splits a byte stream into lines across chunk boundaries; a line over maxLine is passed on as its first 1000 characters. */
+export function createLineSplitter(onLine: (line: string) => void, maxLine: number = MAX_LINE_CHARS): { push(chunk: string): void; end(): void } {
   let buffer = "";
+  let overflowing = false;
   return {
     push(chunk) {
+      if (overflowing) {
+        const newline = chunk.indexOf("\n");
+        if (newline === -1) return;
+        overflowing = false;
+        chunk = chunk.slice(newline + 1);
+      }
       buffer += chunk;
+      if (buffer.length > maxLine && buffer.indexOf("\n") === -1) {
+        onLine(buffer.slice(0, 1000));
+        buffer = "";
+        overflowing = true;
+        return;
+      }
       let newline = buffer.indexOf("\n");
       while (newline !== -1) {
         onLine(buffer.slice(0, newline));
@@ -97,6 +113,7 @@ export function createLineSplitter(onLine: (line: string) => void): { push(chunk
     end() {
       if (buffer.length > 0) onLine(buffer);
       buffer = "";
+      overflowing = false;
     },
   };
 }

@@ -75,6 +75,7 @@ export async function runAgentPhase(input: AgentPhaseInput): Promise<ClaudeRunOu
     prompt: buildPrompt({ trigger: input.trigger, request: input.request, branch: input.branch, context: input.context, resumed, readOnly: input.readOnly }),
     cwd: box.workdir,
     timeoutMs: input.timeoutMs,
+    maxCostUsd: input.maxBudgetUsd,
     signal: input.signal,
     onEvent: input.onEvent,
   });

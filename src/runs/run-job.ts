@@ -183,6 +183,7 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
       onEvent: (event) => progress.show(reduceProgress(progress.state, event)),
     });
     await restoreAgentConfig(box, pinned);
+    if (claude.rejectedResult || claude.extraResults) log.warn({ rejectedResult: claude.rejectedResult, extraResults: claude.extraResults }, "Claude's result line was not believed (forged or absurd figures); the run's cost is not taken from it");
     resumed = claude.resumed;
     result = claude.result;
     if (claude.sessionId) {

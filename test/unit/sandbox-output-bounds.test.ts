@@ -78,7 +78,10 @@ describe("the e2b provider bounds its own and the SDK's copies of the output", (
     maxHeld = 0;
     private done!: () => void;
     private readonly finished = new Promise<void>((r) => (this.done = r));
-    constructor(private readonly opts: CommandStartOpts) {}
+    private readonly opts: CommandStartOpts;
+    constructor(opts: CommandStartOpts) {
+      this.opts = opts;
+    }
     async pump(chunks: number, size: number): Promise<void> {
       const chunk = "x".repeat(size);
       for (let i = 0; i < chunks; i++) {
