@@ -9,6 +9,7 @@ import { createLogger } from "./util/logger.ts";
 import { processSecrets } from "./util/secret-registry.ts";
 import { createHealthHandler } from "./web/health.ts";
 import { createWebHandler } from "./web/web-handler.ts";
+import { guardWebhookBodies } from "./web/webhook-body-limit.ts";
 import { createWebhookGauge, WEBHOOK_PATH } from "./web/webhook-gauge.ts";
 
 /**
@@ -69,7 +70,10 @@ async function main(): Promise<void> {
   server.addHandler((req, res) => web.handle(req, res));
 
   await started.start();
-  webhooks.track(await server.start(), WEBHOOK_PATH);
+  const httpServer = await server.start();
+  // Before Probot reads or verifies a delivery: no body over GitHub's 25 MB, no odd event names.
+  guardWebhookBodies(httpServer, { path: WEBHOOK_PATH, log });
+  webhooks.track(httpServer, WEBHOOK_PATH);
   ready = true;
   log.info({ trigger: started.triggerPhrase, sandbox: config.SANDBOX_PROVIDER }, "claude-sandbox-bot is ready");
 

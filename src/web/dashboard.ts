@@ -6,9 +6,9 @@ import type { RunState, Store } from "../store/types.ts";
 import type { AdminAuth } from "./admin-auth.ts";
 import { clearedSessionCookie } from "./admin-auth.ts";
 import { loginPage, notConfiguredPage, notFoundPage, runPage, runsPage } from "./dashboard-pages.ts";
-import { BodyError, originOf, readForm, redirect, requestUrl, sendHtml, sendText } from "./http.ts";
+import { BodyError, headerValue, originOf, readForm, redirect, requestUrl, sendHtml, sendText } from "./http.ts";
 import type { TextRedactor } from "./redact-display.ts";
-import { matchPath, parseRunId, safeNext } from "./routes.ts";
+import { hasWellFormedEscapes, isSameOriginRequest, matchPath, parseRunId, safeNext } from "./routes.ts";
 import type { RunStreams } from "./run-stream.ts";
 import { RUN_STATES, runSummaryView, runView } from "./run-view.ts";
 import { computeTotals } from "./totals.ts";
@@ -46,9 +46,14 @@ export function createDashboard(deps: DashboardDeps) {
     const url = requestUrl(req);
     const path = url.pathname.replace(/\/+$/, "") || "/";
     if (!isDashboardPath(path)) return false;
+    if (!hasWellFormedEscapes(url.pathname)) return sendText(res, 400, "The path has a malformed % escape.");
     const auth = deps.auth;
     if (!auth) return sendHtml(res, 503, notConfiguredPage());
     const method = req.method ?? "GET";
+    if (method !== "GET" && method !== "HEAD" && !isSameOriginRequest({ origin: headerValue(req, "origin"), secFetchSite: headerValue(req, "sec-fetch-site") }, originOf(req))) {
+      deps.log.warn({ method, path, origin: headerValue(req, "origin"), secFetchSite: headerValue(req, "sec-fetch-site") }, "dashboard: a cross-site request refused");
+      return sendText(res, 403, "Refused: this request came from another site. Use the dashboard's own pages.");
+    }
 
     if (path === "/login") {
       if (method === "GET") {

@@ -18,7 +18,7 @@ export function matchPath(pattern: string, path: string): Record<string, string>
     const g = got[i]!;
     if (w.startsWith(":")) {
       if (g === "") return null;
-      params[w.slice(1)] = decodeURIComponent(g);
+      params[w.slice(1)] = decodeSegment(g) ?? g;
     } else if (w !== g) return null;
   }
   return params;
@@ -28,4 +28,30 @@ export function matchPath(pattern: string, path: string): Record<string, string>
 export function safeNext(next: string | null | undefined): string {
   if (!next || !next.startsWith("/dashboard") || next.startsWith("//") || /[\r\n\\]/.test(next)) return "/dashboard";
   return next;
+}
+
+/** A path segment with its % escapes decoded, or null when an escape is malformed. */
+export function decodeSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether every % escape in the path is well formed (a request with a broken one gets 400). */
+export function hasWellFormedEscapes(path: string): boolean {
+  return decodeSegment(path) !== null;
+}
+
+/**
+ * Whether a state-changing request may come from where the browser says it comes from. Browsers
+ * that send Sec-Fetch-Site are judged by it alone (same-origin, or none: typed by the user) — the
+ * bot's pages set Referrer-Policy: no-referrer, so their own form posts carry `Origin: null`.
+ * Otherwise an Origin other than the bot's own (including null) is another site posting with the
+ * user's cookie. Scripts send neither header and pass; they still need the admin token. Pure.
+ */
+export function isSameOriginRequest(headers: { origin?: string | undefined; secFetchSite?: string | undefined }, ownOrigin: string): boolean {
+  if (headers.secFetchSite !== undefined) return headers.secFetchSite === "same-origin" || headers.secFetchSite === "none";
+  return headers.origin === undefined || headers.origin === ownOrigin;
 }

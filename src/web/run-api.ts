@@ -6,7 +6,7 @@ import type { RunRecord, Store } from "../store/types.ts";
 import type { AdminAuth } from "./admin-auth.ts";
 import { BodyError, originOf, readJson, requestUrl, sendError, sendJson } from "./http.ts";
 import type { TextRedactor } from "./redact-display.ts";
-import { matchPath, parseRunId } from "./routes.ts";
+import { hasWellFormedEscapes, matchPath, parseRunId } from "./routes.ts";
 import { RUN_STATES, runSummaryView, runView } from "./run-view.ts";
 
 /**
@@ -51,6 +51,7 @@ export function createRunApi(deps: RunApiDeps) {
     const url = requestUrl(req);
     const path = url.pathname.replace(/\/+$/, "");
     if (!isRunApiPath(path)) return false;
+    if (!hasWellFormedEscapes(path)) return sendError(res, 400, "The path has a malformed % escape.");
     if (!deps.auth) return sendError(res, 503, "The run API is off because ADMIN_TOKEN is not set: set ADMIN_TOKEN (at least 16 characters) in the bot's environment and restart it.");
     const auth = deps.auth.checkBearer(req);
     if (!auth.ok) {
