@@ -34,6 +34,17 @@ export function watchCancellation(store: Store, runId: number, external: AbortSi
     throwIfCanceled() {
       if (controller.signal.aborted) throw new CanceledError("The run was stopped on request.");
     },
+    /**
+     * Asks the store now, not at the next poll: right before a push or a pull request, a stop
+     * that reached another process must win. A store that cannot answer does not stop the run.
+     */
+    async checkNow() {
+      if (!controller.signal.aborted) {
+        const current = await store.getRun(runId).catch(() => null);
+        if (current?.cancelRequested) abort();
+      }
+      if (controller.signal.aborted) throw new CanceledError("The run was stopped on request.");
+    },
     dispose() {
       clearInterval(poll);
       external?.removeEventListener("abort", abort);

@@ -32,6 +32,8 @@ export interface PublishInput {
   startSha: string;
   claudeSummary: string;
   runId: number;
+  /** Throws (CanceledError) when the run was stopped; asked right before the push and the pull request. */
+  checkCanceled?: () => Promise<void>;
 }
 
 export type PublishResult =
@@ -58,10 +60,12 @@ export async function publish(input: PublishInput): Promise<PublishResult> {
   const [repo, writeToken] = await Promise.all([input.hostRepo.catch(gitFailed), input.mintToken(t.installationId, t.repo.name, "write")]);
   redact.add(writeToken);
   refuseSecrets(await repo.importBundle(bundle).catch(gitFailed), redact);
+  await input.checkCanceled?.();
   await repo.push(plan.branch, writeToken).catch(gitFailed);
   if (!plan.openPull) {
     return { changed: true, files: commit.files, pr: { number: t.thread.number, htmlUrl: t.thread.htmlUrl, created: false }, patch: null };
   }
+  await input.checkCanceled?.();
   const pr = await openOrFindPull(input.client, { owner: t.repo.owner, repo: t.repo.name }, {
     branch: plan.branch,
     base: plan.base,

@@ -205,7 +205,7 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
       });
       outcome = { outcome: "done", files: [], review: { htmlUrl: posted.htmlUrl, event: review.event, inline: review.comments.length, moved: review.moved } };
     } else {
-      const published = await publish({ sandbox: box, client, mintToken: deps.mintToken, redact, trigger: t, config, plan, hostRepo, branchIsNew: !checkout.branchExisted, startSha: checkout.startSha, claudeSummary: result?.result ?? "", runId: run.id });
+      const published = await publish({ sandbox: box, client, mintToken: deps.mintToken, redact, trigger: t, config, plan, hostRepo, branchIsNew: !checkout.branchExisted, startSha: checkout.startSha, claudeSummary: result?.result ?? "", runId: run.id, checkCanceled: () => cancel.checkNow() });
       if (published.changed && published.pr) thread.prNumber = published.pr.number;
       outcome = published.changed ? { outcome: "done", pr: published.pr ?? undefined, files: published.files, patch: published.patch ?? undefined } : { outcome: "no_changes", files: [] };
     }

@@ -56,7 +56,7 @@ describe("the local provider bounds what it keeps of a command's output", () => 
     const pidFile = join(sbx.homeDir, "leftover.pid");
     const started = Date.now();
     // setsid: the leftover leaves the command's process group; its stdio are still our pipes.
-    const result = await sbx.run(["sh", "-c", `sleep 600 & echo $! > ${pidFile}; setsid sleep 600 & echo committed`], { timeoutMs: 60_000 });
+    const result = await sbx.run(["sh", "-c", `sleep 600 & echo $! > ${pidFile}; setsid sleep 600 & echo $! > ${pidFile}.setsid; echo committed`], { timeoutMs: 60_000 });
     const took = Date.now() - started;
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain("committed");
@@ -65,6 +65,8 @@ describe("the local provider bounds what it keeps of a command's output", () => 
     await new Promise((r) => setTimeout(r, 200));
     // The in-group leftover is gone (or a zombie nobody has reaped yet: no reaper in a container).
     expect(alive(pid)).toBe(false);
+    // Out of the group, the setsid one outlives the command (the e2b VM's end, or this, ends it).
+    process.kill(Number((await sbx.readFile(`${pidFile}.setsid`))!.trim()), "SIGKILL");
     await sbx.kill();
   }, 30_000);
 });
