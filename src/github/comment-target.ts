@@ -1,5 +1,6 @@
 import type { Source, Trigger } from "../triggers/types.ts";
 import type { GitHubClient, RepoCoords } from "./octokit-types.ts";
+import { fitBody } from "./body-limit.ts";
 
 /**
  * Where the bot answers: in the issue/PR conversation, or — for a line comment in a review — as a
@@ -22,17 +23,17 @@ export function targetFor(trigger: Pick<Trigger, "thread" | "source">): CommentT
 export async function postComment(client: GitHubClient, where: RepoCoords, target: CommentTarget, body: string): Promise<number> {
   if (target.type === "none") return 0;
   if (target.type === "issue") {
-    const { data } = await client.rest.issues.createComment({ ...where, issue_number: target.issueNumber, body });
+    const { data } = await client.rest.issues.createComment({ ...where, issue_number: target.issueNumber, body: fitBody(body) });
     return data.id;
   }
-  const { data } = await client.rest.pulls.createReplyForReviewComment({ ...where, pull_number: target.pullNumber, comment_id: target.replyTo, body });
+  const { data } = await client.rest.pulls.createReplyForReviewComment({ ...where, pull_number: target.pullNumber, comment_id: target.replyTo, body: fitBody(body) });
   return data.id;
 }
 
 export async function editComment(client: GitHubClient, where: RepoCoords, target: CommentTarget, commentId: number, body: string): Promise<void> {
   if (target.type === "none") return;
-  if (target.type === "issue") await client.rest.issues.updateComment({ ...where, comment_id: commentId, body });
-  else await client.rest.pulls.updateReviewComment({ ...where, comment_id: commentId, body });
+  if (target.type === "issue") await client.rest.issues.updateComment({ ...where, comment_id: commentId, body: fitBody(body) });
+  else await client.rest.pulls.updateReviewComment({ ...where, comment_id: commentId, body: fitBody(body) });
 }
 
 /** 👀 on what asked: the comment, or the issue/PR itself. Reviews have no reactions API: nothing. */

@@ -1,3 +1,4 @@
+import { fitBody } from "./body-limit.ts";
 import type { GitHubClient, RepoCoords } from "./octokit-types.ts";
 
 /** Finds the thread's open pull request, or opens a draft one. */
@@ -33,7 +34,7 @@ export async function openOrFindPull(client: GitHubClient, where: RepoCoords, in
     if (existing) return existing;
   }
   try {
-    const { data } = await client.rest.pulls.create({ ...where, head: input.branch, base: input.base, title: input.title, body: input.body, draft: input.draft });
+    const { data } = await client.rest.pulls.create({ ...where, head: input.branch, base: input.base, title: input.title, body: fitBody(input.body), draft: input.draft });
     return { number: data.number, htmlUrl: data.html_url, created: true };
   } catch (error) {
     if ((error as { status?: number }).status !== 422) throw error;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { indexPatches, type Side } from "../github/diff-lines.ts";
 import type { GitHubClient, RepoCoords } from "../github/octokit-types.ts";
 import type { PullContext } from "../github/thread-context.ts";
+import { fitBody } from "../github/body-limit.ts";
 
 /** Review mode: Claude's structured answer → one pull request review. Nothing is pushed. */
 
@@ -76,6 +77,6 @@ export function planReview(review: ReviewOutput, files: PullContext["files"], fo
 }
 
 export async function postReview(client: GitHubClient, where: RepoCoords, pullNumber: number, commitId: string, plan: PlannedReview): Promise<{ id: number; htmlUrl: string }> {
-  const { data } = await client.rest.pulls.createReview({ ...where, pull_number: pullNumber, commit_id: commitId, body: plan.body, event: plan.event, comments: plan.comments });
+  const { data } = await client.rest.pulls.createReview({ ...where, pull_number: pullNumber, commit_id: commitId, body: fitBody(plan.body), event: plan.event, comments: plan.comments });
   return { id: data.id, htmlUrl: data.html_url };
 }

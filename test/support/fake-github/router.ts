@@ -77,7 +77,27 @@ export function parseBody<S extends z.ZodType>(schema: S, ctx: Ctx): z.infer<S> 
       `invalid body: ${detail}`,
     );
   }
+  const text = (r.data as { body?: unknown } | null)?.body;
+  if (typeof text === "string" && text.length > BODY_MAX_CHARS) {
+    // GitHub's answer to an over-long issue/PR/comment/review body. The bot must never send one.
+    throw new HttpError(
+      422,
+      { message: "Validation Failed", errors: [{ resource: bodyResource(ctx.path), code: "custom", field: "body", message: `body is too long (maximum is ${BODY_MAX_CHARS} characters)` }], documentation_url: DOCS, status: "422" },
+      `body of ${text.length} characters (GitHub's maximum is ${BODY_MAX_CHARS})`,
+    );
+  }
   return r.data;
+}
+
+/** GitHub refuses issue, pull request, comment and review bodies longer than this. */
+export const BODY_MAX_CHARS = 65_536;
+
+function bodyResource(path: string): string {
+  if (/\/pulls\/\d+\/reviews/.test(path)) return "PullRequestReview";
+  if (/\/pulls\/(\d+\/)?comments/.test(path)) return "PullRequestReviewComment";
+  if (/\/pulls/.test(path)) return "PullRequest";
+  if (/\/comments/.test(path)) return "IssueComment";
+  return "Issue";
 }
 
 export function intParam(ctx: Ctx, name: string): number {
