@@ -8,9 +8,15 @@ import type { ResultEvent } from "./stream-events.ts";
 
 /** With no per-run cap, no single run is believed to have cost more than this. */
 export const MAX_BELIEVABLE_COST_USD = 1000;
+/**
+ * The CLI checks its cap between turns, so a real run overshoots it by up to one turn's cost
+ * (dollars with a large context): a tiny cap never makes a bound below this.
+ */
+export const MIN_BELIEVABLE_BOUND_USD = 100;
 
 export function maxBelievableCostUsd(runCapUsd: number | undefined): number {
-  return runCapUsd !== undefined && runCapUsd > 0 ? Math.min(runCapUsd * 10, MAX_BELIEVABLE_COST_USD) : MAX_BELIEVABLE_COST_USD;
+  if (runCapUsd === undefined || !(runCapUsd > 0)) return MAX_BELIEVABLE_COST_USD;
+  return Math.min(Math.max(runCapUsd * 10, MIN_BELIEVABLE_BOUND_USD), MAX_BELIEVABLE_COST_USD);
 }
 
 export type ResultVerdict = { trusted: true } | { trusted: false; problem: string };

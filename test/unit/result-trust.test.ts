@@ -47,7 +47,10 @@ describe("Claude's result line is not taken on trust", () => {
   });
 
   it("absurd figures are rejected: a cost far above the run's cap, infinite cost, negative turns", async () => {
-    expect((await replay([forged({ total_cost_usd: 51 })], 5)).out.rejectedResult).toMatch(/above the believable 50/);
+    expect((await replay([forged({ total_cost_usd: 201 })], 20)).out.rejectedResult).toMatch(/above the believable 200/);
+    // A tiny cap: the CLI overshoots it by a turn, so the bound does not fall below 100 USD.
+    expect((await replay([forged({ total_cost_usd: 0.05 })], 0.0001)).out.rejectedResult).toBeNull();
+    expect((await replay([forged({ total_cost_usd: 101 })], 0.0001)).out.rejectedResult).toMatch(/above the believable 100/);
     expect((await replay([forged({ total_cost_usd: 5000 })])).out.rejectedResult).toMatch(/above the believable 1000/);
     // JSON cannot say NaN, but 1e999 parses to Infinity.
     expect((await replay([forged({ total_cost_usd: 1 }).replace('"total_cost_usd":1', '"total_cost_usd":1e999')])).out.result).toBeNull();
