@@ -120,7 +120,7 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
   let stopReaper: (() => void) | null = null;
   const works = config.ROLE !== "web";
 
-  const apiRunDeps: ApiRunDeps = { store, queue, appClient, installationClient: runDeps.installationClient, actor: "api", installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION };
+  const apiRunDeps: ApiRunDeps = { store, queue, appClient, installationClient: runDeps.installationClient, actor: "api", installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION, allowDefaultBranch: config.RUN_API_ALLOW_DEFAULT_BRANCH };
 
   return {
     intakeDeps,

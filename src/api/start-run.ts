@@ -38,6 +38,8 @@ export interface ApiRunDeps {
   /** Who asked, for the record (e.g. "api"). */
   actor: string;
   installationDailyUsd?: number | undefined;
+  /** RUN_API_ALLOW_DEFAULT_BRANCH: whether `branch` may be the default branch or a protected one. */
+  allowDefaultBranch?: boolean;
 }
 
 export class ApiError extends Error {
@@ -59,6 +61,7 @@ export async function startApiRun(deps: ApiRunDeps, input: StartRunInput): Promi
   });
   const client = await deps.installationClient(installation.data.id);
   const { data: repo } = await client.rest.repos.get({ owner, repo: name });
+  if (input.branch && !deps.allowDefaultBranch) await refuseGuardedBranch(client, { owner, repo: name }, input.branch, repo.default_branch);
   const loaded = await loadRepoConfig({ config: async (file) => (await client.config.get({ owner, repo: name, path: `.github/${file}` })).config });
   if (!loaded.ok) throw new ApiError(422, loaded.message);
 
@@ -85,6 +88,20 @@ export async function startApiRun(deps: ApiRunDeps, input: StartRunInput): Promi
   };
   const key = input.issue ? threadKey(repo.full_name, input.issue) : apiThreadKey(repo.full_name, id);
   return enqueue(deps, client, key, trigger);
+}
+
+/**
+ * An API run pushes to the branch it names: never the default branch nor a protected one, unless
+ * the operator allowed it (RUN_API_ALLOW_DEFAULT_BRANCH=true). A branch that does not exist yet is fine.
+ */
+async function refuseGuardedBranch(client: GitHubClient, where: { owner: string; repo: string }, branch: string, defaultBranch: string): Promise<void> {
+  const allow = "set RUN_API_ALLOW_DEFAULT_BRANCH=true in the bot's environment to allow it, or name another branch (or none: the bot makes one)";
+  if (branch === defaultBranch) throw new ApiError(403, `"${branch}" is ${where.owner}/${where.repo}'s default branch: the run API does not push to it; ${allow}.`);
+  const found = await client.rest.repos.getBranch({ ...where, branch }).catch((error: unknown) => {
+    if (statusOf(error) === 404) return null;
+    throw new ApiError(502, `Could not read branch "${branch}" of ${where.owner}/${where.repo} from GitHub (${(error as Error).message}); try again.`);
+  });
+  if (found?.data.protected) throw new ApiError(403, `"${branch}" is a protected branch of ${where.owner}/${where.repo}: the run API does not push to it; ${allow}.`);
 }
 
 /** Another message in the same conversation as an earlier run: same thread, same session. */

@@ -34,6 +34,7 @@ export const ENV_DOCS = {
   CLAUDE_COMMAND: { default: "`claude`", meaning: "the Claude Code executable in the sandbox" },
   CLAUDE_MODEL: { default: "the CLI's default", meaning: "`--model` for every run" },
   CLAUDE_MAX_TURNS: { default: "the CLI's default", meaning: "`--max-turns` for every run" },
+  RUN_API_ALLOW_DEFAULT_BRANCH: { default: "`false`", meaning: "`true` lets run API requests name the repository's default branch or a protected branch as `branch` (the bot then pushes to it directly); otherwise such a request is refused with 403" },
   DAILY_BUDGET_USD_PER_INSTALLATION: { default: "— (none)", meaning: "a daily budget (UTC) for all repositories of one installation; over it, nothing starts and the user is told why. Repositories set their own with `budget.dailyUsd`" },
   SANDBOX_ALLOW_OUT: { default: "the model API host, the git host, common package registries", meaning: "the E2B sandbox's network egress allow-list, comma-separated hosts or CIDRs; `*` for no restriction (see `src/config/egress.ts` for the default list)" },
   DATABASE_URL: { default: "`sqlite:./data/bot.db`", meaning: "thread state and the run queue: embedded SQLite via node:sqlite, or `postgres://user:pass@host:5432/db` (optionally `?schema=name`) to share one database between many processes, with pg-boss as the queue" },

@@ -47,6 +47,7 @@ export const envSchema = z
     CLAUDE_MODEL: optionalString,
     CLAUDE_MAX_TURNS: z.coerce.number().int().positive().optional(),
     DAILY_BUDGET_USD_PER_INSTALLATION: z.coerce.number().positive().optional(),
+    RUN_API_ALLOW_DEFAULT_BRANCH: z.enum(["true", "false"], { error: "RUN_API_ALLOW_DEFAULT_BRANCH must be true or false" }).default("false").transform((v) => v === "true"),
     SANDBOX_ALLOW_OUT: optionalString,
 
     DATABASE_URL: z.string().min(1).default("sqlite:./data/bot.db"),

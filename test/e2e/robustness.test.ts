@@ -131,3 +131,34 @@ describe("robustness of the HTTP server", () => {
     });
   });
 });
+
+describe("run API branches", () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ env: { ADMIN_TOKEN } });
+  }, 120_000);
+  afterAll(async () => w?.close());
+
+  const start = (branch: string) =>
+    fetch(`${w.bot.url}/api/runs`, { method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify({ repo: w.repo.fullName, prompt: "change it", branch }) });
+
+  it("refuses the repository's default branch", async () => {
+    const res = await start(w.repo.defaultBranch);
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: string }).error).toMatch(/default branch.*RUN_API_ALLOW_DEFAULT_BRANCH/s);
+    expect(await w.gh.git.branches(w.repo.fullName)).toEqual([w.repo.defaultBranch]);
+  });
+
+  it("refuses a protected branch", async () => {
+    await w.gh.git.commit(w.repo.fullName, { branch: "release", files: { "RELEASE.md": "1.0\n" }, message: "release" });
+    w.gh.protectBranch(w.repo.fullName, "release");
+    const res = await start("release");
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: string }).error).toMatch(/protected/);
+  });
+
+  it("takes a new branch", async () => {
+    const res = await start("feature/from-api");
+    expect(res.status).toBe(202);
+  });
+});

@@ -73,6 +73,8 @@ export interface FakeGitHub {
 
   createRepo(o: CreateRepoOptions): Promise<RepoInfo>;
   setPermission(fullName: string, login: string, permission: Permission): void;
+  /** Gives the branch protection rules: GitHub then reports it `protected`. */
+  protectBranch(fullName: string, branch: string): void;
 
   state: FakeState;
   addIssue(fullName: string, o: { number?: number; title: string; body?: string | null; user: UserLike; labels?: string[]; assignees?: string[] }): Issue;
@@ -211,12 +213,16 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         createdAt: nowIso(),
         nextNumber: 1,
         permissions: new Map(),
+        protectedBranches: new Set(),
       };
       store.repos.set(fullName.toLowerCase(), rec);
-      const { nodeId: _n, createdAt: _c, nextNumber: _x, permissions: _p, ...info } = rec;
+      const { nodeId: _n, createdAt: _c, nextNumber: _x, permissions: _p, protectedBranches: _b, ...info } = rec;
       return info;
     },
 
+    protectBranch(fullName, branch) {
+      repoRec(fullName).protectedBranches.add(branch);
+    },
     setPermission(fullName, login, permission) {
       repoRec(fullName).permissions.set(login.toLowerCase(), permission);
     },

@@ -21,6 +21,8 @@ export interface RepoRecord extends RepoInfo {
   /** Next issue/PR number (shared sequence, like GitHub). */
   nextNumber: number;
   permissions: Map<string, Permission>;
+  /** Branches with protection rules (GET …/branches/:branch answers `protected: true`). */
+  protectedBranches: Set<string>;
 }
 
 export interface AppInfo {

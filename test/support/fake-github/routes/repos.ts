@@ -114,8 +114,10 @@ export const repoRoutes: Route[] = [
         name: branch,
         commit: { sha, url: `${api}/commits/${sha}` },
         _links: { self: `${api}/branches/${branch}`, html: `${repo.htmlUrl}/tree/${branch}` },
-        protected: false,
-        protection: { enabled: false, required_status_checks: { enforcement_level: "off", contexts: [], checks: [] } },
+        protected: repo.protectedBranches.has(branch),
+        protection: repo.protectedBranches.has(branch)
+          ? { enabled: true, required_status_checks: { enforcement_level: "non_admins", contexts: [], checks: [] } }
+          : { enabled: false, required_status_checks: { enforcement_level: "off", contexts: [], checks: [] } },
         protection_url: `${api}/branches/${branch}/protection`,
       });
     },
