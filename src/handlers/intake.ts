@@ -4,7 +4,7 @@ import { DEFAULT_REPO_CONFIG, type RepoConfig, type RepoConfigResult } from "../
 import { postComment, targetFor } from "../github/comment-target.ts";
 import type { GitHubClient } from "../github/octokit-types.ts";
 import type { RunRecord, Store } from "../store/types.ts";
-import { decideIntent, type Intent } from "../triggers/decide.ts";
+import { decideIntent, triggerObjectKey, type Intent } from "../triggers/decide.ts";
 import type { ParseResult } from "../triggers/parse-trigger.ts";
 import { threadKey, type Trigger } from "../triggers/types.ts";
 import { authorize } from "./authorize.ts";
@@ -68,7 +68,8 @@ export async function intake(deps: IntakeDeps, context: Context, event: string, 
   }
 
   const key = threadKey(trigger.repo.fullName, trigger.thread.number);
-  const run = await deps.store.acceptRun({ threadKey: key, deliveryId: context.id, trigger: { ...trigger, mode: intent.mode, config } }, event);
+  // Deduplicated on the delivery id and on the triggering object (the same comment under two delivery ids).
+  const run = await deps.store.acceptRun({ threadKey: key, deliveryId: context.id, trigger: { ...trigger, mode: intent.mode, config } }, event, triggerObjectKey(trigger, action));
   if (!run) return duplicate(log);
   const runLog = log.child({ run: run.id, thread: key });
   runLog.debug("run received; acknowledging after the 2xx");

@@ -133,11 +133,16 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     async createRun(run: NewRun) {
       return transaction(async (client) => insertRun(client, run));
     },
-    async acceptRun(run, event) {
+    async acceptRun(run, event, objectKey) {
       // The delivery and its run commit together: a redelivery finds the delivery, never half of it.
       return transaction(async (client) => {
         const delivery = await client.query("INSERT INTO deliveries (id, event, received_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING", [run.deliveryId, event, now()]);
-        return delivery.rowCount === 1 ? insertRun(client, run) : null;
+        if (delivery.rowCount !== 1) return null;
+        if (objectKey !== undefined) {
+          const object = await client.query("INSERT INTO deliveries (id, event, received_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING", [objectKey, event, now()]);
+          if (object.rowCount !== 1) return null;
+        }
+        return insertRun(client, run);
       });
     },
     async discardRun(id) {

@@ -54,13 +54,13 @@ export function openSqliteStore(path: string): Store {
    * Group commit: the webhook accepts of one event-loop turn share one transaction (a burst of
    * deliveries pays for one commit, not one each); each caller still learns its own outcome.
    */
-  let accepting: Array<{ run: NewRun; event: string; done: (run: RunRecord | null) => void; fail: (error: unknown) => void }> = [];
+  let accepting: Array<{ run: NewRun; event: string; objectKey: string | undefined; done: (run: RunRecord | null) => void; fail: (error: unknown) => void }> = [];
   const commitAccepts = () => {
     const batch = accepting;
     accepting = [];
     let outcomes: Array<RunRecord | null>;
     try {
-      outcomes = transaction(() => batch.map((a) => (recordDelivery(a.run.deliveryId, a.event) ? insertRun(a.run) : null)));
+      outcomes = transaction(() => batch.map((a) => (recordDelivery(a.run.deliveryId, a.event) && (a.objectKey === undefined || recordDelivery(a.objectKey, a.event)) ? insertRun(a.run) : null)));
     } catch (error) {
       for (const a of batch) a.fail(error);
       return;
@@ -87,10 +87,10 @@ export function openSqliteStore(path: string): Store {
     async createRun(run: NewRun) {
       return insertRun(run);
     },
-    async acceptRun(run, event) {
+    async acceptRun(run, event, objectKey) {
       // The delivery and its run commit together: a redelivery finds the delivery, never half of it.
       return new Promise((done, fail) => {
-        accepting.push({ run, event, done, fail });
+        accepting.push({ run, event, objectKey, done, fail });
         if (accepting.length === 1) setImmediate(commitAccepts);
       });
     },

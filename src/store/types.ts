@@ -72,9 +72,11 @@ export interface Store {
   createRun(run: NewRun): Promise<RunRecord>;
   /**
    * A webhook's run: records the delivery and creates the run ("received") in one transaction.
-   * null when the delivery id was seen before (GitHub redelivered it): no second run.
+   * null when the delivery id was seen before (GitHub redelivered it): no second run. With
+   * objectKey (the triggering comment/review and action), also null when that object was accepted
+   * before under another delivery id; the key is kept with the delivery ids.
    */
-  acceptRun(run: NewRun, event: string): Promise<RunRecord | null>;
+  acceptRun(run: NewRun, event: string, objectKey?: string): Promise<RunRecord | null>;
   /** Deletes a run still "received" (its requester turned out not to be allowed, or over budget). */
   discardRun(id: number): Promise<void>;
   /**

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { RepoConfig } from "../config/repo-config.ts";
 import { extractRequest, mentions } from "./mention.ts";
 import type { Actor, Trigger } from "./types.ts";
@@ -106,4 +107,17 @@ export function decideAccess(f: AccessFacts): { allowed: true } | { allowed: fal
   const rank = isPermission(f.permission) ? PERMISSION_RANK[f.permission] : 0;
   if (rank >= PERMISSION_RANK[f.access.minimumPermission]) return { allowed: true };
   return { allowed: false, reason: `${f.access.minimumPermission} permission or higher is needed (the user has ${f.permission})` };
+}
+
+/**
+ * What one triggering object is, whatever delivery id it arrives under: the comment or review, the
+ * action and a hash of its text (an edit that changes the text is a new request). Labels,
+ * assignments and review requests have no key: taking a label off and on again is a new request
+ * GitHub gives no object id for. Pure.
+ */
+export function triggerObjectKey(trigger: Pick<Trigger, "source" | "text" | "repo">, action: string): string | undefined {
+  const id = trigger.source.type === "issue_comment" || trigger.source.type === "review_comment" ? trigger.source.commentId : trigger.source.type === "review" ? trigger.source.reviewId : undefined;
+  if (id === undefined) return undefined;
+  const text = createHash("sha256").update(trigger.text).digest("hex").slice(0, 16);
+  return `object:${trigger.repo.fullName}:${trigger.source.type}:${id}:${action}:${text}`;
 }

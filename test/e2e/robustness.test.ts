@@ -162,3 +162,24 @@ describe("run API branches", () => {
     expect(res.status).toBe(202);
   });
 });
+
+describe("the same comment under two delivery ids", () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ env: { ADMIN_TOKEN } });
+  }, 120_000);
+  afterAll(async () => w?.close());
+
+  it("starts one run, not two", async () => {
+    const built = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "t", body: "b", user: "alice" }, comment: { body: `${w.trigger} add a line`, user: "alice" } });
+    expect((await w.send(built, { deliveryId: "same-comment-1" })).status).toBe(200);
+    expect((await w.send(built, { deliveryId: "same-comment-2" })).status).toBe(200);
+    const intakes = w.bot.logRecords().filter((r) => typeof r.delivery === "string" && String(r.delivery).startsWith("same-comment-") && typeof r.intake === "string");
+    expect(intakes.map((r) => [r.delivery, r.intake])).toEqual([
+      ["same-comment-1", expect.not.stringMatching(/duplicate/)],
+      ["same-comment-2", "duplicate"],
+    ]);
+    const res = await fetch(`${w.bot.url}/api/runs?limit=50`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(((await res.json()) as { runs: unknown[] }).runs).toHaveLength(1);
+  });
+});

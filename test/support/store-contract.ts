@@ -25,6 +25,15 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
       expect(await store.recordDelivery("d-2", "issue_comment")).toBe(true);
     });
 
+    it("accepts one run per triggering object: the same comment under a second delivery id gets none", async () => {
+      const object = "object:issue_comment:777:created";
+      expect(await store.acceptRun({ threadKey: "t#9", deliveryId: "d-obj-1", trigger: trigger("o/r", 9) }, "issue_comment", object)).not.toBeNull();
+      expect(await store.acceptRun({ threadKey: "t#9", deliveryId: "d-obj-2", trigger: trigger("o/r", 9) }, "issue_comment", object)).toBeNull();
+      const raced = await Promise.all(["d-obj-3", "d-obj-4"].map((id) => store.acceptRun({ threadKey: "t#8", deliveryId: id, trigger: trigger("o/r", 8) }, "issue_comment", "object:review:5:submitted")));
+      expect(raced.filter((r) => r !== null)).toHaveLength(1);
+      expect(await store.acceptRun({ threadKey: "t#9", deliveryId: "d-obj-5", trigger: trigger("o/r", 9) }, "issue_comment", "object:issue_comment:778:created")).not.toBeNull();
+    });
+
     it("accepts a webhook's run together with its delivery, once per delivery id", async () => {
       const first = await store.acceptRun({ threadKey: "t#1", deliveryId: "d-1", trigger: trigger("o/r", 1) }, "issue_comment");
       expect(first).toMatchObject({ state: "received", deliveryId: "d-1", threadKey: "t#1" });
