@@ -71,8 +71,10 @@ export class BodyError extends ApiError {
   override name = "BodyError";
 }
 
-/** The request body as text, refusing more than maxBytes (413). */
-export async function readBody(req: IncomingMessage, maxBytes = 1_000_000): Promise<string> {
+/** The request body as text, refusing more than maxBytes (413): a larger Content-Length before reading, a longer stream as soon as it passes the limit. */
+export async function readBody(req: IncomingMessage, maxBytes = 262_144): Promise<string> {
+  const declared = Number(headerValue(req, "content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) throw new BodyError(413, `The request body is larger than ${maxBytes} bytes.`);
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {

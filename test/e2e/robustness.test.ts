@@ -102,6 +102,16 @@ describe("robustness of the HTTP server", () => {
     expect(answer.status).toBe(413);
   }, 30_000);
 
+  it("refuses a run API body over 256 KB (a 50,000-character prompt fits) with 413, by its Content-Length", async () => {
+    const answer = await postHuge(w, "/api/runs", 320 * 1024, true, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(answer.status).toBe(413);
+  }, 30_000);
+
+  it("refuses a dashboard form body over 16 KB with 401 (the sign-in form reads no more)", async () => {
+    const answer = await postHuge(w, "/login", 1 * MB, true, { "content-type": "application/x-www-form-urlencoded" });
+    expect(answer.status).toBe(401);
+  }, 30_000);
+
   describe("cross-site dashboard posts", () => {
     let cookie: string;
     beforeAll(async () => {
