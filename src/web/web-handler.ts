@@ -10,6 +10,7 @@ import type { RunRecord, Store } from "../store/types.ts";
 import { createAdminAuth } from "./admin-auth.ts";
 import { createDashboard } from "./dashboard.ts";
 import { createMetricsHandler } from "./metrics-route.ts";
+import { createSandboxReadiness } from "../sandbox/provider-readiness.ts";
 import { createReadinessHandler } from "./readiness.ts";
 import { createTextRedactor } from "./redact-display.ts";
 import { createRunApi } from "./run-api.ts";
@@ -29,7 +30,7 @@ export interface WebDeps {
   cancelRun(runId: number): Promise<void>;
 }
 
-type WebConfig = Pick<Config, "ADMIN_TOKEN" | "METRICS_TOKEN" | "ANTHROPIC_API_KEY" | "CLAUDE_CODE_OAUTH_TOKEN" | "WEBHOOK_SECRET" | "E2B_API_KEY" | "privateKey">;
+type WebConfig = Pick<Config, "ADMIN_TOKEN" | "METRICS_TOKEN" | "ANTHROPIC_API_KEY" | "CLAUDE_CODE_OAUTH_TOKEN" | "WEBHOOK_SECRET" | "E2B_API_KEY" | "privateKey"> & Partial<Pick<Config, "SANDBOX_PROVIDER" | "LOCAL_SANDBOX_ROOT">>;
 
 export interface WebHandlerOptions {
   deps: WebDeps;
@@ -76,6 +77,8 @@ export function createWebHandler(options: WebHandlerOptions): WebHandler {
       },
       database: () => deps.store.ping(),
       queue: () => pingQueue(deps.queue, deps.store),
+      // Can a sandbox be had at all (E2B answers the key; the local root is writable)?
+      ...(config.SANDBOX_PROVIDER ? { sandbox: createSandboxReadiness({ SANDBOX_PROVIDER: config.SANDBOX_PROVIDER, E2B_API_KEY: config.E2B_API_KEY, LOCAL_SANDBOX_ROOT: config.LOCAL_SANDBOX_ROOT ?? "./data/sandboxes" }) } : {}),
     }),
     createMetricsHandler({ registry: metrics.registry, token: config.METRICS_TOKEN, log }),
     createDashboard({ store: deps.store, cancelRun: deps.cancelRun, auth, streams, redactFor, log }),
