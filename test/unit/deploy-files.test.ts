@@ -444,8 +444,9 @@ describe("docs", () => {
     // The guide quotes these messages; if the code's wording changes, the guide must follow.
     it.each([
       "Invalid configuration (see .env.example and the README's configuration reference)",
-      "PRIVATE_KEY is neither a PEM nor a base64-encoded PEM",
-      "Could not read the GitHub App (GET /app) with APP_ID=",
+      "is neither a PEM nor a base64-encoded PEM",
+      "refused the App (GET /app answered ",
+      "Cannot reach GitHub at ",
       "Could not open the PostgreSQL store at",
       "I only take requests from people with",
       "has used its daily budget",
