@@ -59,13 +59,14 @@ describe("robustness of the HTTP server", () => {
   }, 120_000);
   afterAll(async () => w?.close());
 
-  it("answers a wrongly signed webhook body declared larger than GitHub's 25 MB with 413 before reading it", async () => {
+  // retry: its client can see EPIPE when the bot closes the connection first (a race in postHuge, seen once).
+  it("answers a wrongly signed webhook body declared larger than GitHub's 25 MB with 413 before reading it", { timeout: 60_000, retry: 2 }, async () => {
     const answer = await postHuge(w, "/api/github/webhooks", 30 * MB, true, { "x-github-event": "issue_comment", "x-github-delivery": "huge-1", "x-hub-signature-256": `sha256=${"0".repeat(64)}` });
     expect(answer.status).toBe(413);
     expect(answer.body).toMatch(/25 MB|26214400/);
     // The answer came while most of the body was still unsent: the server did not wait for it.
     expect(answer.writtenWhenAnswered).toBeLessThan(30 * MB);
-  }, { timeout: 60_000, retry: 2 }); // the client may see EPIPE when the server closes first: a race in postHuge, not the bot
+  });
 
   it("answers a chunked wrongly signed webhook body that grows past 25 MB with 413 and stops reading", async () => {
     // 100 MB, so what the sockets' buffers absorb after the refusal cannot make up the rest.
