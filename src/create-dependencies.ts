@@ -19,6 +19,7 @@ import { recoverUnfinished } from "./runs/recover.ts";
 import { runJob, type RunJobDeps } from "./runs/run-job.ts";
 import { createSandboxProvider } from "./sandbox/create-provider.ts";
 import { isPostgresUrl, openStore } from "./store/open-store.ts";
+import { gitBaseUrl } from "./workspace/clone-url.ts";
 import { createHostGit } from "./workspace/host-git.ts";
 import { parsePostgresUrl } from "./store/postgres-store.ts";
 import type { RunRecord } from "./store/types.ts";
@@ -54,6 +55,7 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
     store,
     sandboxes,
     hostGit,
+    gitBaseUrl: gitBaseUrl(config),
     mintToken: createTokenMinter(appClient),
     installationClient: async (id) => (await app.auth(id)) as GitHubClient,
     identity: { name: appLogin, email: `${appLogin}@users.noreply.github.com` },

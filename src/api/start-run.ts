@@ -77,7 +77,7 @@ export async function startApiRun(deps: ApiRunDeps, input: StartRunInput): Promi
     kind: "api",
     deliveryId: `api-${id}`,
     installationId: installation.data.id,
-    repo: { id: repo.id, owner, name, fullName: repo.full_name, cloneUrl: repo.clone_url, htmlUrl: repo.html_url, defaultBranch: repo.default_branch, private: repo.private },
+    repo: { id: repo.id, owner, name, fullName: repo.full_name, htmlUrl: repo.html_url, defaultBranch: repo.default_branch, private: repo.private },
     actor: { login: deps.actor, type: "User" },
     thread,
     source: { type: "api" },

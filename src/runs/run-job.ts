@@ -12,6 +12,7 @@ import type { RunRecord, Store, ThreadRecord } from "../store/types.ts";
 import { requestText } from "../triggers/request-text.ts";
 import { createRedactor } from "../util/redact.ts";
 import { pinAgentConfigToBase, restoreAgentConfig } from "../workspace/agent-config.ts";
+import { repoCloneUrl } from "../workspace/clone-url.ts";
 import { openHostRepo, type HostRepo } from "../workspace/host-repo.ts";
 import type { HostGit } from "../workspace/host-git.ts";
 import type { Identity } from "../workspace/workspace.ts";
@@ -39,6 +40,8 @@ export interface RunJobDeps {
   sandboxes: SandboxProvider;
   /** git on the bot's machine: the push, and a live sandbox's new commits (never a token in a sandbox the agent has used). */
   hostGit: HostGit;
+  /** `https://github.com` or the GHE_HOST's: clone and push URLs are built from it and the repository's name, never taken from a payload. */
+  gitBaseUrl: string;
   mintToken: TokenMinter;
   installationClient: (installationId: number) => Promise<GitHubClient>;
   identity: Identity;
@@ -142,9 +145,16 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     thread.branch = plan.branch;
     const readToken = await readTokenMinted;
     redact.add(readToken);
+    const cloneUrl = (() => {
+      try {
+        return repoCloneUrl(deps.gitBaseUrl, t.repo.owner, t.repo.name);
+      } catch (error) {
+        throw new PhaseError("clone", (error as Error).message, { cause: error, category: "git" });
+      }
+    })();
     const checkedOut = await checkOut(
       { hostGit: deps.hostGit, sandboxes: sandboxDeps, identity: deps.identity, log },
-      { run, sandbox, live: resumePath === "live", cloneUrl: t.repo.cloneUrl, readToken, plan },
+      { run, sandbox, live: resumePath === "live", cloneUrl, readToken, plan },
     ).catch((error: unknown) => {
       throw error instanceof PhaseError ? error : new PhaseError("clone", redact((error as Error).message), { cause: error, category: "git" });
     });
@@ -154,7 +164,7 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     const box = sandbox;
     if (t.mode === "code" && plan.push) {
       // The push goes out from this machine (host-repo.ts); the repository's mirror there gets the start commit while Claude works.
-      hostRepo = openHostRepo({ hostGit: deps.hostGit, cloneUrl: t.repo.cloneUrl, startSha: checkout.startSha, readToken, runId: run.id });
+      hostRepo = openHostRepo({ hostGit: deps.hostGit, cloneUrl, startSha: checkout.startSha, readToken, runId: run.id });
       hostRepo.catch(() => undefined);
     }
     if (config.setup.length > 0) {

@@ -14,7 +14,7 @@ import type { RepoRef, ThreadRef, Trigger } from "./types.ts";
 export type ParseResult = { ok: true; trigger: Trigger } | { ok: false; reason: string };
 
 function repoRef(r: z.infer<typeof repositorySchema>): RepoRef {
-  return { id: r.id, owner: r.owner.login, name: r.name, fullName: r.full_name, cloneUrl: r.clone_url, htmlUrl: r.html_url, defaultBranch: r.default_branch, private: r.private };
+  return { id: r.id, owner: r.owner.login, name: r.name, fullName: r.full_name, htmlUrl: r.html_url, defaultBranch: r.default_branch, private: r.private };
 }
 
 type Thread = { number: number; title: string; body: string | null; html_url: string; user: { login: string }; comments?: number | undefined };

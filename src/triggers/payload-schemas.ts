@@ -9,7 +9,6 @@ export const repositorySchema = z.object({
   name: z.string(),
   full_name: z.string(),
   owner: z.object({ login: z.string() }),
-  clone_url: z.string(),
   html_url: z.string(),
   default_branch: z.string(),
   private: z.boolean(),

@@ -7,7 +7,6 @@ export interface RepoRef {
   owner: string;
   name: string;
   fullName: string;
-  cloneUrl: string;
   htmlUrl: string;
   defaultBranch: string;
   private: boolean;

@@ -1,3 +1,4 @@
+import { rename } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentRequest, Reply } from "../support/fake-anthropic/types.ts";
 import { planReply, say, tool } from "./script-helpers.ts";
@@ -68,10 +69,18 @@ describe("a failing phase is reported, never left working", () => {
   it("clone: the repository cannot be cloned", async () => {
     onRequest = () => ({ content: [say("should not run")] });
     const before = w.model.agentRequests().length;
+    // GitHub knows the repository, but its git data is gone for now (the clone URL is the bot's own, not the payload's).
+    const aside = `${w.repo.bareDir}.aside`;
+    await rename(w.repo.bareDir, aside);
     const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "Moved", body: "x", user: "alice" }, comment: { body: `${w.trigger} do it`, user: "alice" } });
-    (ev.payload.repository as { clone_url: string }).clone_url = `${w.gh.url}/acme/gone.git`;
-    await w.send(ev);
-    const report = await w.waitForReport(ev.payload.issue.number);
+    const report = await (async () => {
+      try {
+        await w.send(ev);
+        return await w.waitForReport(ev.payload.issue.number);
+      } finally {
+        await rename(aside, w.repo.bareDir);
+      }
+    })();
     expect(report.body).toMatch(/^### ❌ Failed in clone: cloning the repository$/m);
     expect(report.body).toMatch(/git clone failed .*check that the app is installed on this repository/);
     expect(w.model.agentRequests().length).toBe(before);

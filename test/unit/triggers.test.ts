@@ -29,7 +29,7 @@ describe("mentions", () => {
   });
 });
 
-const repo = { id: 1, owner: "acme", name: "w", fullName: "acme/w", cloneUrl: "", htmlUrl: "", defaultBranch: "main", private: false };
+const repo = { id: 1, owner: "acme", name: "w", fullName: "acme/w", htmlUrl: "", defaultBranch: "main", private: false };
 const issue = { number: 1, isPullRequest: false, title: "t", body: "b", htmlUrl: "", author: "bob" };
 const pull = { ...issue, isPullRequest: true };
 function t(over: Partial<Trigger>): Trigger {

@@ -19,7 +19,7 @@ function run(overrides: Partial<RunRecord> = {}): RunRecord {
       kind: "issue_comment",
       deliveryId: "d",
       installationId: 1,
-      repo: { id: 1, owner: "acme", name: "widgets", fullName: "acme/widgets", cloneUrl: "", htmlUrl: "https://github.com/acme/widgets", defaultBranch: "main", private: true },
+      repo: { id: 1, owner: "acme", name: "widgets", fullName: "acme/widgets", htmlUrl: "https://github.com/acme/widgets", defaultBranch: "main", private: true },
       actor: { login: "alice", type: "User" },
       thread: { number: 3, isPullRequest: false, title: "Fix it", body: "", htmlUrl: "https://github.com/acme/widgets/issues/3", author: "alice" },
       source: { type: "issue_comment", commentId: 9 },
