@@ -8,6 +8,7 @@ import { createAckQueue } from "./handlers/ack-queue.ts";
 import { acknowledgeRun } from "./handlers/acknowledge.ts";
 import type { IntakeDeps } from "./handlers/intake.ts";
 import { createRepoConfigCache } from "./handlers/repo-config-cache.ts";
+import { parsePassthroughList } from "./config/sandbox-passthrough.ts";
 import { createReplyLimiter } from "./handlers/reply-limiter.ts";
 import { createEmbeddedQueue } from "./jobs/embedded-queue.ts";
 import { createPgBossQueue } from "./jobs/pg-boss-queue.ts";
@@ -107,7 +108,7 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
     store,
     triggerPhrase: () => triggerPhrase,
     appLogin: () => appLogin,
-    repoConfig: createRepoConfigCache(CONFIG_CACHE_MS),
+    repoConfig: createRepoConfigCache(CONFIG_CACHE_MS, { passthrough: parsePassthroughList(config.SANDBOX_PASSTHROUGH_ENV) }),
     cancelLocal: (runId) => executing.get(runId)?.abort(),
     replyLimiter,
     acknowledge,

@@ -1,6 +1,7 @@
 import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { createPassthroughLookup, passthroughListIssues } from "./sandbox-passthrough.ts";
 
 /**
  * The one reader of process.env. Every variable the bot understands is declared here; the README's
@@ -49,6 +50,7 @@ export const envSchema = z
     DAILY_BUDGET_USD_PER_INSTALLATION: z.coerce.number().positive().optional(),
     RUN_API_ALLOW_DEFAULT_BRANCH: z.enum(["true", "false"], { error: "RUN_API_ALLOW_DEFAULT_BRANCH must be true or false" }).default("false").transform((v) => v === "true"),
     SANDBOX_ALLOW_OUT: optionalString,
+    SANDBOX_PASSTHROUGH_ENV: optionalString,
 
     DATABASE_URL: z.string().min(1).default("sqlite:./data/bot.db"),
     ROLE: z.enum(["all", "web", "worker"]).default("all"),
@@ -78,6 +80,7 @@ function crossFieldIssues(env: NodeJS.ProcessEnv): Array<{ path: string; message
   if (env.DATABASE_URL && !/^(sqlite:|postgres(ql)?:\/\/)/.test(env.DATABASE_URL)) {
     issues.push({ path: "DATABASE_URL", message: "must start with sqlite: (e.g. sqlite:./data/bot.db) or postgres://" });
   }
+  issues.push(...passthroughListIssues(env.SANDBOX_PASSTHROUGH_ENV));
   return issues;
 }
 
@@ -156,10 +159,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, readFile = (p: 
 
 /**
  * Values of the variables a repository's config passes into the sandbox. Read here, the one
- * reader of process.env; which names may be passed is the repo-config schema's business.
+ * reader of process.env; only names on SANDBOX_PASSTHROUGH_ENV that are not the bot's own
+ * settings ever answer (src/config/sandbox-passthrough.ts).
  */
 export function createEnvLookup(env: NodeJS.ProcessEnv = process.env): (name: string) => string | undefined {
-  return (name) => env[name];
+  return createPassthroughLookup(env);
 }
 
 /**

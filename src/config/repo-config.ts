@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { botOwnReason, botSettingNames, ENV_NAME, notPassedReason } from "./sandbox-passthrough.ts";
 import { formatLoaderProblem, formatProblems, friendlyMessage, loaderProblem, toProblems } from "./repo-config-problems.ts";
 
 /**
@@ -26,17 +27,13 @@ const loginOrTeam = z
   .regex(new RegExp(`${LOGIN.source}|${TEAM.source}`), { error: "must be a GitHub login such as `octocat`, or a team as `org/team-slug`" })
   .overwrite(stripAt);
 
-const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
-// As a pattern (not a refine) so editors flag these names too.
-const NOT_RESERVED_ENV = /^(?!(?:GITHUB|GH|GIT)_|ANTHROPIC_API_KEY$|CLAUDE_CODE_OAUTH_TOKEN$)/;
+// As a pattern (not a refine) so editors flag these names too: GitHub/git variables, the model
+// credentials and every one of the bot's own settings (src/config/sandbox-passthrough.ts).
+const NOT_RESERVED_ENV = new RegExp(`^(?!(?:GITHUB|GH|GIT)_|(?:${botSettingNames().join("|")})$)`);
 
-/** Why a name may not be passed into the sandbox, or undefined when it may. */
+/** Why a name may never be passed into the sandbox, or undefined when the operator may allow it. */
 export function reservedEnvReason(name: string): string | undefined {
-  if (NOT_RESERVED_ENV.test(name)) return undefined;
-  if (name === "ANTHROPIC_API_KEY" || name === "CLAUDE_CODE_OAUTH_TOKEN") {
-    return `\`${name}\` is the model credential: the bot's operator sets it for every run, a repository cannot pass it in`;
-  }
-  return `\`${name}\` is reserved (names starting with GITHUB_, GH_ or GIT_): the bot manages git and the GitHub token itself, and a token or git setting passed in would reach Claude and anything an issue talks it into running`;
+  return botOwnReason(name);
 }
 
 const envName = z
@@ -137,7 +134,7 @@ export const repoConfigSchema = z
       .array(envName)
       .default([])
       .describe(
-        "Names of environment variables to pass into the sandbox (names only: no values in this file). GitHub/git variables (`GITHUB_*`, `GH_*`, `GIT_*`) and the model credentials are refused.",
+        "Names of environment variables to pass into the sandbox (names only: no values in this file). Only names the deployment lists in `SANDBOX_PASSTHROUGH_ENV` pass; any other name refuses the run, saying so. The bot's own settings, GitHub/git variables (`GITHUB_*`, `GH_*`, `GIT_*`) and the model credentials are never passed.",
       ),
     setup: z
       .array(nonEmpty)
@@ -197,13 +194,27 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Validates what Probot read (already YAML-parsed, `_extends` merged). Absent file → defaults. */
-export function parseRepoConfig(raw: unknown, file: string = CONFIG_FILE_PATH): RepoConfigResult {
+export interface RepoConfigOptions {
+  /** SANDBOX_PASSTHROUGH_ENV's names: the only ones `env:` may list. */
+  passthrough?: readonly string[];
+}
+
+/** Validates what was read (already YAML-parsed, `_extends` merged). Absent file → defaults. */
+export function parseRepoConfig(raw: unknown, file: string = CONFIG_FILE_PATH, options: RepoConfigOptions = {}): RepoConfigResult {
   if (raw === null || raw === undefined) return { ok: true, config: DEFAULT_REPO_CONFIG };
   const parsed = repoConfigSchema.safeParse(raw, { error: friendlyMessage });
-  if (parsed.success) return { ok: true, config: parsed.data };
-  const problems = parsed.error.issues.flatMap((issue) => toProblems(issue, repoConfigSchema));
-  return { ok: false, problems, message: formatProblems(file, problems) };
+  if (!parsed.success) {
+    const problems = parsed.error.issues.flatMap((issue) => toProblems(issue, repoConfigSchema));
+    return { ok: false, problems, message: formatProblems(file, problems) };
+  }
+  // Only what the deployment allows: a name it does not pass refuses the run, so nobody is surprised by a missing variable.
+  const allowList = options.passthrough ?? [];
+  const refused = parsed.data.env.flatMap((name, i) => {
+    const reason = notPassedReason(name, allowList);
+    return reason ? [{ path: `env[${i}]`, message: reason }] : [];
+  });
+  if (refused.length > 0) return { ok: false, problems: refused, message: formatProblems(file, refused) };
+  return { ok: true, config: parsed.data };
 }
 
 export interface ConfigSourceLike {
@@ -218,7 +229,7 @@ export interface ConfigSourceLike {
  * `_extends` loop. Those are the repository's to fix, so they become a reply; anything else (API
  * outage, missing permission) is rethrown for the caller's error handling.
  */
-export async function loadRepoConfig(context: ConfigSourceLike, file: string = CONFIG_FILE_PATH): Promise<RepoConfigResult> {
+export async function loadRepoConfig(context: ConfigSourceLike, file: string = CONFIG_FILE_PATH, options: RepoConfigOptions = {}): Promise<RepoConfigResult> {
   let raw: unknown;
   try {
     raw = await context.config(CONFIG_FILE_NAME);
@@ -227,5 +238,5 @@ export async function loadRepoConfig(context: ConfigSourceLike, file: string = C
     if (!problem) throw error;
     return { ok: false, problems: [problem.problem], message: formatLoaderProblem(file, problem) };
   }
-  return parseRepoConfig(raw, file);
+  return parseRepoConfig(raw, file, options);
 }

@@ -1,4 +1,4 @@
-import { loadRepoConfig, type RepoConfigResult } from "../config/repo-config.ts";
+import { CONFIG_FILE_PATH, loadRepoConfig, type RepoConfigOptions, type RepoConfigResult } from "../config/repo-config.ts";
 
 /**
  * The repository's .github/claude-sandbox-bot.yml, read through Probot's context.config and
@@ -9,13 +9,13 @@ export interface ConfigSource {
   config(name: string): Promise<unknown>;
 }
 
-export function createRepoConfigCache(ttlMs: number, now: () => number = Date.now) {
+export function createRepoConfigCache(ttlMs: number, options: RepoConfigOptions = {}, now: () => number = Date.now) {
   const cache = new Map<string, { at: number; result: RepoConfigResult }>();
   return async (repoFullName: string, source: ConfigSource): Promise<RepoConfigResult> => {
     const key = repoFullName.toLowerCase();
     const hit = cache.get(key);
     if (hit && now() - hit.at < ttlMs) return hit.result;
-    const result = await loadRepoConfig(source);
+    const result = await loadRepoConfig(source, CONFIG_FILE_PATH, options);
     cache.set(key, { at: now(), result });
     return result;
   };

@@ -64,7 +64,7 @@ function filesUnder(dir: string): string[] {
 describe("the trust boundary", () => {
   let w: World;
   beforeAll(async () => {
-    w = await startWorld({ script, env: { DEPLOY_SECRET: SECRET }, files: { ".github/claude-sandbox-bot.yml": "env: [DEPLOY_SECRET]\n" } });
+    w = await startWorld({ script, env: { DEPLOY_SECRET: SECRET, SANDBOX_PASSTHROUGH_ENV: "DEPLOY_SECRET" }, files: { ".github/claude-sandbox-bot.yml": "env: [DEPLOY_SECRET]\n" } });
   }, 60_000);
   afterAll(async () => {
     await w?.close();

@@ -80,14 +80,14 @@ describe("parseRepoConfig: a full valid file", () => {
         db: { command: "npx", args: ["-y", "@example/mcp-db"], env: { DB_URL: "postgres://localhost/dev" } },
         fs: { type: "stdio", command: "mcp-fs" },
       },
-      env: ["NPM_CONFIG_REGISTRY", "_PRIVATE", "DATABASE_URL"],
+      env: ["NPM_CONFIG_REGISTRY", "_PRIVATE", "NPM_TOKEN"],
       setup: ["npm ci", "npm run build"],
       reviewers: ["octocat", "@hubot", "my-org/web-team"],
       assignees: ["claude-bot", "dependabot[bot]"],
       access: { minimumPermission: "triage", allowUsers: ["renovate[bot]"], denyUsers: ["@mallory"] },
       budget: { dailyUsd: 25 },
     };
-    const result = parseRepoConfig(raw);
+    const result = parseRepoConfig(raw, undefined, { passthrough: ["NPM_CONFIG_REGISTRY", "_PRIVATE", "NPM_TOKEN"] });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     // Logins lose a leading "@", which people write out of habit.
@@ -101,7 +101,7 @@ describe("parseRepoConfig: a full valid file", () => {
   it("accepts the README's example", async () => {
     const yaml = /## Per-repository configuration[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readFileSync(resolve(root, "README.md"), "utf8"))?.[1];
     expect(yaml, "README.md has a yaml example in its Per-repository configuration section").toBeDefined();
-    const result = await loadRepoConfig(probotContext({ [`o/r:${FILE}`]: yaml ?? "" }));
+    const result = await loadRepoConfig(probotContext({ [`o/r:${FILE}`]: yaml ?? "" }), undefined, { passthrough: ["NPM_CONFIG_REGISTRY"] });
     expect(result.ok ? result.config : result.message).toMatchObject({ labels: { fix: "ai-fix" }, access: { allowUsers: ["dependabot[bot]"] } });
   });
 });
