@@ -6,7 +6,7 @@ import type { Sandbox } from "../sandbox/types.ts";
 import type { Trigger } from "../triggers/types.ts";
 import type { Redactor } from "../util/redact.ts";
 import type { HostRepo } from "../workspace/host-repo.ts";
-import { commitLeftovers, diffSince, type CommitResult } from "../workspace/workspace.ts";
+import { commitLeftovers, diffSince, logSince, type CommitResult } from "../workspace/workspace.ts";
 import type { CheckoutPlan } from "./checkout-plan.ts";
 import { PhaseError } from "./phases.ts";
 
@@ -49,8 +49,7 @@ export async function publish(input: PublishInput): Promise<PublishResult> {
   const commit = await commitLeftovers(sandbox, input.startSha, `Claude: ${t.thread.title} (#${t.thread.number})`, bundlePath).catch(gitFailed);
   if (commit.newCommits === 0) return { changed: false };
   if (!input.hostRepo) {
-    const log = await sandbox.run(["git", "log", "-p", "--format=%B", `${input.startSha}..HEAD`], { cwd: sandbox.workdir, timeoutMs: 120_000 });
-    refuseSecrets(log.stdout, redact);
+    refuseSecrets(await logSince(sandbox, input.startSha).catch(gitFailed), redact);
     return { changed: true, files: commit.files, pr: null, patch: redact(await diffSince(sandbox, input.startSha)) };
   }
 

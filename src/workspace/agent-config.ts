@@ -1,5 +1,5 @@
 import type { Sandbox } from "../sandbox/types.ts";
-import { GIT_NO_PROMPT } from "./git-auth.ts";
+import { sandboxGit } from "./workspace.ts";
 
 /**
  * On a pull request, the agent's own configuration — CLAUDE.md, .claude/ (settings, hooks,
@@ -18,7 +18,8 @@ export interface PinnedPath {
   fingerprint: string;
 }
 
-const git = (sandbox: Sandbox, args: string[]) => sandbox.run(["git", ...args], { cwd: sandbox.workdir, env: GIT_NO_PROMPT, timeoutMs: 60_000 });
+// The bot's own git (the agent may have been in this sandbox before: its config runs nothing here).
+const git = (sandbox: Sandbox, args: string[]) => sandboxGit(sandbox, args, 60_000);
 
 async function existsIn(sandbox: Sandbox, ref: string, path: string): Promise<boolean> {
   const out = await git(sandbox, ["ls-tree", "--name-only", ref, "--", path]);
@@ -38,7 +39,7 @@ export async function pinAgentConfigToBase(sandbox: Sandbox, baseRef: string): P
     const inHead = await existsIn(sandbox, "HEAD", path);
     const inBase = await existsIn(sandbox, baseRef, path);
     if (!inHead && !inBase) continue;
-    if (inHead && inBase && (await git(sandbox, ["diff", "--quiet", "HEAD", baseRef, "--", path])).exitCode === 0) continue;
+    if (inHead && inBase && (await git(sandbox, ["diff", "--no-ext-diff", "--quiet", "HEAD", baseRef, "--", path])).exitCode === 0) continue;
     await sandbox.run(["rm", "-rf", "--", path], { cwd: sandbox.workdir });
     if (inBase) {
       await git(sandbox, ["checkout", baseRef, "--", path]);

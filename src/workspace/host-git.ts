@@ -3,7 +3,9 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { checkBundleHeader } from "./bundle-header.ts";
 import { GIT_NO_PROMPT, gitAuthEnv } from "./git-auth.ts";
+import { SAFE_GIT_ENV, safeGitArgs } from "./safe-git.ts";
 import { GitError } from "./workspace.ts";
 
 /**
@@ -40,15 +42,18 @@ export async function createHostGit(options: { tmpRoot?: string } = {}): Promise
   await removeDeadProcessesMirrors(base);
   const root = join(base, `${ROOT_PREFIX}${process.pid}`);
   await mkdir(root, { recursive: true });
-  // This machine's git with nothing configured but what each command says (an operator's proxy still applies).
-  const env = { ...proxyEnv(), ...GIT_NO_PROMPT, PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: root, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
+  // This machine's git with nothing configured but what each command says (an operator's proxy
+  // still applies), and nothing that runs a command (safe-git.ts). Only the bot writes a mirror's
+  // config; what comes in from a sandbox is a bundle's objects under one ref.
+  const env = { ...proxyEnv(), ...GIT_NO_PROMPT, ...SAFE_GIT_ENV, PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: root };
+  const safe = safeGitArgs();
   const locks = new Map<string, Promise<unknown>>();
   const initialised = new Set<string>();
 
   const mirrorOf = (cloneUrl: string) => join(root, `${createHash("sha256").update(cloneUrl).digest("hex").slice(0, 24)}.git`);
   const git = (dir: string, step: string, hint: string, args: string[], extraEnv: Record<string, string> = {}) =>
     new Promise<string>((resolve, reject) => {
-      execFile("git", ["-c", "core.hooksPath=/dev/null", ...args], { cwd: dir, env: { ...env, ...extraEnv }, maxBuffer: 256 * 1024 * 1024, timeout: 10 * 60_000, encoding: "utf8" }, (error, stdout, stderr) => {
+      execFile("git", [...safe, ...args], { cwd: dir, env: { ...env, ...extraEnv }, maxBuffer: 256 * 1024 * 1024, timeout: 10 * 60_000, encoding: "utf8" }, (error, stdout, stderr) => {
         if (error) reject(new GitError(step, { stdout, stderr: stderr || error.message }, hint));
         else resolve(stdout);
       });
@@ -71,7 +76,7 @@ export async function createHostGit(options: { tmpRoot?: string } = {}): Promise
   const has = async (dir: string, shas: string[]): Promise<string[]> => {
     if (shas.length === 0) return [];
     const out = await new Promise<string>((resolve) => {
-      const child = execFile("git", ["cat-file", "--batch-check=%(objectname) %(objecttype)"], { cwd: dir, env, encoding: "utf8" }, (_error, stdout) => resolve(stdout ?? ""));
+      const child = execFile("git", [...safe, "cat-file", "--batch-check=%(objectname) %(objecttype)"], { cwd: dir, env, encoding: "utf8" }, (_error, stdout) => resolve(stdout ?? ""));
       child.stdin?.end(`${shas.join("\n")}\n`);
     });
     return out.split("\n").flatMap((line) => (/^[0-9a-f]{40,64} commit$/.test(line) ? [line.split(" ")[0]!] : []));
@@ -117,14 +122,17 @@ export async function createHostGit(options: { tmpRoot?: string } = {}): Promise
       }),
     importBundle: (cloneUrl, ref, bundle, startSha) =>
       withMirror(cloneUrl, async (dir) => {
+        const header = checkBundleHeader(bundle);
+        if (!header.ok) throw new GitError("bundle", { stdout: "", stderr: header.reason }, "the sandbox's commits were refused, so nothing was pushed");
         const file = join(dir, `from-sandbox-${process.hrtime.bigint()}.bundle`);
         await writeFile(file, bundle);
         try {
-          await git(dir, "bundle", "the sandbox's commits could not be read (the bundle is not based on the run's start commit)", ["fetch", "--quiet", "--no-tags", file, `+HEAD:${ref}`]);
+          // The one transport this fetch needs is the bundle file.
+          await git(dir, "bundle", "the sandbox's commits could not be read (the bundle is not based on the run's start commit)", ["-c", "protocol.file.allow=always", "fetch", "--quiet", "--no-tags", "--no-recurse-submodules", file, `+HEAD:${ref}`]);
         } finally {
           await rm(file, { force: true });
         }
-        return git(dir, "log", "", ["log", "-p", "--format=%B", `${startSha}..${ref}`]);
+        return git(dir, "log", "", ["log", "-p", "--no-color", "--no-ext-diff", "--no-textconv", "--format=%B", `${startSha}..${ref}`]);
       }),
     push: (cloneUrl, ref, branch, token) =>
       withMirror(cloneUrl, (dir) =>

@@ -1,5 +1,6 @@
 import type { CommandResult, Sandbox } from "../sandbox/types.ts";
 import { authHeader, GIT_NO_PROMPT } from "./git-auth.ts";
+import { SAFE_GIT_ENV, safeGitShellArgs, sandboxGitPrelude } from "./safe-git.ts";
 
 /**
  * The checkout inside a sandbox: a new sandbox's clone (the only git command in a sandbox that
@@ -30,12 +31,17 @@ export interface PreparedCheckout {
   branchExisted: boolean;
 }
 
-async function git(sandbox: Sandbox, args: string[], env: Record<string, string> = {}, cwd = sandbox.workdir): Promise<CommandResult> {
-  return sandbox.run(["git", ...args], { cwd, env: { ...GIT_NO_PROMPT, ...env }, timeoutMs: 10 * 60_000 });
+/**
+ * One git command of the bot's in the sandbox, run the safe way (safe-git.ts): the agent's config,
+ * includes and filters run nothing. For an agent-config step or a diff; phases use the scripts below.
+ */
+export async function sandboxGit(sandbox: Sandbox, args: string[], timeoutMs = 10 * 60_000): Promise<CommandResult> {
+  const body = `${sandboxGitPrelude()}neutralise || exit 13\ng "$@"\n`;
+  return sandbox.run(["sh", "-c", body, "csb", ...args], { cwd: sandbox.workdir, env: { ...GIT_NO_PROMPT, ...SAFE_GIT_ENV }, timeoutMs });
 }
 
-async function must(sandbox: Sandbox, step: string, hint: string, args: string[], env: Record<string, string> = {}): Promise<string> {
-  const result = await git(sandbox, args, env);
+async function must(sandbox: Sandbox, step: string, hint: string, args: string[]): Promise<string> {
+  const result = await sandboxGit(sandbox, args);
   if (result.exitCode !== 0) throw new GitError(step, result, hint);
   return result.stdout.trim();
 }
@@ -46,21 +52,21 @@ async function must(sandbox: Sandbox, step: string, hint: string, args: string[]
  * `steps` names it and says what to do.
  */
 async function script(sandbox: Sandbox, body: string, args: string[], env: Record<string, string>, steps: Record<number, [string, string]>): Promise<string> {
-  const result = await sandbox.run(["sh", "-c", body, "csb", ...args], { cwd: sandbox.workdir, env: { ...GIT_NO_PROMPT, ...env }, timeoutMs: 10 * 60_000 });
+  const result = await sandbox.run(["sh", "-c", body, "csb", ...args], { cwd: sandbox.workdir, env: { ...GIT_NO_PROMPT, ...SAFE_GIT_ENV, ...env }, timeoutMs: 10 * 60_000 });
   if (result.exitCode === 0) return result.stdout;
-  const [step, hint] = steps[result.exitCode] ?? ["command", `exit ${result.exitCode}`];
+  const [step, hint] = { 13: ["attributes", "the bot could not set the checkout's info/attributes aside"] as [string, string], ...steps }[result.exitCode] ?? ["command", `exit ${result.exitCode}`];
   throw new GitError(step, result, hint);
 }
 
 /**
- * Repository hooks never run for the bot's git commands (a hook is code the agent could have
- * written). The token reaches only the clone and fetch of a new sandbox, through CSB_GIT_AUTH →
- * GIT_CONFIG_* (never argv, never a file), with global and system config ignored; it is unset
+ * Nothing the agent could have configured runs in the bot's git commands: not hooks, not the
+ * commands git config names (fsmonitor, filters, diff drivers, gpg, credential helpers…), whether
+ * in .git/config, a file it includes, ~/.gitconfig or /etc/gitconfig (safe-git.ts: `g`, and
+ * `neutralise` for the filters .gitattributes choose). The token reaches only the clone and fetch
+ * of a new sandbox, through CSB_GIT_AUTH → GIT_CONFIG_* (never argv, never a file); it is unset
  * before anything else runs.
  */
-const SCRIPT_PRELUDE = `set -u
-g() { git -c core.hooksPath=/dev/null "$@"; }
-net() { GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=http.extraHeader GIT_CONFIG_VALUE_0="$CSB_GIT_AUTH" git -c core.hooksPath=/dev/null "$@"; }
+const SCRIPT_PRELUDE = `${sandboxGitPrelude()}net() { GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=http.extraHeader GIT_CONFIG_VALUE_0="$CSB_GIT_AUTH" git ${safeGitShellArgs()} "$@"; }
 `;
 
 /**
@@ -72,6 +78,7 @@ if g rev-parse --git-dir >/dev/null 2>&1; then echo "the sandbox already holds a
 net clone --no-tags --quiet "$1" . || exit 10
 if [ -n "$4" ]; then net fetch --quiet --no-tags "$1" "$4" || exit 15; fi
 unset CSB_GIT_AUTH
+neutralise || exit 13
 g config user.name "$5" && g config user.email "$6" || exit 14
 if [ -n "$4" ]; then from=FETCH_HEAD; existed=1
 elif g rev-parse --verify --quiet "refs/remotes/origin/$2" >/dev/null; then from="origin/$2"; existed=1
@@ -132,6 +139,7 @@ exit 0
  */
 const LIVE_SCRIPT = `${SCRIPT_PRELUDE}
 g rev-parse --git-dir >/dev/null 2>&1 || exit 18
+neutralise || exit 13
 if [ -n "$1" ]; then g bundle unbundle "$1" >/dev/null || exit 19; rm -f "$1"; fi
 g cat-file -e "$3^{commit}" || exit 19
 g reset --hard --quiet || exit 11
@@ -191,13 +199,14 @@ export interface CommitResult {
 
 /** $1 start SHA, $2 message, $3 bundle path or "". Prints "<head> <count>", then the numstat. */
 const COMMIT_SCRIPT = `${SCRIPT_PRELUDE}
+neutralise || exit 13
 g add --all || exit 20
-if ! g diff --cached --quiet; then g commit --quiet --no-verify -m "$2" || exit 21; fi
+if ! g diff --no-ext-diff --cached --quiet; then g commit --quiet --no-verify -m "$2" || exit 21; fi
 head=$(g rev-parse HEAD) || exit 22
 count=$(g rev-list --count "$1..HEAD") || exit 23
 echo "$head $count"
 if [ "$count" -gt 0 ]; then
-  g diff --numstat "$1" HEAD || exit 24
+  g diff --no-ext-diff --no-textconv --numstat "$1" HEAD || exit 24
   if [ -n "$3" ]; then g bundle create -q "$3" "$1..HEAD" || exit 25; fi
 fi
 exit 0
@@ -230,5 +239,10 @@ export async function commitLeftovers(sandbox: Sandbox, startSha: string, messag
 
 /** The change since startSha as a patch (fork PRs, where nothing is pushed). */
 export async function diffSince(sandbox: Sandbox, startSha: string): Promise<string> {
-  return must(sandbox, "diff", "", ["diff", "--no-color", startSha, "HEAD"]);
+  return must(sandbox, "diff", "", ["diff", "--no-color", "--no-ext-diff", "--no-textconv", startSha, "HEAD"]);
+}
+
+/** The new commits with their messages and patches (what the secret check reads when nothing is pushed from the bot's machine). */
+export async function logSince(sandbox: Sandbox, startSha: string): Promise<string> {
+  return must(sandbox, "log", "", ["log", "-p", "--no-color", "--no-ext-diff", "--no-textconv", "--format=%B", `${startSha}..HEAD`]);
 }

@@ -16,7 +16,7 @@ const LEAVE_HOLDER: Plan = [
   () => [say("Left it.")],
 ];
 const SLOW_COMMIT: Plan = [
-  () => [tool("Bash", { command: "echo slow > slow.txt && git config core.fsmonitor 'sleep 4; exit 1'", description: "slow the commit" })],
+  () => [tool("Bash", { command: "echo slow > slow.txt", description: "slow the commit" })],
   () => [say("Slowed it.")],
 ];
 
@@ -49,10 +49,29 @@ describe("deadlines and stops hold against what the agent leaves running", () =>
   it("@bot stop while the run is publishing: no push, no pull request, the report says Canceled", async () => {
     const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "Slow", body: "x", user: "alice" }, comment: { body: `${w.trigger} slow the commit`, user: "alice" } });
     const n = ev.payload.issue.number;
-    await w.send(ev);
-    const publishing = (b: string) => /publishing the result/.test(b);
-    await waitFor("the run to be publishing", () => w.botComments(n)[0]?.history.some(publishing) || publishing(w.botComments(n)[0]?.body ?? ""), 40_000, 50);
-    await w.send(w.hooks.issueCommentCreated({ repo: w.repo, issue: n, comment: { body: `${w.trigger} stop`, user: "alice" } }));
+    // GitHub is slow to mint the push's write token (the agent's git config no longer runs in the
+    // bot's commit step, so it cannot be what slows publishing): held from the agent's last turn.
+    const mint = /^\/app\/installations\/\d+\/access_tokens$/;
+    const mintsBefore = () => w.gh.requests.filter((r) => r.method === "POST" && mint.test(r.path)).length;
+    let gate: { release(): void } | null = null;
+    let held = 0;
+    const agentTurns = w.model.agentRequests().length;
+    const watcher = setInterval(() => {
+      if (!gate && w.model.agentRequests().length >= agentTurns + 2) {
+        held = mintsBefore();
+        gate = w.gh.hold("POST", mint);
+      }
+    }, 5);
+    try {
+      await w.send(ev);
+      const publishing = (b: string) => /publishing the result/.test(b);
+      await waitFor("the run to be publishing", () => w.botComments(n)[0]?.history.some(publishing) || publishing(w.botComments(n)[0]?.body ?? ""), 40_000, 50);
+      await waitFor("the write token to be asked for", () => gate !== null && mintsBefore() > held, 20_000, 20);
+      await w.send(w.hooks.issueCommentCreated({ repo: w.repo, issue: n, comment: { body: `${w.trigger} stop`, user: "alice" } }));
+    } finally {
+      clearInterval(watcher);
+      (gate as { release(): void } | null)?.release();
+    }
     const report = await w.waitForReport(n, 1, 40_000);
     expect(report.body).toMatch(/^### ⏹️ Canceled$/m);
     expect(await w.gh.git.branches(w.repo.fullName)).not.toContain(`claude/issue-${n}`);
