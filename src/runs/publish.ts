@@ -6,6 +6,7 @@ import type { Sandbox } from "../sandbox/types.ts";
 import type { Trigger } from "../triggers/types.ts";
 import type { Redactor } from "../util/redact.ts";
 import type { HostRepo } from "../workspace/host-repo.ts";
+import type { AddedText } from "../workspace/added-text.ts";
 import { commitLeftovers, diffSince, logSince, type CommitResult } from "../workspace/workspace.ts";
 import type { CheckoutPlan } from "./checkout-plan.ts";
 import { PhaseError } from "./phases.ts";
@@ -83,14 +84,18 @@ export async function publish(input: PublishInput): Promise<PublishResult> {
   return { changed: true, files: commit.files, pr, patch: null };
 }
 
-/** A change that contains a secret value (a model key, a token, a passed-through variable) is never published. */
-function refuseSecrets(patch: string, redact: Redactor): void {
-  if (redact(patch) === patch) return;
-  const files = [...new Set(patch.split("\n").filter((l) => l.startsWith("+++ b/")).map((l) => l.slice(6)))];
-  const leaking = files.length > 0 ? ` (in ${files.map((f) => `\`${f}\``).join(", ")} or a commit message)` : "";
+/**
+ * A change that adds a secret (a model key, a token, a passed-through variable, in any of the
+ * encodings the matcher knows, or anything shaped like a credential) is never published. Lines
+ * are also read joined, for an encoding wrapped over several lines.
+ */
+function refuseSecrets(added: AddedText, redact: Redactor): void {
+  const found = redact.find(added.text) ?? redact.find(added.text.replace(/\r?\n/g, ""));
+  if (!found) return;
+  const leaking = added.files.length > 0 ? ` (in ${added.files.slice(0, 20).map((f) => `\`${f}\``).join(", ")} or a commit message)` : "";
   throw new PhaseError(
     "publish",
-    `The change contains the value of a secret${leaking}, so nothing was pushed. Ask for the change again without writing secrets into files.`,
+    `The change contains ${found.what}${leaking}, so nothing was pushed. Ask for the change again without writing secrets (or anything shaped like a credential) into files.`,
     { category: "git" },
   );
 }

@@ -1,13 +1,17 @@
+import { createSecretMatcher, MIN_SECRET_LENGTH, type Finding, type SecretMatcher } from "./secret-matcher.ts";
 import { processSecrets, type SecretRegistry } from "./secret-registry.ts";
 
 /**
- * Replaces every known secret value with a placeholder. Secrets are added as they are minted
- * (installation tokens), so one redactor follows a run from start to report; each is also
- * registered process-wide (for a while) so the log stream redacts it too.
+ * Replaces every known secret value (and its encodings, and credential-shaped text) with a
+ * placeholder. Secrets are added as they are minted (installation tokens), so one redactor
+ * follows a run from start to report; each is also registered process-wide (for a while) so the
+ * log stream redacts it too. `find` is the check for what is about to be pushed: known values in
+ * any of their encodings, and only the unmistakable credential shapes (secret-matcher.ts).
  */
 export interface Redactor {
   (text: string): string;
   add(secret: string | undefined | null): void;
+  find(text: string): Finding | null;
 }
 
 /** Installation tokens live an hour; remembering them a little longer covers late log lines. */
@@ -15,15 +19,14 @@ const REGISTRY_TTL_MS = 2 * 60 * 60_000;
 
 export function createRedactor(initial: Array<string | undefined | null> = [], registry: SecretRegistry = processSecrets): Redactor {
   const own = new Set<string>();
-  const redact = ((text: string) => {
-    let out = text;
-    for (const secret of [...own].sort((a, b) => b.length - a.length)) out = out.split(secret).join("***");
-    return out;
-  }) as Redactor;
+  let display: SecretMatcher | null = null;
+  let strict: SecretMatcher | null = null;
+  const redact = ((text: string) => (display ??= createSecretMatcher(own, "display")).redact(text)) as Redactor;
+  redact.find = (text) => (strict ??= createSecretMatcher(own, "strict")).find(text);
   redact.add = (secret) => {
-    // Very short values would redact ordinary words; real keys and tokens are long.
-    if (!secret || secret.length < 8) return;
+    if (!secret || secret.length < MIN_SECRET_LENGTH || own.has(secret)) return;
     own.add(secret);
+    display = strict = null;
     registry.add(secret, REGISTRY_TTL_MS);
   };
   initial.forEach(redact.add);

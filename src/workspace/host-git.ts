@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { addedText, logFormat, newLogMarker, type AddedText } from "./added-text.ts";
 import { checkBundleHeader } from "./bundle-header.ts";
 import { GIT_NO_PROMPT, gitAuthEnv } from "./git-auth.ts";
 import { SAFE_GIT_ENV, safeGitArgs } from "./safe-git.ts";
@@ -27,8 +28,8 @@ export interface HostGit {
   ensureCommit(cloneUrl: string, token: string, sha: string): Promise<void>;
   /** A bundle with these commits and what leads to them, minus what the sandbox already has; null when it has everything. */
   bundleFor(cloneUrl: string, tips: string[], sandboxHas: string[]): Promise<Uint8Array | null>;
-  /** Imports a sandbox's bundle (startSha..HEAD) under `ref`; returns the new commits as a patch, messages included. */
-  importBundle(cloneUrl: string, ref: string, bundle: Uint8Array, startSha: string): Promise<string>;
+  /** Imports a sandbox's bundle (startSha..HEAD) under `ref`; returns what the new commits add (messages and added lines, binary files as text). */
+  importBundle(cloneUrl: string, ref: string, bundle: Uint8Array, startSha: string): Promise<AddedText>;
   /** Pushes `ref` to the branch. Never forces: someone else's commits are kept. */
   push(cloneUrl: string, ref: string, branch: string, token: string): Promise<void>;
   dropRef(cloneUrl: string, ref: string): Promise<void>;
@@ -132,7 +133,9 @@ export async function createHostGit(options: { tmpRoot?: string } = {}): Promise
         } finally {
           await rm(file, { force: true });
         }
-        return git(dir, "log", "", ["log", "-p", "--no-color", "--no-ext-diff", "--no-textconv", "--format=%B", `${startSha}..${ref}`]);
+        const marker = newLogMarker();
+        const log = await git(dir, "log", "", ["log", "-p", "--text", "--no-color", "--no-ext-diff", "--no-textconv", logFormat(marker), `${startSha}..${ref}`]);
+        return addedText(log, marker);
       }),
     push: (cloneUrl, ref, branch, token) =>
       withMirror(cloneUrl, (dir) =>

@@ -1,3 +1,4 @@
+import type { AddedText } from "./added-text.ts";
 import type { HostGit } from "./host-git.ts";
 
 /**
@@ -6,8 +7,8 @@ import type { HostGit } from "./host-git.ts";
  * the run's own ref and pushed from here. The token for the push never enters the sandbox.
  */
 export interface HostRepo {
-  /** Takes the sandbox's bundle (startSha..HEAD); returns the new commits as a patch (messages included). */
-  importBundle(bundle: Uint8Array): Promise<string>;
+  /** Takes the sandbox's bundle (startSha..HEAD); returns what the new commits add (messages included). */
+  importBundle(bundle: Uint8Array): Promise<AddedText>;
   /** Pushes the imported commits to the branch. Never forces: someone else's commits are kept. */
   push(branch: string, token: string): Promise<void>;
   dispose(): Promise<void>;

@@ -1,4 +1,5 @@
 import type { CommandResult, Sandbox } from "../sandbox/types.ts";
+import { addedText, logFormat, newLogMarker, type AddedText } from "./added-text.ts";
 import { authHeader, GIT_NO_PROMPT } from "./git-auth.ts";
 import { SAFE_GIT_ENV, safeGitShellArgs, sandboxGitPrelude } from "./safe-git.ts";
 
@@ -242,7 +243,8 @@ export async function diffSince(sandbox: Sandbox, startSha: string): Promise<str
   return must(sandbox, "diff", "", ["diff", "--no-color", "--no-ext-diff", "--no-textconv", startSha, "HEAD"]);
 }
 
-/** The new commits with their messages and patches (what the secret check reads when nothing is pushed from the bot's machine). */
-export async function logSince(sandbox: Sandbox, startSha: string): Promise<string> {
-  return must(sandbox, "log", "", ["log", "-p", "--no-color", "--no-ext-diff", "--no-textconv", "--format=%B", `${startSha}..HEAD`]);
+/** What the new commits add, messages included (what the secret check reads when nothing is pushed from the bot's machine). */
+export async function logSince(sandbox: Sandbox, startSha: string): Promise<AddedText> {
+  const marker = newLogMarker();
+  return addedText(await must(sandbox, "log", "", ["log", "-p", "--text", "--no-color", "--no-ext-diff", "--no-textconv", logFormat(marker), `${startSha}..HEAD`]), marker);
 }

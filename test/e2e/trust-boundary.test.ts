@@ -36,6 +36,13 @@ const PLANT_TRAPS: Plan = [
   () => [say("Planted.")],
 ];
 const LEAK_TO_FILE: Plan = [() => [tool("Bash", { command: 'echo "token=$DEPLOY_SECRET" > config.env', description: "write" })], () => [say("Wrote config.env.")]];
+/** The same secret written encoded (base64 wraps its output at 76 columns), and a token shape the bot never knew. */
+const LEAK_ENCODED: Record<string, string> = {
+  "write it base64": 'printf "user=bot\\ntoken=%s\\n%s\\n" "$DEPLOY_SECRET" "$DEPLOY_SECRET$DEPLOY_SECRET$DEPLOY_SECRET" | base64 > config.b64',
+  "write it reversed": 'printf %s "$DEPLOY_SECRET" | rev > config.rev',
+  "write it hex": 'printf %s "$DEPLOY_SECRET" | od -An -tx1 | tr -d " \\n" > config.hex',
+  "write a github token": "echo ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789 > config.tok",
+};
 const STEPS: Plan = [
   () => [tool("Bash", { command: "echo one >> steps.txt", description: "1" })],
   () => [tool("Bash", { command: "echo two >> steps.txt", description: "2" })],
@@ -47,6 +54,9 @@ function script(req: AgentRequest): Reply {
   const prompt = req.lastUserText;
   if (prompt.includes("look around")) return planReply(HUNT, req);
   if (prompt.includes("write the config")) return planReply(LEAK_TO_FILE, req);
+  for (const [ask, command] of Object.entries(LEAK_ENCODED)) {
+    if (prompt.includes(ask)) return planReply([() => [tool("Bash", { command, description: "write" })], () => [say("Wrote it.")]], req);
+  }
   if (prompt.includes("plant traps")) return planReply(PLANT_TRAPS, req);
   if (prompt.includes("look again")) return { content: [say("Nothing more to do.")] };
   if (prompt.includes("take forever")) return { content: [say("…")], delayMs: 30_000 };
@@ -140,7 +150,22 @@ describe("the trust boundary", () => {
     await w.send(ev);
     const report = await w.waitForReport(n);
     expect(report.body).toMatch(/^### ❌ Failed in publish/m);
-    expect(report.body).toContain("contains the value of a secret (in `config.env`");
+    expect(report.body).toContain("contains a known secret (in `config.env`");
+    expect(await w.gh.git.branches(w.repo.fullName)).not.toContain(`claude/issue-${n}`);
+  });
+
+  it.each([
+    ["write it base64", "a known secret (base64)", "config.b64"],
+    ["write it reversed", "a known secret (reversed)", "config.rev"],
+    ["write it hex", "a known secret (hex)", "config.hex"],
+    ["write a github token", "a GitHub token", "config.tok"],
+  ])("refuses to push a change that writes a secret encoded or credential-shaped (%s)", async (ask, what, file) => {
+    const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "Leak", body: "x", user: "alice" }, comment: { body: `${w.trigger} ${ask}`, user: "alice" } });
+    const n = ev.payload.issue.number;
+    await w.send(ev);
+    const report = await w.waitForReport(n);
+    expect(report.body).toMatch(/^### ❌ Failed in publish/m);
+    expect(report.body).toContain(`contains ${what} (in \`${file}\``);
     expect(await w.gh.git.branches(w.repo.fullName)).not.toContain(`claude/issue-${n}`);
   });
 

@@ -54,9 +54,10 @@ describe("pushing from the bot's machine", () => {
   it("fetches the start commit, takes the sandbox's bundle, shows its patch and pushes it with the write token", async () => {
     const { startSha, bundle } = await sandboxWithCommits("a", ["ONE.md", "TWO.md"]);
     const host = await openHostRepo({ hostGit, cloneUrl: repo.cloneUrl, startSha, readToken: gh.issueToken({ permissions: { contents: "read" } }).token, runId: 1 });
-    const patch = await host.importBundle(bundle);
-    expect(patch).toContain("Add ONE.md");
-    expect(patch).toContain("+TWO.md content");
+    const added = await host.importBundle(bundle);
+    expect(added.text).toContain("Add ONE.md");
+    expect(added.text).toContain("TWO.md content");
+    expect(added.files.sort()).toEqual(["ONE.md", "TWO.md"]);
     await host.push("claude/issue-1", gh.issueToken().token);
     expect(await gh.git.readFile(repo.fullName, "claude/issue-1", "TWO.md")).toBe("TWO.md content\n");
     expect((await gh.git.log(repo.fullName, "claude/issue-1")).map((c) => c.subject).slice(0, 2)).toEqual(["Add TWO.md", "Add ONE.md"]);

@@ -157,13 +157,13 @@ describe("the agent's git configuration runs nothing in the bot's git", () => {
     expect(commit.files.map((f) => f.path).sort()).toEqual([".gitattributes", "CLAUDE.md", "data.dat", "more.info", "sub/.gitattributes", "sub/a.txt", "y.proc", "z.incf"]);
     const patch = await diffSince(sandbox, checkout.startSha);
     expect(patch).toContain("+two");
-    expect(await logSince(sandbox, checkout.startSha)).toContain("Claude: traps");
+    expect((await logSince(sandbox, checkout.startSha)).text).toContain("Claude: traps");
     expect(await commitsInSandbox(sandbox)).toContain(commit.headSha);
 
     // The bot's machine imports the bundle and pushes it.
     const bundle = await sandbox.readBytes(bundlePath);
     const host = await openHostRepo({ hostGit, cloneUrl: repo.cloneUrl, startSha: checkout.startSha, readToken: readToken(), runId: 1 });
-    expect(await host.importBundle(bundle!)).toContain("+two");
+    expect((await host.importBundle(bundle!)).text).toContain("two");
     await host.push("claude/bot", gh.issueToken().token);
     expect(await gh.git.readFile(repo.fullName, "claude/bot", "data.dat")).toBe("two\n");
 
