@@ -123,7 +123,7 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
   let stopReaper: (() => void) | null = null;
   const works = config.ROLE !== "web";
 
-  const apiRunDeps: ApiRunDeps = { store, queue, appClient, installationClient: runDeps.installationClient, actor: "api", installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION, allowDefaultBranch: config.RUN_API_ALLOW_DEFAULT_BRANCH };
+  const apiRunDeps: ApiRunDeps = { store, queue, appClient, installationClient: runDeps.installationClient, actor: "api", installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION, allowDefaultBranch: config.RUN_API_ALLOW_DEFAULT_BRANCH, passthrough: parsePassthroughList(config.SANDBOX_PASSTHROUGH_ENV) };
 
   return {
     intakeDeps,

@@ -40,6 +40,8 @@ export interface ApiRunDeps {
   installationDailyUsd?: number | undefined;
   /** RUN_API_ALLOW_DEFAULT_BRANCH: whether `branch` may be the default branch or a protected one. */
   allowDefaultBranch?: boolean;
+  /** SANDBOX_PASSTHROUGH_ENV, parsed: the names a repository's `env:` may ask for (as for a mention). */
+  passthrough: readonly string[];
 }
 
 export class ApiError extends Error {
@@ -62,7 +64,7 @@ export async function startApiRun(deps: ApiRunDeps, input: StartRunInput): Promi
   const client = await deps.installationClient(installation.data.id);
   const { data: repo } = await client.rest.repos.get({ owner, repo: name });
   if (input.branch && !deps.allowDefaultBranch) await refuseGuardedBranch(client, { owner, repo: name }, input.branch, repo.default_branch);
-  const loaded = await loadRepoConfig({ config: async (file) => (await client.config.get({ owner, repo: name, path: `.github/${file}` })).config });
+  const loaded = await loadRepoConfig({ config: async (file) => (await client.config.get({ owner, repo: name, path: `.github/${file}` })).config }, undefined, { passthrough: deps.passthrough });
   if (!loaded.ok) throw new ApiError(422, loaded.message);
 
   const id = randomUUID().slice(0, 8);
