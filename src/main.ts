@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   await started.start();
   const httpServer = await server.start();
   // Before Probot reads or verifies a delivery: no body over GitHub's 25 MB, no odd event names.
-  guardWebhookBodies(httpServer, { path: WEBHOOK_PATH, log });
+  guardWebhookBodies(httpServer, { path: WEBHOOK_PATH, log, secret: config.WEBHOOK_SECRET });
   webhooks.track(httpServer, WEBHOOK_PATH);
   ready = true;
   log.info({ trigger: started.triggerPhrase, sandbox: config.SANDBOX_PROVIDER }, "claude-sandbox-bot is ready");

@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 
@@ -5,7 +6,9 @@ import type { Logger } from "pino";
  * What the webhook path refuses before Probot reads or verifies anything: bodies over GitHub's
  * 25 MB webhook maximum (413; a declared Content-Length is refused up front, a chunked body as soon
  * as it grows past the limit, and no more of it is read) and event names that are not GitHub event
- * names (400: `__proto__` and friends). The body that passes is handed to Probot as `req.body`.
+ * names (400: `__proto__` and friends). With the secret, a missing or wrong X-Hub-Signature-256 is
+ * refused here too (400, one warning line): Probot would log two errors with stacks for it. The
+ * body that passes is handed to Probot as `req.body` (Probot verifies it again).
  */
 
 /** GitHub caps webhook payloads at 25 MB and does not deliver larger ones. */
@@ -26,6 +29,14 @@ export function checkWebhookHeaders(headers: { contentLength?: string | undefine
   return { ok: true };
 }
 
+/** Whether `signature` is GitHub's sha256 HMAC of the body with the secret. Pure. */
+export function signatureMatches(secret: string, body: Buffer, signature: string | undefined): boolean {
+  if (!signature?.startsWith("sha256=")) return false;
+  const expected = Buffer.from(`sha256=${createHmac("sha256", secret).update(body).digest("hex")}`);
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
 const tooLarge = (maxBytes: number) => `The webhook body is larger than GitHub's ${maxBytes / 1024 / 1024} MB maximum (${maxBytes} bytes); it was not read.`;
 
 function refuse(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
@@ -42,7 +53,7 @@ function refuse(req: IncomingMessage, res: ServerResponse, status: number, messa
  * Puts the check in front of the server's existing request listeners (Probot's): requests to
  * other paths pass straight through; webhook POSTs reach Probot only with a body within the limit.
  */
-export function guardWebhookBodies(server: Server, options: { path: string; log: Logger; maxBytes?: number }): void {
+export function guardWebhookBodies(server: Server, options: { path: string; log: Logger; maxBytes?: number; secret?: string }): void {
   const maxBytes = options.maxBytes ?? WEBHOOK_MAX_BYTES;
   const listeners = server.listeners("request") as Array<(req: IncomingMessage, res: ServerResponse) => void>;
   server.removeAllListeners("request");
@@ -73,9 +84,25 @@ export function guardWebhookBodies(server: Server, options: { path: string; log:
     });
     req.on("end", () => {
       if (refused) return;
+      const body = Buffer.concat(parts);
+      if (options.secret !== undefined && !signatureMatches(options.secret, body, header(req, "x-hub-signature-256"))) {
+        const signed = header(req, "x-hub-signature-256") !== undefined;
+        options.log.warn(
+          { delivery: header(req, "x-github-delivery")?.slice(0, 100), event: header(req, "x-github-event"), from: req.socket.remoteAddress },
+          signed
+            ? "webhook refused: its X-Hub-Signature-256 does not match the body (not from GitHub, or WEBHOOK_SECRET differs from the App's webhook secret)"
+            : "webhook refused: it has no X-Hub-Signature-256 (not from GitHub, or the App has no webhook secret set)",
+        );
+        return refuse(req, res, 400, signed ? "signature does not match event payload and secret" : "Required headers missing: x-hub-signature-256");
+      }
       // @octokit/webhooks takes a string req.body as the raw payload instead of reading the stream.
-      (req as IncomingMessage & { body?: string }).body = Buffer.concat(parts).toString("utf8");
+      (req as IncomingMessage & { body?: string }).body = body.toString("utf8");
       pass(req, res);
     });
   });
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -71,12 +71,30 @@ describe("deliveries that start no run", () => {
 
   it("refuses unsigned and wrongly signed deliveries", async () => {
     const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "t", body: "b", user: "alice" }, comment: { body: `${w.trigger} do it`, user: "alice" } });
-    const unsigned = await w.send(ev, { signature: "missing" });
-    const forged = await w.send(ev, { signature: "invalid" });
-    expect(unsigned.status).toBeGreaterThanOrEqual(400);
-    expect(forged.status).toBeGreaterThanOrEqual(400);
+    const before = w.bot.logs.length;
+    const unsigned = await w.send(ev, { signature: "missing", deliveryId: "unsigned-delivery" });
+    const forged = await w.send(ev, { signature: "invalid", deliveryId: "forged-delivery" });
+    expect(unsigned.status).toBe(400);
+    expect(forged.status).toBe(400);
+    expect(JSON.parse(forged.body).error).toMatch(/signature/i);
     await settle();
     expectNothingHappened();
+    // Each refusal is one warning line naming the delivery and what to check: no error, no stack, no payload.
+    // (The HTTP server's one access line per request aside.)
+    const lines = w.bot.logs
+      .slice(before)
+      .map((line) => JSON.parse(line) as { level: number; msg: string; delivery?: string; stack?: unknown })
+      .filter((l) => !/^(GET|POST) \S+ \d{3} /.test(l.msg));
+    const about = (id: string) => lines.filter((l) => JSON.stringify(l).includes(id));
+    for (const id of ["unsigned-delivery", "forged-delivery"]) {
+      expect(about(id), id).toHaveLength(1);
+      expect(about(id)[0]!.level, id).toBe(40);
+    }
+    expect(about("forged-delivery")[0]!.msg).toMatch(/WEBHOOK_SECRET/);
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    const text = w.bot.logs.slice(before).join("\n");
+    expect(text).not.toContain(ev.payload.comment.body);
+    expect(text).not.toMatch(/\bat .*\.js:\d+/);
   });
 
   it("ignores comments without the trigger phrase, edited comments, and look-alike mentions", async () => {
