@@ -17,9 +17,11 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
 
 # ── Runtime ──────────────────────────────────────────────────────────────────────────────────
 FROM node:24-slim
-# git: the local sandbox provider runs git and Claude Code on this machine (with the default e2b
-# provider git runs inside the E2B sandbox instead). tini: PID 1 that forwards SIGTERM to node
-# (graceful shutdown) and reaps the children the local provider starts.
+# git: every provider needs it here, since the bot keeps a mirror of each repository on its own
+# machine and pushes the sandbox's commits from it (the write token never enters a sandbox). The
+# local provider would also run Claude Code here, which this image does not contain: it is for
+# development, production uses e2b. tini: PID 1 that forwards SIGTERM to node (graceful shutdown)
+# and reaps the git children.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends git ca-certificates tini \
     && rm -rf /var/lib/apt/lists/*

@@ -58,7 +58,7 @@ export function loginPage(options: { next: string; problem?: string }): SafeHtml
     html`${options.problem ? html`<p class="problem" id="login-problem">${options.problem}</p>` : ""}
 <form method="post" action="/login" id="login">
   <input type="hidden" name="next" value="${options.next}">
-  <label>Admin token (the bot's <code>ADMIN_TOKEN</code>)<input type="password" name="token" autocomplete="current-password" autofocus required></label>
+  <label><span>Admin token (the bot's <code>ADMIN_TOKEN</code>)</span><input type="password" name="token" autocomplete="current-password" autofocus required></label>
   <p><button type="submit">Sign in</button></p>
 </form>`,
   );

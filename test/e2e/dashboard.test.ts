@@ -87,6 +87,19 @@ describe("dashboard in a browser", () => {
   it("asks for the admin token, refuses a wrong one, and signs in with a strict HttpOnly cookie", async () => {
     await page.goto(`${w.bot.url}/dashboard?state=running`);
     expect(new URL(page.url()).pathname).toBe("/login");
+    // The label reads as one line above its field (the label is a flex column: loose text and
+    // <code> would each become a line of their own).
+    const label = await page.evaluate(() => {
+      const label = document.querySelector("#login label")!;
+      const input = label.querySelector("input")!.getBoundingClientRect();
+      const code = label.querySelector("code")!.getBoundingClientRect();
+      const range = document.createRange();
+      range.selectNodeContents(label.firstChild!);
+      const text = range.getBoundingClientRect();
+      return { textTop: text.top, codeTop: code.top, codeBottom: code.bottom, inputTop: input.top };
+    });
+    expect(Math.abs(label.codeTop - label.textTop)).toBeLessThan(4);
+    expect(label.inputTop).toBeGreaterThanOrEqual(label.codeBottom - 1);
     await page.fill("input[name=token]", "not-the-token-not-the-token");
     await page.click("button[type=submit]");
     await expect.poll(() => page.textContent("#login-problem")).toMatch(/not the admin token/);
