@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { loadRepoConfig } from "../config/repo-config.ts";
+import type { ConfigClient } from "../config/repo-config-read.ts";
 import { postComment, targetFor } from "../github/comment-target.ts";
 import type { GitHubClient } from "../github/octokit-types.ts";
 import { initialProgress } from "../github/progress-state.ts";
@@ -64,7 +65,7 @@ export async function startApiRun(deps: ApiRunDeps, input: StartRunInput): Promi
   const client = await deps.installationClient(installation.data.id);
   const { data: repo } = await client.rest.repos.get({ owner, repo: name });
   if (input.branch && !deps.allowDefaultBranch) await refuseGuardedBranch(client, { owner, repo: name }, input.branch, repo.default_branch);
-  const loaded = await loadRepoConfig({ config: async (file) => (await client.config.get({ owner, repo: name, path: `.github/${file}` })).config }, undefined, { passthrough: deps.passthrough });
+  const loaded = await loadRepoConfig(client as unknown as ConfigClient, { owner, repo: name }, { passthrough: deps.passthrough });
   if (!loaded.ok) throw new ApiError(422, loaded.message);
 
   const id = randomUUID().slice(0, 8);

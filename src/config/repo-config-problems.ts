@@ -1,56 +1,18 @@
 import { z } from "zod";
+import { MAX_SUGGESTION_KEY_LENGTH } from "./repo-config-limits.ts";
 import type { RepoConfigProblem } from "./repo-config.ts";
 
 /**
- * Turning what went wrong with a repository's config file into words: the loader's YAML errors,
- * zod's issues with "did you mean" for unknown keys, and the markdown reply for the thread.
+ * Turning what went wrong with a repository's config file into words: zod's issues with "did you
+ * mean" for unknown keys, and the markdown reply for the thread. Only the first few problems are
+ * worked out (the rest are counted): the file is outside input and this runs on the event loop.
  */
-
-export const PLUGIN_PREFIX = "[@probot/octokit-plugin-config]";
-
-// ---------------------------------------------------------------------------------------------
-// Loader errors
 
 export interface LoaderProblem {
   problem: RepoConfigProblem;
-  /** `owner/repo:path` of the file that failed, when the loader names it (it may be an `_extends` target). */
+  /** `owner/repo:path` of the file that failed. */
   source?: string;
   yamlExcerpt?: string;
-}
-
-export function loaderProblem(error: unknown): LoaderProblem | undefined {
-  if (!(error instanceof Error) || !error.message.startsWith(PLUGIN_PREFIX)) return undefined;
-  const source = sourceOf(error.message);
-  const cause = (error as { cause?: unknown }).cause;
-  if (/\(invalid YAML\)/.test(error.message) && cause instanceof Error) {
-    const linePos = (cause as { linePos?: Array<{ line: number; col: number }> }).linePos;
-    const at = linePos?.[0];
-    // YAMLParseError's message is "<what> at line L, column C:\n\n<excerpt>"; split the two.
-    const [headline = cause.message, ...rest] = cause.message.split(/\n/);
-    const what = headline.replace(/ at line \d+, column \d+:?$/, "");
-    const where = at ? `line ${at.line}, column ${at.col}: ` : "";
-    const excerpt = rest.join("\n").replace(/^\n+|\s+$/g, "");
-    return { problem: { path: "", message: `not valid YAML: ${where}${what}` }, source, yamlExcerpt: excerpt || undefined };
-  }
-  if (/\(invalid YAML\)/.test(error.message)) return { problem: { path: "", message: "not valid YAML" }, source };
-  if (/\(YAML is not an object\)/.test(error.message)) {
-    return { problem: { path: "", message: "must be a mapping of keys to values (`key: value` lines), not a single value" }, source };
-  }
-  const extendsMatch = /Invalid value (.+) for _extends in /.exec(error.message);
-  if (extendsMatch) {
-    return { problem: { path: "_extends", message: `${extendsMatch[1]} is not \`repo\`, \`owner/repo\` or \`owner/repo:path/file.yml\`` }, source };
-  }
-  if (/Recursion detected/.test(error.message)) {
-    return { problem: { path: "_extends", message: "the files extend each other in a loop" }, source };
-  }
-  return { problem: { path: "", message: error.message.slice(PLUGIN_PREFIX.length).trim() }, source };
-}
-
-/** The loader names files by their API URL, `…/repos/{owner}/{repo}/contents/{path}`. */
-function sourceOf(message: string): string | undefined {
-  const match = /\/repos\/([^/\s]+)\/([^/\s]+)\/contents\/([^\s?]+)/.exec(message);
-  if (!match) return undefined;
-  return `${match[1]}/${match[2]}:${decodeURIComponent(match[3] ?? "")}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -110,15 +72,25 @@ export function friendlyMessage(issue: RawIssue): string | undefined {
   }
 }
 
-export function toProblems(issue: Issue, root: z.core.$ZodType): RepoConfigProblem[] {
-  if (issue.code === "unrecognized_keys") {
-    return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: unknownKeyMessage(issue.path, key, root) }));
-  }
-  if (issue.code === "invalid_key") {
+/** The first `max` problems in detail, and how many there are in all. */
+export function collectProblems(issues: readonly Issue[], root: z.core.$ZodType, max: number): { problems: RepoConfigProblem[]; total: number } {
+  const problems: RepoConfigProblem[] = [];
+  let total = 0;
+  for (const issue of issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        total++;
+        if (problems.length < max) problems.push({ path: formatPath([...issue.path, key]), message: unknownKeyMessage(issue.path, key, root) });
+      }
+      continue;
+    }
+    total++;
+    if (problems.length >= max) continue;
     // A bad record key (an MCP server's name): the key's own check has the useful message.
-    return [{ path: formatPath(issue.path), message: issue.issues[0]?.message ?? issue.message }];
+    if (issue.code === "invalid_key") problems.push({ path: formatPath(issue.path), message: issue.issues[0]?.message ?? issue.message });
+    else problems.push({ path: formatPath(issue.path), message: issue.message });
   }
-  return [{ path: formatPath(issue.path), message: issue.message }];
+  return { problems, total };
 }
 
 function unknownKeyMessage(parent: readonly PropertyKey[], key: string, root: z.core.$ZodType): string {
@@ -127,7 +99,8 @@ function unknownKeyMessage(parent: readonly PropertyKey[], key: string, root: z.
     return "unknown key for a command server: a remote server needs `type: http` or `type: sse`";
   }
   const known = knownKeys(parent, root);
-  const suggestion = closest(key, known);
+  // Bounded: edit distance is quadratic in the key's length.
+  const suggestion = key.length <= MAX_SUGGESTION_KEY_LENGTH ? closest(key, known) : undefined;
   if (suggestion) return `unknown key (did you mean ${code(suggestion)}?)`;
   return known.length > 0 ? `unknown key; the keys here are ${known.map(code).join(", ")}` : "unknown key";
 }
@@ -202,22 +175,23 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 const MAX_LISTED = 20;
 
-export function formatProblems(file: string, problems: readonly RepoConfigProblem[]): string {
-  const listed = problems.slice(0, MAX_LISTED).map((p) => `- ${p.path ? code(p.path) : "the file"}: ${p.message}`);
-  if (problems.length > MAX_LISTED) listed.push(`- … and ${problems.length - MAX_LISTED} more`);
-  const count = problems.length === 1 ? "a problem" : `${problems.length} problems`;
+/** `problems` are the ones worked out; `total` counts them all (the reply lists the first 20). */
+export function formatProblems(file: string, problems: readonly RepoConfigProblem[], total: number = problems.length): string {
+  const listed = problems.slice(0, MAX_LISTED).map((p) => `- ${p.path ? code(truncate(p.path, 120)) : "the file"}: ${p.message}`);
+  if (total > listed.length) listed.push(`- … and ${total - listed.length} more`);
+  const count = total === 1 ? "a problem" : `${total} problems`;
   return [
     `**The run was not started:** ${code(file)} has ${count}.`,
     "",
     ...listed,
     "",
-    `Fix ${problems.length === 1 ? "it" : "them"} in ${code(file)} on the repository's default branch (the only branch the bot reads it from), then trigger the run again. ` +
+    `Fix ${total === 1 ? "it" : "them"} in ${code(file)} on the repository's default branch (the only branch the bot reads it from), then trigger the run again. ` +
       "Every key is described in the bot's README under “Per-repository configuration”.",
   ].join("\n");
 }
 
+/** A problem in the repository's own file that stopped reading it (size, YAML, shape). */
 export function formatLoaderProblem(file: string, p: LoaderProblem): string {
-  // The loader's file may be another repository's (the org's .github repo, an `_extends` target).
   const what = p.source ? code(p.source) : code(file);
   const lines = [`**The run was not started:** ${what} could not be read.`, "", `- ${p.problem.path ? code(p.problem.path) : "the file"}: ${p.problem.message}`];
   if (p.yamlExcerpt) lines.push("", fence(p.yamlExcerpt));
@@ -227,6 +201,19 @@ export function formatLoaderProblem(file: string, p: LoaderProblem): string {
       "A YAML-aware editor or linter shows such mistakes as you type.",
   );
   return lines.join("\n");
+}
+
+/**
+ * A problem in another repository's file (the owner's `.github` repository): named, never
+ * quoted, since this reply may be public and that file not.
+ */
+export function formatForeignProblem(source: string, what: string): string {
+  return [
+    `**The run was not started:** ${code(source)}, which this repository's configuration uses, ${what}.`,
+    "",
+    "Its details are not shown here because the file belongs to another repository. Fix it there (on its default branch), " +
+      "or stop using it (`_extends` in this repository's `.github/claude-sandbox-bot.yml`), then trigger the run again.",
+  ].join("\n");
 }
 
 /** Inline code that survives backticks in user-controlled text (and keeps @mentions inert). */

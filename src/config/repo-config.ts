@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { botOwnReason, botSettingNames, ENV_NAME, notPassedReason } from "./sandbox-passthrough.ts";
-import { formatLoaderProblem, formatProblems, friendlyMessage, loaderProblem, toProblems } from "./repo-config-problems.ts";
+import { fileName, resolveExtends, sameFile } from "./repo-config-extends.ts";
+import { MAX_CONFIG_BYTES, MAX_PROBLEMS } from "./repo-config-limits.ts";
+import { collectProblems, formatForeignProblem, formatLoaderProblem, formatProblems, friendlyMessage } from "./repo-config-problems.ts";
+import { fetchConfigFile, parseConfigText, type ConfigClient, type ConfigFileRef, type FetchedFile } from "./repo-config-read.ts";
 
 /**
  * The per-repository configuration file, `.github/claude-sandbox-bot.yml`. This schema is the
@@ -66,7 +69,9 @@ export const repoConfigSchema = z
     _extends: z
       .string()
       .optional()
-      .describe("Probot's inheritance: `repo`, `owner/repo` or `owner/repo:path/file.yml` whose settings this file extends; keys here win."),
+      .describe(
+        "Inherit settings from this owner's `.github` repository: `.github` (its `.github/claude-sandbox-bot.yml`) or `.github:path/file.yml`; top-level keys here win. No other repository, and only one level.",
+      ),
     triggerPhrase: nonEmpty
       .optional()
       .describe("What a comment must mention to start a run.")
@@ -150,9 +155,14 @@ export const repoConfigSchema = z
       .strictObject({
         minimumPermission: z
           .enum(["read", "triage", "write", "maintain", "admin"])
+          // Every GitHub user has read access to a public repository: `read` would let anyone start runs.
+          .refine((p) => p !== "read", { error: "`read` is not accepted (every GitHub user can read a public repository); the lowest is `triage`" })
           .default("write")
-          .describe("The repository permission a user needs to start runs."),
-        allowUsers: z.array(login).default([]).describe("Logins that may start runs whatever their permission, bots included."),
+          .describe("The repository permission a user needs to start runs: `triage` or higher (`read` is refused)."),
+        allowUsers: z
+          .array(login)
+          .default([])
+          .describe("Logins that may start runs whatever `minimumPermission` says: bot accounts (`name[bot]`), or people with at least triage access."),
         denyUsers: z.array(login).default([]).describe("Logins that may never start runs."),
       })
       .prefault({})
@@ -181,7 +191,16 @@ export interface RepoConfigProblem {
   message: string;
 }
 
-export type RepoConfigResult = { ok: true; config: RepoConfig } | { ok: false; problems: RepoConfigProblem[]; message: string };
+export type RepoConfigResult =
+  | { ok: true; config: RepoConfig }
+  | {
+      ok: false;
+      /** At most MAX_PROBLEMS, worked out in detail; `message` counts the rest. */
+      problems: RepoConfigProblem[];
+      message: string;
+      /** The file's `access:` when it is valid on its own: who may see this reply. */
+      access?: RepoConfig["access"];
+    };
 
 // Shared by every delivery that has no file: frozen so no consumer can change it for the others.
 export const DEFAULT_REPO_CONFIG: RepoConfig = deepFreeze(repoConfigSchema.parse({}));
@@ -199,13 +218,16 @@ export interface RepoConfigOptions {
   passthrough?: readonly string[];
 }
 
-/** Validates what was read (already YAML-parsed, `_extends` merged). Absent file → defaults. */
+/**
+ * Validates what was read (already YAML-parsed, `_extends` merged). Absent file → defaults. The
+ * work is bounded by the value's size (the reader's shape check) and MAX_PROBLEMS.
+ */
 export function parseRepoConfig(raw: unknown, file: string = CONFIG_FILE_PATH, options: RepoConfigOptions = {}): RepoConfigResult {
   if (raw === null || raw === undefined) return { ok: true, config: DEFAULT_REPO_CONFIG };
   const parsed = repoConfigSchema.safeParse(raw, { error: friendlyMessage });
   if (!parsed.success) {
-    const problems = parsed.error.issues.flatMap((issue) => toProblems(issue, repoConfigSchema));
-    return { ok: false, problems, message: formatProblems(file, problems) };
+    const { problems, total } = collectProblems(parsed.error.issues, repoConfigSchema, MAX_PROBLEMS);
+    return withAccess({ ok: false, problems, message: formatProblems(file, problems, total) }, raw);
   }
   // Only what the deployment allows: a name it does not pass refuses the run, so nobody is surprised by a missing variable.
   const allowList = options.passthrough ?? [];
@@ -213,30 +235,86 @@ export function parseRepoConfig(raw: unknown, file: string = CONFIG_FILE_PATH, o
     const reason = notPassedReason(name, allowList);
     return reason ? [{ path: `env[${i}]`, message: reason }] : [];
   });
-  if (refused.length > 0) return { ok: false, problems: refused, message: formatProblems(file, refused) };
+  if (refused.length > 0) return { ok: false, problems: refused.slice(0, MAX_PROBLEMS), message: formatProblems(file, refused.slice(0, MAX_PROBLEMS), refused.length), access: parsed.data.access };
   return { ok: true, config: parsed.data };
 }
 
-export interface ConfigSourceLike {
-  config(name: string): Promise<unknown>;
+function withAccess(result: Extract<RepoConfigResult, { ok: false }>, raw: unknown): RepoConfigResult {
+  const access = repoConfigSchema.shape.access.safeParse((raw as { access?: unknown }).access);
+  return access.success ? { ...result, access: access.data } : result;
 }
 
 /**
- * Reads the file through Probot's `context.config`. Probot's loader (@probot/octokit-plugin-config)
- * throws `Error("[@probot/octokit-plugin-config] Configuration could not be parsed from <url> (invalid
- * YAML)")` with the `yaml` package's YAMLParseError (message with line, column and excerpt;
- * `linePos`) as `cause`; it throws the same prefix for a scalar document, a bad `_extends` and an
- * `_extends` loop. Those are the repository's to fix, so they become a reply; anything else (API
- * outage, missing permission) is rethrown for the caller's error handling.
+ * Reads `.github/claude-sandbox-bot.yml` of the repository (or, when it has none, of the owner's
+ * `.github` repository, as Probot does) and the file its `_extends` names, each bounded by
+ * repo-config-limits.ts. Problems in the repository's own file are listed in detail; a problem in
+ * any other file (the owner's `.github` repository) is named by file only: the reply is posted
+ * in this repository's thread, which may be public while that repository is not. A file the
+ * repository cannot fix is the repository's to fix too, so it becomes a reply; anything else
+ * (API outage, missing permission) is rethrown for the caller's error handling.
  */
-export async function loadRepoConfig(context: ConfigSourceLike, file: string = CONFIG_FILE_PATH, options: RepoConfigOptions = {}): Promise<RepoConfigResult> {
-  let raw: unknown;
-  try {
-    raw = await context.config(CONFIG_FILE_NAME);
-  } catch (error) {
-    const problem = loaderProblem(error);
-    if (!problem) throw error;
-    return { ok: false, problems: [problem.problem], message: formatLoaderProblem(file, problem) };
+export async function loadRepoConfig(client: ConfigClient, where: { owner: string; repo: string }, options: RepoConfigOptions = {}): Promise<RepoConfigResult> {
+  const own: ConfigFileRef = { owner: where.owner, repo: where.repo, path: CONFIG_FILE_PATH };
+  let primary = own;
+  let fetched = await fetchConfigFile(client, own);
+  if (fetched.kind === "absent" && where.repo.toLowerCase() !== ".github") {
+    primary = { owner: where.owner, repo: ".github", path: CONFIG_FILE_PATH };
+    fetched = await fetchConfigFile(client, primary);
   }
-  return parseRepoConfig(raw, file, options);
+  const foreign = primary !== own;
+  const first = readFetched(primary, fetched, foreign);
+  if (!first.ok) return first.result;
+  if (first.value === null) return { ok: true, config: DEFAULT_REPO_CONFIG };
+  const { _extends: extendsValue, ...rest } = first.value;
+  const validate = (raw: unknown) => {
+    const result = parseRepoConfig(raw, CONFIG_FILE_PATH, options);
+    return foreign && !result.ok ? foreignFailure(primary, result.problems.length > 1 ? "has problems" : "has a problem", result.access) : result;
+  };
+  if (extendsValue === undefined) return validate(rest);
+
+  const target = resolveExtends(extendsValue, where.owner, CONFIG_FILE_PATH);
+  if (!target.ok) return foreign ? foreignFailure(primary, "has an `_extends` that is not allowed") : problemsOf([target.problem]);
+  if (sameFile(target.ref, primary)) return foreign ? foreignFailure(primary, "extends itself") : problemsOf([{ path: "_extends", message: "names this file itself" }]);
+  const extended = await fetchConfigFile(client, target.ref);
+  if (extended.kind === "absent") {
+    const problem = { path: "_extends", message: `names \`${fileName(target.ref)}\`, which does not exist or which this app may not read (is it installed on \`${target.ref.owner}/.github\`?)` };
+    return foreign ? foreignFailure(primary, "extends a file that does not exist") : problemsOf([problem]);
+  }
+  const second = readFetched(target.ref, extended, true);
+  if (!second.ok) return second.result;
+  if (second.value?.["_extends"] !== undefined) return foreignFailure(target.ref, "has `_extends` of its own; only one level is followed");
+  // Validated alone first: then every problem of the merged file is in this repository's own keys.
+  const base = parseRepoConfig(second.value, fileName(target.ref), options);
+  if (!base.ok) return foreignFailure(target.ref, base.problems.length > 1 ? "has problems" : "has a problem");
+  // Probot's merge: top-level keys of the extending file replace the extended file's.
+  return validate({ ...second.value, ...rest });
+}
+
+type Read = { ok: true; value: Record<string, unknown> | null } | { ok: false; result: RepoConfigResult };
+
+function readFetched(ref: ConfigFileRef, fetched: FetchedFile, foreign: boolean): Read {
+  if (fetched.kind === "absent") return { ok: true, value: null };
+  const fail = (problem: RepoConfigProblem, yamlExcerpt?: string): Read => ({
+    ok: false,
+    result: foreign
+      ? foreignFailure(ref, problem.message.startsWith("not valid YAML") ? "is not valid YAML" : "could not be used")
+      : { ok: false, problems: [problem], message: formatLoaderProblem(CONFIG_FILE_PATH, { problem, source: fileName(ref), ...(yamlExcerpt ? { yamlExcerpt } : {}) }) },
+  });
+  if (fetched.kind === "too-large") return fail({ path: "", message: `is larger than ${MAX_CONFIG_BYTES_TEXT}; a config needs a few hundred bytes (nothing beyond that was read)` });
+  if (fetched.kind === "not-a-file") return fail({ path: "", message: "is a directory or a submodule, not a file" });
+  const parsed = parseConfigText(fetched.text);
+  if (!parsed.ok) return fail(parsed.problem, parsed.yamlExcerpt);
+  return { ok: true, value: parsed.value };
+}
+
+const MAX_CONFIG_BYTES_TEXT = `${MAX_CONFIG_BYTES / 1024} KB`;
+
+function problemsOf(problems: RepoConfigProblem[]): RepoConfigResult {
+  return { ok: false, problems, message: formatProblems(CONFIG_FILE_PATH, problems, problems.length) };
+}
+
+/** Another repository's file: named, never quoted (no keys, values or excerpts). */
+function foreignFailure(ref: ConfigFileRef, what: string, access?: RepoConfig["access"]): RepoConfigResult {
+  const problem = { path: "", message: `\`${fileName(ref)}\` ${what}` };
+  return { ok: false, problems: [problem], message: formatForeignProblem(fileName(ref), what), ...(access ? { access } : {}) };
 }

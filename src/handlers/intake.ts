@@ -7,10 +7,11 @@ import type { RunRecord, Store } from "../store/types.ts";
 import { decideIntent, triggerObjectKey, type Intent } from "../triggers/decide.ts";
 import type { ParseResult } from "../triggers/parse-trigger.ts";
 import { threadKey, type Trigger } from "../triggers/types.ts";
-import { authorize } from "./authorize.ts";
+import type { ConfigClient } from "../config/repo-config-read.ts";
+import { authorize, senderMayEverRun } from "./authorize.ts";
 import { handleCommand } from "./commands.ts";
-import { replyCouldNotTake } from "./replies.ts";
-import type { ConfigSource } from "./repo-config-cache.ts";
+import { replyConfigProblems, replyCouldNotTake, replyNotAllowed } from "./replies.ts";
+import type { RepoConfigCache } from "./repo-config-cache.ts";
 import type { ReplyLimiter } from "./reply-limiter.ts";
 
 /**
@@ -20,6 +21,10 @@ import type { ReplyLimiter } from "./reply-limiter.ts";
  * never waits on GitHub's API, and the run's place in its thread is fixed on arrival.
  * Commands and configuration errors are rare and answered before the 2xx.
  *
+ * The repository's config (outside input) is read only for a sender some config could let run
+ * (authorize.ts's floor: triage or more, or a bot), unless a fresh copy is cached already; its
+ * problems are answered only to people it lets run, once per problem per user per thread per hour.
+ *
  * Every delivery that reaches here ends with one log line carrying `intake` (its outcome).
  */
 
@@ -28,7 +33,7 @@ export interface IntakeDeps {
   /** The deployment's trigger phrase (TRIGGER_PHRASE or @slug); a repo's config may override it. */
   triggerPhrase: () => string;
   appLogin: () => string;
-  repoConfig: (repoFullName: string, source: ConfigSource) => Promise<RepoConfigResult>;
+  repoConfig: RepoConfigCache;
   /** Cancels a run executing in this process (others notice the store's flag). */
   cancelLocal: (runId: number) => void;
   /** At most one "not allowed" reply per user per thread per hour. */
@@ -52,8 +57,13 @@ export async function intake(deps: IntakeDeps, context: Context, event: string, 
     log.debug({ intake: "own" }, "the app's own action: no run");
     return;
   }
+  let loaded = deps.repoConfig.peek?.(trigger.repo.fullName);
+  if (!loaded) {
+    const sender = await senderMayEverRun(octokit, trigger);
+    if (!sender.allowed) return refuseUnread(deps, octokit, context.id, event, trigger, action, sender.permission, log);
+    loaded = await deps.repoConfig(trigger.repo, octokit as unknown as ConfigClient);
+  }
   // An invalid file still lets us decide with the defaults whether the delivery was for us.
-  const loaded = await deps.repoConfig(trigger.repo.fullName, context as unknown as ConfigSource);
   const config: RepoConfig = loaded.ok ? loaded.config : DEFAULT_REPO_CONFIG;
   const intent = decideIntent({ action, trigger, config, triggerPhrase: config.triggerPhrase ?? deps.triggerPhrase(), appLogin: deps.appLogin() });
   if (intent.type === "ignore") {
@@ -76,6 +86,21 @@ export async function intake(deps: IntakeDeps, context: Context, event: string, 
   deps.acknowledge(run, octokit, runLog);
 }
 
+/**
+ * A sender no configuration lets run: the config is not read. Whether the delivery was for us is
+ * decided with the defaults; if it was, the usual (rate-limited) refusal.
+ */
+async function refuseUnread(deps: IntakeDeps, octokit: GitHubClient, deliveryId: string, event: string, trigger: Trigger, action: string, permission: string, log: Logger): Promise<void> {
+  const intent = decideIntent({ action, trigger, config: DEFAULT_REPO_CONFIG, triggerPhrase: deps.triggerPhrase(), appLogin: deps.appLogin() });
+  if (intent.type === "ignore") {
+    log.debug({ reason: intent.reason, intake: "ignored" }, "no run");
+    return;
+  }
+  if (!(await deps.store.recordDelivery(deliveryId, event))) return duplicate(log);
+  await replyNotAllowed(octokit, trigger, DEFAULT_REPO_CONFIG.access.minimumPermission, deps.replyLimiter, log);
+  log.info({ user: trigger.actor.login, permission, intake: "not-allowed" }, "request by a user no configuration lets run: config not read, no run");
+}
+
 function duplicate(log: Logger): void {
   log.info({ intake: "duplicate" }, "delivery already handled (GitHub redelivered it): no second run");
 }
@@ -84,7 +109,9 @@ function duplicate(log: Logger): void {
 async function answerNow(deps: IntakeDeps, octokit: GitHubClient, trigger: Trigger, loaded: RepoConfigResult, intent: Exclude<Intent, { type: "ignore" }>, log: Logger): Promise<void> {
   try {
     if (!loaded.ok) {
-      await postComment(octokit, { owner: trigger.repo.owner, repo: trigger.repo.name }, targetFor(trigger), loaded.message);
+      // Only to people the file lets run (its own `access:` when that part is valid, else the defaults).
+      if (!(await authorize(octokit, trigger, loaded.access ?? DEFAULT_REPO_CONFIG.access, deps.replyLimiter, log))) return;
+      await replyConfigProblems(octokit, trigger, loaded.message, deps.replyLimiter, log);
       log.info({ problems: loaded.problems, intake: "invalid-config" }, "invalid repository configuration: no run");
       return;
     }

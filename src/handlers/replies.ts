@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import { postComment, targetFor } from "../github/comment-target.ts";
 import type { GitHubClient } from "../github/octokit-types.ts";
@@ -11,6 +12,22 @@ export async function replyNotAllowed(client: GitHubClient, trigger: Trigger, mi
   if (!(await replyLimiter.allow(key))) return;
   // Short on purpose: nothing here helps someone probe the configuration.
   await reply(client, trigger, `I only take requests from people with ${minimum} access or higher to this repository, so I did not start anything.`, log);
+}
+
+/**
+ * The config's problems, to someone allowed to run: the same answer at most once per user per
+ * thread per window (a changed file gives a new answer at once).
+ */
+export async function replyConfigProblems(client: GitHubClient, trigger: Trigger, message: string, replyLimiter: ReplyLimiter, log: Logger): Promise<void> {
+  const digest = createHash("sha256").update(message).digest("hex").slice(0, 16);
+  const key = `config:${threadKey(trigger.repo.fullName, trigger.thread.number)}@${trigger.actor.login.toLowerCase()}:${digest}`;
+  if (!(await replyLimiter.allow(key))) {
+    log.debug("configuration problems already answered in this thread: not repeated");
+    return;
+  }
+  await postComment(client, { owner: trigger.repo.owner, repo: trigger.repo.name }, targetFor(trigger), message).catch((error: unknown) =>
+    log.warn({ err: error }, "could not post the reply"),
+  );
 }
 
 /** The delivery is recorded, so a redelivery would be ignored: tell the user rather than lose the request. */

@@ -101,7 +101,7 @@ describe("parseRepoConfig: a full valid file", () => {
   it("accepts the README's example", async () => {
     const yaml = /## Per-repository configuration[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readFileSync(resolve(root, "README.md"), "utf8"))?.[1];
     expect(yaml, "README.md has a yaml example in its Per-repository configuration section").toBeDefined();
-    const result = await loadRepoConfig(probotContext({ [`o/r:${FILE}`]: yaml ?? "" }), undefined, { passthrough: ["NPM_CONFIG_REGISTRY"] });
+    const result = await loadRepoConfig(probotContext({ [`o/r:${FILE}`]: yaml ?? "" }).octokit, { owner: "o", repo: "r" }, { passthrough: ["NPM_CONFIG_REGISTRY"] });
     expect(result.ok ? result.config : result.message).toMatchObject({ labels: { fix: "ai-fix" }, access: { allowUsers: ["dependabot[bot]"] } });
   });
 });
@@ -221,35 +221,18 @@ describe("parseRepoConfig: problems name the key", () => {
   });
 });
 
-/** What @probot/octokit-plugin-config 4.x throws for a file `yaml.parse` rejects (get-config-file.js). */
-function probotYamlError(): Error {
-  const cause = Object.assign(
-    new Error("Nested mappings are not allowed in compact mappings at line 2, column 8:\n\n  fix: a\n       ^\n"),
-    { name: "YAMLParseError", code: "BLOCK_AS_IMPLICIT_KEY", linePos: [{ line: 2, col: 8 }, { line: 2, col: 9 }] },
-  );
-  return new Error(
-    "[@probot/octokit-plugin-config] Configuration could not be parsed from https://api.github.com/repos/o/r/contents/.github%2Fclaude-sandbox-bot.yml (invalid YAML)",
-    { cause },
-  );
-}
-
 describe("loadRepoConfig", () => {
-  it("reads claude-sandbox-bot.yml through context.config and validates it", async () => {
+  it("reads claude-sandbox-bot.yml through the contents API and validates it", async () => {
     const asked: string[] = [];
-    const source = (value: unknown) => ({
-      config: async (name: string) => {
-        asked.push(name);
-        return value;
-      },
-    });
-    expect(await loadRepoConfig(source(null))).toEqual({ ok: true, config: DEFAULT_REPO_CONFIG });
-    expect(await loadRepoConfig(source({ model: "opus" }))).toMatchObject({ ok: true, config: { model: "opus" } });
-    expect(pathsOf(await loadRepoConfig(source({ modle: "opus" })))).toEqual(["modle"]);
-    expect(asked).toEqual(["claude-sandbox-bot.yml", "claude-sandbox-bot.yml", "claude-sandbox-bot.yml"]);
+    const load = (files: Record<string, string>) => loadRepoConfig(probotContext(files, asked).octokit, { owner: "o", repo: "r" });
+    expect(await load({ [`o/r:${FILE}`]: "" })).toEqual({ ok: true, config: DEFAULT_REPO_CONFIG });
+    expect(await load({ [`o/r:${FILE}`]: "model: opus\n" })).toMatchObject({ ok: true, config: { model: "opus" } });
+    expect(pathsOf(await load({ [`o/r:${FILE}`]: "modle: opus\n" }))).toEqual(["modle"]);
+    expect(asked).toEqual([`o/r:${FILE}`, `o/r:${FILE}`, `o/r:${FILE}`]);
   });
 
-  it("reports a YAML syntax error with its line, as Probot's loader throws it", async () => {
-    const result = await loadRepoConfig({ config: () => Promise.reject(probotYamlError()) });
+  it("reports a YAML syntax error in the repository's own file with its line and excerpt", async () => {
+    const result = await loadRepoConfig(probotContext({ [`o/r:${FILE}`]: "labels:\n  fix: a\n   review: b\n" }).octokit, { owner: "o", repo: "r" });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.problems).toEqual([{ path: "", message: "not valid YAML: line 2, column 8: Nested mappings are not allowed in compact mappings" }]);
@@ -259,37 +242,30 @@ describe("loadRepoConfig", () => {
     expect(result.message).toMatch(/Fix the file on that repository's default branch/);
   });
 
-  it("says which file failed when it is not the repository's own (org .github repo, _extends)", async () => {
-    const error = new Error(
-      "[@probot/octokit-plugin-config] Configuration could not be parsed from https://api.github.com/repos/o/.github/contents/.github%2Fclaude-sandbox-bot.yml (invalid YAML)",
-      { cause: probotYamlError().cause },
-    );
-    const result = await loadRepoConfig({ config: () => Promise.reject(error) });
-    expect(result.ok ? "" : result.message).toContain("`o/.github:.github/claude-sandbox-bot.yml` could not be read");
+  it("names the org's .github file when it is the one that failed, without quoting it", async () => {
+    const result = await loadRepoConfig(probotContext({ [`o/.github:${FILE}`]: "labels:\n  fix: secret-value\n   review: b\n" }).octokit, { owner: "o", repo: "r" });
+    expect(result.ok ? "" : result.message).toContain("`o/.github:.github/claude-sandbox-bot.yml`, which this repository's configuration uses, is not valid YAML");
+    expect(result.ok ? "" : result.message).not.toContain("secret-value");
   });
 
-  it("reports the loader's other file problems, and rethrows everything else", async () => {
-    const reject = (message: string) => ({ config: () => Promise.reject(new Error(message)) });
-    const url = "https://api.github.com/repos/o/r/contents/.github%2Fclaude-sandbox-bot.yml";
-    expect(await loadRepoConfig(reject(`[@probot/octokit-plugin-config] Configuration could not be parsed from ${url} (YAML is not an object)`))).toMatchObject({
-      ok: false,
-      problems: [{ path: "", message: expect.stringMatching(/must be a mapping/) }],
-    });
-    expect(await loadRepoConfig(reject(`[@probot/octokit-plugin-config] Invalid value "a b" for _extends in ${url}`))).toMatchObject({
-      ok: false,
-      problems: [{ path: "_extends", message: expect.stringMatching(/^"a b" is not `repo`/) }],
-    });
-    const outage = Object.assign(new Error("Server Error"), { status: 502 });
-    await expect(loadRepoConfig({ config: () => Promise.reject(outage) })).rejects.toBe(outage);
+  it("reports a file that is not a mapping, a refused _extends, and rethrows everything else", async () => {
+    const load = (text: string) => loadRepoConfig(probotContext({ [`o/r:${FILE}`]: text }).octokit, { owner: "o", repo: "r" });
+    expect(await load("just text\n")).toMatchObject({ ok: false, problems: [{ path: "", message: expect.stringMatching(/must be a mapping/) }] });
+    expect(await load("_extends: a b\n")).toMatchObject({ ok: false, problems: [{ path: "_extends", message: expect.stringMatching(/^`a b` is not allowed/) }] });
+    const outage = loadRepoConfig(probotContext({}, [], 502).octokit, { owner: "o", repo: "r" });
+    await expect(outage).rejects.toMatchObject({ status: 502 });
   });
 });
 
 /** A real Probot Context whose API calls are answered from `files` ("owner/repo:path" → content). */
-function probotContext(files: Record<string, string>): Context<"issues"> {
+function probotContext(files: Record<string, string>, asked: string[] = [], status = 200): Context<"issues"> {
   const fetch = async (input: string | URL | Request) => {
     const url = new URL(input instanceof Request ? input.url : input);
     const match = /^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/.exec(url.pathname);
-    const content = match ? files[`${match[1]}/${match[2]}:${decodeURIComponent(match[3] ?? "")}`] : undefined;
+    const key = match ? `${match[1]}/${match[2]}:${decodeURIComponent(match[3] ?? "")}` : "";
+    asked.push(key);
+    if (status !== 200) return Response.json({ message: "Server Error" }, { status });
+    const content = files[key];
     if (content === undefined) return Response.json({ message: "Not Found" }, { status: 404 });
     return new Response(content, { status: 200, headers: { "content-type": "text/plain; charset=utf-8" } });
   };
@@ -298,22 +274,16 @@ function probotContext(files: Record<string, string>): Context<"issues"> {
   return new Context<"issues">({ id: "1", name: "issues", payload } as never, octokit as never, pino({ level: "silent" }));
 }
 
-describe("loadRepoConfig with Probot's real loader", () => {
-  it("turns a YAML syntax error into the same reply (keeps the fake above honest)", async () => {
-    const result = await loadRepoConfig(probotContext({ [`o/r:${FILE}`]: "labels:\n  fix: a\n   review: b\n" }));
-    expect(result).toEqual(await loadRepoConfig({ config: () => Promise.reject(probotYamlError()) }));
-  });
-
+describe("loadRepoConfig: the owner's .github repository", () => {
   it("gives defaults when neither the repository nor the org's .github repository has the file", async () => {
-    expect(await loadRepoConfig(probotContext({}))).toEqual({ ok: true, config: DEFAULT_REPO_CONFIG });
+    expect(await loadRepoConfig(probotContext({}).octokit, { owner: "o", repo: "r" })).toEqual({ ok: true, config: DEFAULT_REPO_CONFIG });
   });
 
-  it("follows _extends and validates the merged result", async () => {
-    const result = await loadRepoConfig(
-      probotContext({ [`o/r:${FILE}`]: "_extends: shared\nmodel: opus\n", [`o/shared:${FILE}`]: "model: sonnet\nmaxTurns: 7\nlabls: {}\n" }),
-    );
-    expect(pathsOf(result)).toEqual(["labls"]);
-    const fixed = await loadRepoConfig(probotContext({ [`o/r:${FILE}`]: "_extends: shared\nmodel: opus\n", [`o/shared:${FILE}`]: "maxTurns: 7\n" }));
+  it("follows _extends to the owner's .github repository and validates the merged result", async () => {
+    const load = (files: Record<string, string>) => loadRepoConfig(probotContext(files).octokit, { owner: "o", repo: "r" });
+    const broken = await load({ [`o/r:${FILE}`]: "_extends: .github\nmodel: opus\nlabls: {}\n", [`o/.github:${FILE}`]: "model: sonnet\nmaxTurns: 7\n" });
+    expect(pathsOf(broken)).toEqual(["labls"]);
+    const fixed = await load({ [`o/r:${FILE}`]: "_extends: o/.github\nmodel: opus\n", [`o/.github:${FILE}`]: "maxTurns: 7\n" });
     expect(fixed).toMatchObject({ ok: true, config: { model: "opus", maxTurns: 7 } });
   });
 });
