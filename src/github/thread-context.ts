@@ -7,7 +7,7 @@ import type { GitHubClient, RepoCoords } from "./octokit-types.ts";
  */
 
 export interface ConversationComment {
-  author: string;
+  author?: string | undefined;
   body: string;
   createdAt: string;
 }
@@ -19,6 +19,8 @@ export interface PullContext {
   /** The head branch lives in another repository: never push there. */
   fromFork: boolean;
   headRepoFullName: string;
+  /** Who opened the pull request: GitHub refuses APPROVE and REQUEST_CHANGES from its author. */
+  author?: string | undefined;
   files: Array<{ path: string; status: string; additions: number; deletions: number; patch?: string | undefined }>;
 }
 
@@ -63,6 +65,7 @@ async function fetchPull(client: GitHubClient, where: RepoCoords, number: number
     baseRef: pr.base.ref,
     fromFork: headRepo.toLowerCase() !== `${where.owner}/${where.repo}`.toLowerCase(),
     headRepoFullName: headRepo,
+    author: pr.user?.login ?? "",
     files: files.map((f) => ({ path: f.filename, status: f.status, additions: f.additions, deletions: f.deletions, patch: f.patch })),
   };
 }

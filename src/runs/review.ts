@@ -61,8 +61,20 @@ export interface PlannedReview {
   moved: number;
 }
 
-/** Pure: splits the comments into inline ones (on a line of the diff) and ones moved into the summary. */
-export function planReview(review: ReviewOutput, files: PullContext["files"], footer: string): PlannedReview {
+const VERDICT_TEXT = { approve: "approve", request_changes: "request changes", comment: "comment" } as const;
+
+/** True when the app opened the pull request (its author is the app's bot user). */
+export function isOwnPull(pull: Pick<PullContext, "author"> | null, appLogin: string): boolean {
+  const author = pull?.author;
+  return author !== undefined && author !== "" && author.toLowerCase() === appLogin.toLowerCase();
+}
+
+/**
+ * Pure: splits the comments into inline ones (on a line of the diff) and ones moved into the
+ * summary. On the app's own pull request GitHub answers APPROVE and REQUEST_CHANGES with 422
+ * ("Can not approve your own pull request"), so the review is a COMMENT that states the verdict.
+ */
+export function planReview(review: ReviewOutput, files: PullContext["files"], footer: string, options: { ownPull?: boolean } = {}): PlannedReview {
   const lines = indexPatches(files);
   const inline: PlannedReview["comments"] = [];
   const outside: string[] = [];
@@ -70,10 +82,13 @@ export function planReview(review: ReviewOutput, files: PullContext["files"], fo
     if (lines.get(c.path)?.[c.side].has(c.line)) inline.push({ path: c.path, line: c.line, side: c.side, body: c.body });
     else outside.push(`- \`${c.path}\` line ${c.line}: ${c.body}`);
   }
-  const parts = [review.summary.trim()];
+  const downgraded = options.ownPull === true && review.verdict !== "comment";
+  const parts = downgraded
+    ? [`Verdict: **${VERDICT_TEXT[review.verdict]}** (posted as a comment: this pull request was opened by the app, and GitHub does not let a pull request's author approve or request changes on it).`, review.summary.trim()]
+    : [review.summary.trim()];
   if (outside.length) parts.push(`**Comments on lines outside this pull request's diff:**\n${outside.join("\n")}`);
   parts.push(footer);
-  return { event: EVENT[review.verdict], body: parts.join("\n\n"), comments: inline, moved: outside.length };
+  return { event: downgraded ? "COMMENT" : EVENT[review.verdict], body: parts.join("\n\n"), comments: inline, moved: outside.length };
 }
 
 export async function postReview(client: GitHubClient, where: RepoCoords, pullNumber: number, commitId: string, plan: PlannedReview): Promise<{ id: number; htmlUrl: string }> {

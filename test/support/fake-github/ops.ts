@@ -165,11 +165,14 @@ export async function createReview(
   if ((event === "REQUEST_CHANGES" || event === "COMMENT") && !o.body && !comments.length) {
     throw validationFailed([`Review Can not request changes or comment without a body`], "Unprocessable Entity");
   }
+  // GitHub's REST answer to a review by the PR's author (an app's bot user included), as quoted in
+  // issue threads: 422 {"message":"Unprocessable Entity","errors":["Can not approve your own pull
+  // request"]} (the "Review " prefix is GraphQL's wording, not REST's). Only COMMENT is allowed.
   if (event === "APPROVE" && pull.user.id === o.user.id) {
-    throw validationFailed(["Review Can not approve your own pull request"], "Unprocessable Entity");
+    throw validationFailed(["Can not approve your own pull request"], "Unprocessable Entity");
   }
   if (event === "REQUEST_CHANGES" && pull.user.id === o.user.id) {
-    throw validationFailed(["Review Can not request changes on your own pull request"], "Unprocessable Entity");
+    throw validationFailed(["Can not request changes on your own pull request"], "Unprocessable Entity");
   }
   await validateReviewComments(store, repo, pull, comments);
   const state: Review["state"] =
