@@ -45,6 +45,11 @@ async function hostGateway(opts: Partial<ModelGatewayOptions> & Pick<ModelGatewa
   return { ...server, gateway: `${server.url}/model`, usage };
 }
 
+/** A response body as JSON (the test reads what it expects; unknown shapes fail the assertions). */
+async function json(res: Response): Promise<any> {
+  return res.json();
+}
+
 function post(url: string, headers: Record<string, string>, body: unknown): Promise<Response> {
   return fetch(url, { method: "POST", headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", ...headers }, body: JSON.stringify(body) });
 }
@@ -72,7 +77,7 @@ describe("model gateway: refusals before any upstream call", () => {
   async function expectAuthError(headers: Record<string, string>) {
     const res = await post(`${host.gateway}/v1/messages`, headers, MESSAGE);
     expect(res.status).toBe(401);
-    const body = await res.json();
+    const body = await json(res);
     expect(body).toMatchObject({ type: "error", error: { type: "authentication_error" } });
     expect(body.error.message).toMatch(/token/);
     expect(fake.requests).toHaveLength(0);
@@ -105,7 +110,7 @@ describe("model gateway: refusals before any upstream call", () => {
     for (const path of ["/v1/complete", "/v1/models", "/v1/messages/batches", "/api/oauth/profile", "/", "/v1/messages/../files"]) {
       const res = await post(`${host.gateway}${path}`, { "x-api-key": token }, MESSAGE);
       expect([404, 405], path).toContain(res.status);
-      expect((await res.json()).type).toBe("error");
+      expect((await json(res)).type).toBe("error");
     }
     const get = await fetch(`${host.gateway}/v1/messages`, { headers: { "x-api-key": token } });
     expect(get.status).toBe(405);
@@ -118,7 +123,7 @@ describe("model gateway: refusals before any upstream call", () => {
     const token = tokens.issue("run-big");
     const res = await post(`${host.gateway}/v1/messages`, { "x-api-key": token }, { ...MESSAGE, messages: [{ role: "user", content: "x".repeat(5000) }] });
     expect(res.status).toBe(413);
-    expect((await res.json()).error.type).toBe("request_too_large");
+    expect((await json(res)).error.type).toBe("request_too_large");
     expect(fake.requests).toHaveLength(0);
   });
 });
@@ -140,7 +145,7 @@ describe("model gateway: forwarding", () => {
       const token = tokens.issue("run-42");
       const res = await post(`${host.gateway}/v1/messages?beta=true`, { "x-api-key": token, "anthropic-beta": "fine-grained-tool-streaming-2025-05-14" }, MESSAGE);
       expect(res.status).toBe(200);
-      const message = await res.json();
+      const message = await json(res);
       const [up] = fake.requests;
       expect(up!.url).toBe("/v1/messages?beta=true");
       expect(up!.headers["x-api-key"]).toBe(REAL_KEY);
@@ -164,7 +169,7 @@ describe("model gateway: forwarding", () => {
       // count_tokens is served too and is not metered (it costs nothing).
       const count = await post(`${host.gateway}/v1/messages/count_tokens`, { authorization: `Bearer ${token}` }, MESSAGE);
       expect(count.status).toBe(200);
-      expect((await count.json()).input_tokens).toBeGreaterThan(0);
+      expect((await json(count)).input_tokens).toBeGreaterThan(0);
       expect(host.usage).toHaveLength(1);
     } finally {
       await host.close();
@@ -194,7 +199,7 @@ describe("model gateway: forwarding", () => {
       const res = await post(`${host.gateway}/v1/messages`, { "x-api-key": tokens.issue("run-capped") }, MESSAGE);
       expect(res.status).toBe(402);
       expect(res.headers.get("x-should-retry")).toBe("false");
-      expect(await res.json()).toEqual({ type: "error", error: { type: "billing_error", message: "Run budget reached: maxCostUsd 0.05 USD." } });
+      expect(await json(res)).toEqual({ type: "error", error: { type: "billing_error", message: "Run budget reached: maxCostUsd 0.05 USD." } });
       expect(seen).toEqual(["run-capped"]);
       expect(fake.requests).toHaveLength(0);
     } finally {
