@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Config } from "../config/env.ts";
-import { egressAllowList } from "../config/egress.ts";
+import { egressAllowList, egressPortWarnings } from "../config/egress.ts";
 import { createLocalProvider } from "./local.ts";
 import type { SandboxProvider } from "./types.ts";
 
@@ -10,5 +10,6 @@ export async function createSandboxProvider(config: Config, log: Logger): Promis
   const { createE2bProvider } = await import("./e2b.ts");
   const allowOut = egressAllowList({ allowOut: config.SANDBOX_ALLOW_OUT, anthropicBaseUrl: config.ANTHROPIC_BASE_URL, gheHost: config.GHE_HOST });
   log.info({ allowOut: allowOut ?? "unrestricted" }, "E2B sandboxes' network egress");
+  for (const warning of egressPortWarnings({ allowOut: config.SANDBOX_ALLOW_OUT, anthropicBaseUrl: config.ANTHROPIC_BASE_URL, gheHost: config.GHE_HOST, gheProtocol: config.GHE_PROTOCOL })) log.warn(warning);
   return createE2bProvider({ apiKey: config.E2B_API_KEY ?? "", template: config.E2B_TEMPLATE, log, ...(allowOut ? { allowOut } : {}) });
 }
