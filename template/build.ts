@@ -3,7 +3,7 @@
  * (or E2B_TEMPLATE). Needs E2B_API_KEY. --no-cache rebuilds every layer (e.g. for apt security updates).
  */
 import { AuthenticationError, defaultBuildLogger, Template } from "e2b";
-import { BASE_TEMPLATE, CLAUDE_CODE_VERSION, CPU_COUNT, DEFAULT_TEMPLATE_ALIAS, MEMORY_MB, template } from "./template.ts";
+import { BASE_IMAGE, CLAUDE_CODE_VERSION, CPU_COUNT, DEFAULT_TEMPLATE_ALIAS, MEMORY_MB, template } from "./template.ts";
 
 const apiKey = process.env.E2B_API_KEY;
 if (!apiKey) {
@@ -14,7 +14,7 @@ const name = process.env.E2B_TEMPLATE || DEFAULT_TEMPLATE_ALIAS;
 const skipCache = process.argv.includes("--no-cache");
 
 process.stdout.write(
-  `Building E2B template '${name}' from '${BASE_TEMPLATE}': ${CPU_COUNT} vCPU, ${MEMORY_MB} MB, ` +
+  `Building E2B template '${name}' from '${BASE_IMAGE}': ${CPU_COUNT} vCPU, ${MEMORY_MB} MB, ` +
     `Claude Code ${CLAUDE_CODE_VERSION}${skipCache ? ", no cache" : ""}\n`,
 );
 try {

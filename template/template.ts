@@ -8,8 +8,14 @@ import { shellQuote } from "../src/sandbox/shell-quote.ts";
 
 /** The name the bot creates sandboxes from unless E2B_TEMPLATE says otherwise. */
 export const DEFAULT_TEMPLATE_ALIAS = "claude-sandbox-bot";
-/** E2B's public template with Claude Code and Node preinstalled; we only add to it. */
-export const BASE_TEMPLATE = "claude";
+/**
+ * The base is the official Node image at this major version (what E2B's own Claude Code example
+ * starts from), not E2B's public `claude` template: we do not control what that one ships, and a
+ * native `claude` on its PATH would shadow the pinned CLI. Everything else is added below.
+ */
+export const NODE_MAJOR = "24";
+/** What the build log names as the base. */
+export const BASE_IMAGE = `node:${NODE_MAJOR}`;
 export const CPU_COUNT = 2;
 export const MEMORY_MB = 4096;
 /**
@@ -17,18 +23,23 @@ export const MEMORY_MB = 4096;
  * (the @anthropic-ai/claude-code devDependency); bump both together, then rebuild.
  */
 export const CLAUDE_CODE_VERSION = "2.1.330";
-/** The runner needs these; the base image has most, listing them makes the template self-describing. */
-export const APT_PACKAGES = ["git", "ca-certificates", "bash", "coreutils"];
+/**
+ * The runner needs these; the base image has most, listing them makes the template self-describing.
+ * util-linux brings `setsid`, procps `ps`/`pkill`: both for ending what the agent left running.
+ */
+export const APT_PACKAGES = ["git", "ca-certificates", "bash", "coreutils", "util-linux", "procps"];
 
 /** Run as the sandbox user in a login shell, exactly how E2B will run `claude` for a job. */
 export const VERIFY_TOOLS_SCRIPT = [
   "git --version",
+  "command -v setsid >/dev/null || { echo 'setsid is missing (util-linux)' >&2; exit 1; }",
+  `case "$(node --version)" in v${NODE_MAJOR}.*) ;; *) echo "expected Node ${NODE_MAJOR} on PATH, found: $(node --version)" >&2; exit 1 ;; esac`,
   'v="$(claude --version)"',
   `case "$v" in "${CLAUDE_CODE_VERSION} "*) echo "claude $v" ;; *) echo "expected Claude Code ${CLAUDE_CODE_VERSION} on PATH, found: $v" >&2; exit 1 ;; esac`,
 ].join(" && ");
 
 export const template = Template()
-  .fromTemplate(BASE_TEMPLATE)
+  .fromNodeImage(NODE_MAJOR)
   // aptInstall and npmInstall -g run as root by themselves.
   .aptInstall(APT_PACKAGES, { noInstallRecommends: true })
   .npmInstall(`@anthropic-ai/claude-code@${CLAUDE_CODE_VERSION}`, { g: true })

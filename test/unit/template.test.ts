@@ -6,7 +6,9 @@ import { Template } from "e2b";
 import { describe, expect, it } from "vitest";
 import { E2B_WORKDIR } from "../../src/sandbox/e2b.ts";
 import {
-  BASE_TEMPLATE,
+  APT_PACKAGES,
+  BASE_IMAGE,
+  NODE_MAJOR,
   CLAUDE_CODE_VERSION,
   CPU_COUNT,
   DEFAULT_TEMPLATE_ALIAS,
@@ -21,7 +23,7 @@ interface Step {
 }
 
 /** The SDK's own serialization of the template: the request body `Template.build` sends, minus file hashes. */
-async function serialized(): Promise<{ fromTemplate?: string; steps: Step[] }> {
+async function serialized(): Promise<{ fromTemplate?: string; fromImage?: string; steps: Step[] }> {
   return JSON.parse(await Template.toJSON(template, false));
 }
 
@@ -32,9 +34,19 @@ describe("E2B template", () => {
     expect(MEMORY_MB).toBe(4096);
   });
 
-  it("builds on E2B's public claude template", async () => {
-    expect(BASE_TEMPLATE).toBe("claude");
-    expect((await serialized()).fromTemplate).toBe("claude");
+  it("builds on the official Node 24 image, not on a template whose contents we do not control", async () => {
+    const built = await serialized();
+    expect(NODE_MAJOR).toBe("24");
+    expect(BASE_IMAGE).toBe("node:24");
+    expect(built.fromImage).toBe("node:24");
+    expect(built.fromTemplate).toBeUndefined();
+  });
+
+  it("installs setsid (util-linux) and ps (procps) for ending what the agent leaves running", async () => {
+    expect(APT_PACKAGES).toEqual(expect.arrayContaining(["git", "util-linux", "procps"]));
+    const apt = (await serialized()).steps.find((s) => s.type === "RUN" && s.args[0]?.includes("apt-get install"));
+    expect(apt?.args[0]).toMatch(/\butil-linux\b/);
+    expect(apt?.args[0]).toMatch(/\bprocps\b/);
   });
 
   it("installs git and CA certificates as root", async () => {
@@ -67,10 +79,12 @@ describe("E2B template", () => {
   });
 
   describe("the tool check", () => {
-    function check(claudeVersionOutput: string) {
+    function check(claudeVersionOutput: string, nodeVersionOutput = `v${NODE_MAJOR}.11.0`) {
       const bin = mkdtempSync(join(tmpdir(), "fake-claude-"));
       writeFileSync(join(bin, "claude"), `#!/bin/sh\necho '${claudeVersionOutput}'\n`);
       chmodSync(join(bin, "claude"), 0o755);
+      writeFileSync(join(bin, "node"), `#!/bin/sh\necho '${nodeVersionOutput}'\n`);
+      chmodSync(join(bin, "node"), 0o755);
       // Not a login shell here: the host's profile would reset PATH and hide the fake claude.
       return spawnSync("bash", ["-c", VERIFY_TOOLS_SCRIPT], {
         encoding: "utf8",
@@ -81,6 +95,16 @@ describe("E2B template", () => {
     it("passes when the pinned claude is first on PATH", () => {
       const result = check(`${CLAUDE_CODE_VERSION} (Claude Code)`);
       expect(result.status, result.stderr).toBe(0);
+    });
+
+    it("fails the build when the node on PATH is not Node 24", () => {
+      const result = check(`${CLAUDE_CODE_VERSION} (Claude Code)`, "v20.19.0");
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(`expected Node ${NODE_MAJOR} on PATH, found: v20.19.0`);
+    });
+
+    it("checks that setsid is there", () => {
+      expect(VERIFY_TOOLS_SCRIPT).toContain("command -v setsid");
     });
 
     it("fails the build when another claude shadows it", () => {
