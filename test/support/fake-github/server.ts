@@ -3,6 +3,7 @@ import type { KeyObject } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { authenticateRest } from "./auth.ts";
 import { handleGit, isGitPath } from "./git-http.ts";
+import { checkRequest } from "./openapi.ts";
 import { authorize, DOCS, HttpError, Router, type Ctx, type Reply } from "./router.ts";
 import { routes } from "./routes/index.ts";
 import type { Store } from "./state.ts";
@@ -66,9 +67,11 @@ export function createFakeServer(store: Store, publicKey: KeyObject, rootDir: st
     const raw = await readBody(req);
     const record: RecordedRequest = { method, path: shownPath, status: 0, body: undefined, auth: "none", at: Date.now() };
     store.requests.push(record);
+    let contractNote: string | undefined;
     const finish = (reply: Reply): void => {
       record.status = reply.status;
-      if (reply.unexpected) store.unexpected.push(`${method} ${shownPath} (${reply.unexpected})`);
+      const reasons = [reply.unexpected, contractNote].filter((r) => r !== undefined);
+      if (reasons.length) store.unexpected.push(`${method} ${shownPath} (${reasons.join("; ")})`);
       send(res, reply);
     };
 
@@ -89,6 +92,15 @@ export function createFakeServer(store: Store, publicKey: KeyObject, rootDir: st
     if (auth.kind === "installation") record.token = auth.token.token;
 
     for (const gate of store.gates) if (gate.matches(method, shownPath)) await gate.opened;
+
+    // GitHub's contract first: a request GitHub would refuse is refused here too, whatever the fake's routes say.
+    const verdict = checkRequest(method, apiPath, url.searchParams, body);
+    if (verdict.refuse) {
+      const { status, reason, message } = verdict.refuse;
+      finish({ status, body: { message, documentation_url: DOCS, status: String(status) }, unexpected: reason });
+      return;
+    }
+    contractNote = verdict.note;
 
     const match = router.match(method, apiPath);
     if (!match) {
