@@ -1,0 +1,107 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createModelGatewayService, gatewaySwitch, type ModelGatewayService } from "../../src/gateway/model-gateway.ts";
+import { createRunTokens } from "../../src/gateway/run-tokens.ts";
+import { bash, makeCheckout, removeDirs, runClaude, startFakeAnthropic, tempDir, text } from "../support/fake-anthropic/index.ts";
+import { sequence } from "../support/fake-anthropic/script.ts";
+import type { FakeAnthropic } from "../support/fake-anthropic/types.ts";
+
+const REAL_KEY = "sk-ant-api03-deployment-key-for-service-test";
+
+/** A server whose handler is the service made from its own URL (the sandbox needs that URL). */
+async function host(make: (url: string) => ModelGatewayService) {
+  let service!: ModelGatewayService;
+  const server = http.createServer((req, res) => {
+    service.handle(req, res).then((handled) => {
+      if (!handled) res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  service = make(`http://127.0.0.1:${port}/model`);
+  return { service, url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => (server.close(() => r()), server.closeAllConnections())) };
+}
+
+describe("model gateway service with the real Claude CLI", () => {
+  let fake: FakeAnthropic;
+  let cwd: string;
+  let home: string;
+  beforeAll(async () => {
+    fake = await startFakeAnthropic({ apiKey: REAL_KEY });
+    cwd = makeCheckout("gateway-svc-repo-");
+    home = tempDir("gateway-svc-home-");
+  });
+  afterAll(async () => {
+    await fake.close();
+    removeDirs(cwd, home);
+  });
+
+  it("meters a run, cuts it off at its cap with a budget refusal, and its token dies with the run", async () => {
+    fake.requests.length = 0;
+    fake.setScript(sequence(bash("echo one"), bash("echo two"), text("finished")));
+    const clock = { t: 0 };
+    const tokens = createRunTokens({ now: () => clock.t, graceMs: 1_000 });
+    // Tiny cap: the first model request (≈ 0.09 USD of claude-opus-5-5 input) already exceeds it.
+    const server = await host((publicBaseUrl) =>
+      createModelGatewayService({
+        publicBaseUrl,
+        credential: { kind: "api-key", value: REAL_KEY },
+        log: pino({ level: "silent" }),
+        capUsd: (runId) => (runId === "run-capped" ? 0.0001 : undefined),
+        upstreamBaseUrl: fake.url,
+        tokens,
+      }),
+    );
+    const svc = server.service;
+    try {
+      const { env } = svc.openRun("run-capped");
+      expect(env.ANTHROPIC_BASE_URL).toBe(`${server.url}/model`);
+      expect(env.ANTHROPIC_API_KEY).not.toContain(REAL_KEY);
+      const r = await runClaude({ baseUrl: env.ANTHROPIC_BASE_URL, apiKey: env.ANTHROPIC_API_KEY, cwd, home, prompt: "run two commands", env: { CLAUDE_CODE_MAX_RETRIES: undefined }, timeoutMs: 90_000 });
+      expect(r.timedOut).toBe(false);
+      expect(r.result?.is_error).toBe(true);
+      expect(String(r.result?.result)).toContain("Run budget reached");
+      const totals = svc.usage("run-capped")!;
+      expect(totals.requests).toBe(1); // one answered upstream call, the next refused at the gateway
+      expect(fake.agentRequests()).toHaveLength(1);
+      expect(totals.usd).toBeGreaterThan(0.0001);
+      expect(totals.models).toEqual({ "claude-opus-5-5": 1 });
+      expect(totals.inputTokens).toBeGreaterThan(0);
+
+      // After the run: within the grace the token still works, after it it gets 401.
+      svc.closeRun("run-capped", "ended");
+      const countTokens = (key: string) =>
+        fetch(`${server.url}/model/v1/messages/count_tokens`, {
+          method: "POST",
+          headers: { "x-api-key": key, "content-type": "application/json" },
+          body: JSON.stringify({ model: "claude-opus-5-5", messages: [{ role: "user", content: "hi" }] }),
+        });
+      clock.t += 999;
+      expect((await countTokens(env.ANTHROPIC_API_KEY)).status).toBe(200);
+      clock.t += 1;
+      expect((await countTokens(env.ANTHROPIC_API_KEY)).status).toBe(401);
+      const before = fake.requests.length;
+
+      const other = svc.openRun("run-cancelled");
+      svc.closeRun("run-cancelled", "revoked");
+      expect((await countTokens(other.env.ANTHROPIC_API_KEY)).status).toBe(401);
+      expect(fake.requests).toHaveLength(before); // the 401s made no upstream call
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+});
+
+describe("gateway switch", () => {
+  it("is on with the local provider (loopback) and with PUBLIC_URL; off when told or when E2B has no PUBLIC_URL", () => {
+    expect(gatewaySwitch({ provider: "local", port: 3000 })).toEqual({ on: true, publicBaseUrl: "http://127.0.0.1:3000/model" });
+    expect(gatewaySwitch({ provider: "e2b", publicUrl: "https://bot.example.com/", port: 3000 })).toEqual({ on: true, publicBaseUrl: "https://bot.example.com/model" });
+    const off = gatewaySwitch({ provider: "local", modelGateway: "off", port: 3000 });
+    expect(off.on).toBe(false);
+    expect(!off.on && off.reason).toMatch(/key is in every sandbox/);
+    const noUrl = gatewaySwitch({ provider: "e2b", port: 3000 });
+    expect(!noUrl.on && noUrl.reason).toMatch(/PUBLIC_URL/);
+  });
+});
