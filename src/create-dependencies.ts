@@ -61,6 +61,7 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
     installationClient: async (id) => (await app.auth(id)) as GitHubClient,
     identity: { name: appLogin, email: `${appLogin}@users.noreply.github.com` },
     triggerPhrase: () => triggerPhrase,
+    branchPrefix: config.BRANCH_PREFIX,
     appLogin: () => appLogin,
     lookupEnv: createEnvLookup(),
     settings: {
@@ -123,7 +124,7 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
   let stopReaper: (() => void) | null = null;
   const works = config.ROLE !== "web";
 
-  const apiRunDeps: ApiRunDeps = { store, queue, appClient, installationClient: runDeps.installationClient, actor: "api", installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION, allowDefaultBranch: config.RUN_API_ALLOW_DEFAULT_BRANCH, passthrough: parsePassthroughList(config.SANDBOX_PASSTHROUGH_ENV) };
+  const apiRunDeps: ApiRunDeps = { store, queue, appClient, installationClient: runDeps.installationClient, actor: "api", branchPrefix: config.BRANCH_PREFIX, installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION, allowDefaultBranch: config.RUN_API_ALLOW_DEFAULT_BRANCH, passthrough: parsePassthroughList(config.SANDBOX_PASSTHROUGH_ENV) };
 
   return {
     intakeDeps,

@@ -9,6 +9,7 @@ import { renderProgress } from "../github/render-progress.ts";
 import type { RunQueue } from "../jobs/types.ts";
 import { checkBudget } from "../runs/budget.ts";
 import type { RunRecord, Store } from "../store/types.ts";
+import { apiBranch, branchPrefixFor } from "../triggers/branch-name.ts";
 import { apiThreadKey, threadKey, type Trigger } from "../triggers/types.ts";
 
 /**
@@ -38,6 +39,8 @@ export interface ApiRunDeps {
   installationClient: (installationId: number) => Promise<GitHubClient>;
   /** Who asked, for the record (e.g. "api"). */
   actor: string;
+  /** The deployment's BRANCH_PREFIX, for repositories that set no `branchPrefix`. */
+  branchPrefix: string;
   installationDailyUsd?: number | undefined;
   /** RUN_API_ALLOW_DEFAULT_BRANCH: whether `branch` may be the default branch or a protected one. */
   allowDefaultBranch?: boolean;
@@ -87,7 +90,7 @@ export async function startApiRun(deps: ApiRunDeps, input: StartRunInput): Promi
     text: input.prompt,
     mode: "code",
     config: loaded.config,
-    branch: input.branch ?? (input.issue ? undefined : `${loaded.config.branchPrefix}api-${id}`),
+    branch: input.branch ?? (input.issue ? undefined : apiBranch(branchPrefixFor(loaded.config.branchPrefix, deps.branchPrefix), id)),
   };
   const key = input.issue ? threadKey(repo.full_name, input.issue) : apiThreadKey(repo.full_name, id);
   return enqueue(deps, client, key, trigger);

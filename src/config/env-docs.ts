@@ -21,7 +21,7 @@ export const ENV_DOCS = {
   GHE_HOST: { default: "—", meaning: "GitHub Enterprise Server host; the API is then `<GHE_PROTOCOL>://<GHE_HOST>/api/v3`" },
   GHE_PROTOCOL: { default: "`https`", meaning: "`http` or `https`, with `GHE_HOST`" },
   TRIGGER_PHRASE: { default: "`@` + the app's slug", meaning: "what a comment must mention to start a run" },
-  BRANCH_PREFIX: { default: "`claude/`", meaning: "branches are `<prefix>issue-<n>`" },
+  BRANCH_PREFIX: { default: "`claude/`", meaning: "branches the bot creates are `<prefix>issue-<n>` (run API: `<prefix>api-<id>`); a repository's `branchPrefix` overrides it" },
   SANDBOX_PROVIDER: { default: "`e2b`", meaning: "`e2b`, or `local` (a host directory: not isolated; development and tests)" },
   E2B_API_KEY: { default: "— (required with `e2b`)", meaning: "your E2B API key" },
   E2B_TEMPLATE: { default: "`claude-sandbox-bot`", meaning: "the E2B template; build ours with `npm run template:build`" },

@@ -89,8 +89,9 @@ export const repoConfigSchema = z
       .regex(/^(?!.*(?:\.\.|\/\/|@\{))[A-Za-z0-9_][A-Za-z0-9._/-]*$/, {
         error: "must be usable in a git branch name: letters, digits, `.`, `_`, `-` and `/`, without `..` or `//`",
       })
-      .default("claude/")
-      .describe("Branches the bot creates are `<branchPrefix>issue-<n>`."),
+      .optional()
+      .describe("Branches the bot creates are `<branchPrefix>issue-<n>`.")
+      .meta({ defaultText: "the deployment's `BRANCH_PREFIX` (`claude/` unless set)" }),
     draftPullRequests: z.boolean().default(true).describe("Open pull requests as drafts."),
     baseBranch: nonEmpty
       .optional()

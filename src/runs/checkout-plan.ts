@@ -1,7 +1,7 @@
 import type { RepoConfig } from "../config/repo-config.ts";
 import type { PullContext } from "../github/thread-context.ts";
 import type { ThreadRecord } from "../store/types.ts";
-import { issueBranch } from "../triggers/branch-name.ts";
+import { branchPrefixFor, issueBranch } from "../triggers/branch-name.ts";
 import type { Trigger } from "../triggers/types.ts";
 
 /** Which branch a run works on, what it starts from, and whether it may push. Pure. */
@@ -18,7 +18,8 @@ export interface CheckoutPlan {
   openPull: boolean;
 }
 
-export function planCheckout(trigger: Trigger, config: RepoConfig, thread: Pick<ThreadRecord, "branch"> | null, pull: PullContext | null): CheckoutPlan {
+/** `deploymentPrefix` is BRANCH_PREFIX: the prefix of a new branch when the repository sets none. */
+export function planCheckout(trigger: Trigger, config: RepoConfig, thread: Pick<ThreadRecord, "branch"> | null, pull: PullContext | null, deploymentPrefix: string): CheckoutPlan {
   const review = trigger.mode === "review";
   if (pull) {
     return {
@@ -30,7 +31,7 @@ export function planCheckout(trigger: Trigger, config: RepoConfig, thread: Pick<
     };
   }
   return {
-    branch: thread?.branch || trigger.branch || issueBranch(config.branchPrefix, trigger.thread.number),
+    branch: thread?.branch || trigger.branch || issueBranch(branchPrefixFor(config.branchPrefix, deploymentPrefix), trigger.thread.number),
     base: config.baseBranch ?? trigger.repo.defaultBranch,
     fetchRef: null,
     push: !review,

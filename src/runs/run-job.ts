@@ -46,6 +46,8 @@ export interface RunJobDeps {
   installationClient: (installationId: number) => Promise<GitHubClient>;
   identity: Identity;
   triggerPhrase: () => string;
+  /** The deployment's BRANCH_PREFIX, for repositories that set no `branchPrefix`. */
+  branchPrefix: string;
   appLogin: () => string;
   /** Values of the variables a repository's config passes through (from the bot's environment). */
   lookupEnv: (name: string) => string | undefined;
@@ -141,7 +143,7 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     const context = await fetchThreadContext(client, where, { number: t.thread.number, isPullRequest: t.thread.isPullRequest, appLogin: deps.appLogin(), skipConversation }).catch((error: unknown) => {
       throw new PhaseError("clone", `Could not read the thread from GitHub: ${(error as Error).message}`, { cause: error, category: "github" });
     });
-    const plan = planCheckout(t, config, existing, context.pull);
+    const plan = planCheckout(t, config, existing, context.pull, deps.branchPrefix);
     thread.branch = plan.branch;
     const readToken = await readTokenMinted;
     redact.add(readToken);

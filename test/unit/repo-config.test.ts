@@ -31,7 +31,6 @@ describe("parseRepoConfig: defaults", () => {
     }
     expect(DEFAULT_REPO_CONFIG).toEqual({
       labels: { fix: "claude-fix", review: "claude-review", removeFixLabelWhenDone: true },
-      branchPrefix: "claude/",
       draftPullRequests: true,
       timeoutMinutes: 30,
       env: [],
