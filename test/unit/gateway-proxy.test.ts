@@ -251,6 +251,35 @@ describe("model gateway: streaming is incremental", () => {
   });
 });
 
+describe("model gateway: a client that goes away", () => {
+  it("closes the upstream stream and reports the request as aborted with what it saw", async () => {
+    let upstreamClosed!: () => void;
+    const closed = new Promise<void>((r) => (upstreamClosed = r));
+    const message = buildMessage({ content: [{ type: "text", text: "never finished" }] }, "claude-opus-5", { messages: [] });
+    const upstream = await listen((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(formatSse(messageToSseEvents(message)[0]!));
+      res.on("close", () => upstreamClosed()); // held open until the gateway lets go
+    });
+    const tokens = createRunTokens();
+    const host = await hostGateway({ upstreamBaseUrl: upstream.url, tokens });
+    try {
+      const res = await post(`${host.gateway}/v1/messages`, { "x-api-key": tokens.issue("run-gone") }, { ...MESSAGE, stream: true });
+      const reader = res.body!.getReader();
+      await reader.read();
+      await reader.cancel(); // the client goes away mid-stream
+      await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error("upstream stream was not closed")), 5_000))]);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(host.usage.map((u) => u.runId)).toEqual(["run-gone"]);
+      expect(host.usage[0]!.usage).toMatchObject({ aborted: true, complete: false, model: "claude-opus-5", inputTokens: message.usage.input_tokens });
+    } finally {
+      await host.close();
+      await upstream.close();
+    }
+  });
+});
+
 describe("model gateway: the real Claude CLI through it", () => {
   let fake: FakeAnthropic;
   let cwd: string;
