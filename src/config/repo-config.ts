@@ -157,7 +157,7 @@ export const repoConfigSchema = z
         minimumPermission: z
           .enum(["read", "triage", "write", "maintain", "admin"])
           // Every GitHub user has read access to a public repository: `read` would let anyone start runs.
-          .refine((p) => p !== "read", { error: "`read` is not accepted (every GitHub user can read a public repository); the lowest is `triage`" })
+          .refine((p): boolean => p !== "read", { error: "`read` is not accepted (every GitHub user can read a public repository); the lowest is `triage`" })
           .default("write")
           .describe("The repository permission a user needs to start runs: `triage` or higher (`read` is refused)."),
         allowUsers: z

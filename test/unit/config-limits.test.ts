@@ -4,6 +4,7 @@ import { MAX_CONFIG_BYTES } from "../../src/config/repo-config-limits.ts";
 import { resolveExtends } from "../../src/config/repo-config-extends.ts";
 import { boundedFetch, parseConfigText, type ConfigClient } from "../../src/config/repo-config-read.ts";
 import { loadRepoConfig, parseRepoConfig } from "../../src/config/repo-config.ts";
+import { mayEverRun } from "../../src/handlers/authorize.ts";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github/index.ts";
 
 /** Issue 13 item 2: every step from reading a repository's config to the reply is bounded. */
@@ -103,5 +104,22 @@ describe("reading the file through the contents API", () => {
     const response = await boundedFetch(endless as typeof fetch, MAX_CONFIG_BYTES + 1)("http://x/");
     expect((await response.arrayBuffer()).byteLength).toBe(MAX_CONFIG_BYTES + 1);
     expect(pulled).toBeLessThanOrEqual(MAX_CONFIG_BYTES + 3 * chunk.length);
+  });
+});
+
+describe("the permission floor", () => {
+  it("refuses `minimumPermission: read` (everyone can read a public repository)", () => {
+    expect(parseRepoConfig({ access: { minimumPermission: "read" } })).toMatchObject({
+      ok: false,
+      problems: [{ path: "access.minimumPermission", message: expect.stringMatching(/`read` is not accepted.*the lowest is `triage`/) }],
+    });
+    expect(parseRepoConfig({ access: { minimumPermission: "triage" } }).ok).toBe(true);
+  });
+
+  it("lets triage or more, and bot accounts, past intake's pre-filter; nobody else", () => {
+    const person = { login: "pat", type: "User" };
+    expect(["none", "read"].map((p) => mayEverRun(person, p))).toEqual([false, false]);
+    expect(["triage", "write", "maintain", "admin"].every((p) => mayEverRun(person, p))).toBe(true);
+    expect(mayEverRun({ login: "renovate[bot]", type: "Bot" }, "none")).toBe(true);
   });
 });
