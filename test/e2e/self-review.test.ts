@@ -1,6 +1,7 @@
 import { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentRequest, Reply } from "../support/fake-anthropic/types.ts";
+import { isOwnPull, planReview } from "../../src/runs/review.ts";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github/index.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { say, tool } from "./script-helpers.ts";
@@ -49,6 +50,22 @@ describe("the fake GitHub refuses a review by the pull request's author, as GitH
     const theirs = (await gh.addPull(fullName, { title: "Alice's PR", head: "theirs", user: "alice" })).number;
     const approve = await api.rest.pulls.createReview({ owner: "acme", repo: "self", pull_number: theirs, event: "APPROVE", body: "ok" });
     expect(approve.data.state).toBe("APPROVED");
+  });
+});
+
+describe("planReview on the app's own pull request", () => {
+  const review = (verdict: "approve" | "request_changes" | "comment") => ({ summary: "S.", verdict, comments: [] });
+  it("keeps the verdict as the event on someone else's PR, and a comment verdict unchanged on its own", () => {
+    expect(planReview(review("approve"), [], "footer").event).toBe("APPROVE");
+    expect(planReview(review("request_changes"), [], "footer", { ownPull: false }).event).toBe("REQUEST_CHANGES");
+    const comment = planReview(review("comment"), [], "footer", { ownPull: true });
+    expect(comment).toMatchObject({ event: "COMMENT", body: "S.\n\nfooter" });
+  });
+  it("recognises the app's PR by its author, whatever the case; an unknown author is not the app", () => {
+    expect(isOwnPull({ author: "Claude-Sandbox-Bot[bot]" }, "claude-sandbox-bot[bot]")).toBe(true);
+    expect(isOwnPull({ author: "alice" }, "claude-sandbox-bot[bot]")).toBe(false);
+    expect(isOwnPull({ author: undefined }, "claude-sandbox-bot[bot]")).toBe(false);
+    expect(isOwnPull(null, "claude-sandbox-bot[bot]")).toBe(false);
   });
 });
 
