@@ -89,17 +89,11 @@ describe("dashboard in a browser", () => {
     expect(new URL(page.url()).pathname).toBe("/login");
     // The label reads as one line above its field (the label is a flex column: loose text and
     // <code> would each become a line of their own).
-    const label = await page.evaluate(() => {
-      const label = document.querySelector("#login label")!;
-      const input = label.querySelector("input")!.getBoundingClientRect();
-      const code = label.querySelector("code")!.getBoundingClientRect();
-      const range = document.createRange();
-      range.selectNodeContents(label.firstChild!);
-      const text = range.getBoundingClientRect();
-      return { textTop: text.top, codeTop: code.top, codeBottom: code.bottom, inputTop: input.top };
-    });
-    expect(Math.abs(label.codeTop - label.textTop)).toBeLessThan(4);
-    expect(label.inputTop).toBeGreaterThanOrEqual(label.codeBottom - 1);
+    const box = async (selector: string) => (await page.locator(selector).boundingBox({ timeout: 2000 }))!;
+    const [text, code, input] = [await box("#login label > span"), await box("#login label code"), await box("#login label input")];
+    expect(Math.abs(code.y - text.y)).toBeLessThan(4);
+    expect(text.height).toBeLessThan(2 * code.height);
+    expect(input.y).toBeGreaterThanOrEqual(text.y + text.height - 1);
     await page.fill("input[name=token]", "not-the-token-not-the-token");
     await page.click("button[type=submit]");
     await expect.poll(() => page.textContent("#login-problem")).toMatch(/not the admin token/);
