@@ -5,6 +5,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { commandResult, createOutputTail } from "./output-tail.ts";
+import { newProcessMark, PROCESS_MARK_VAR, sweepLocal } from "./process-sweep.ts";
 import { SANDBOX_APP_LABEL, type CommandResult, type CreateSandboxOptions, type RunOptions, type Sandbox, type SandboxProvider, type SandboxSummary } from "./types.ts";
 
 /**
@@ -44,6 +45,38 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
   };
   const writeMeta = (id: string, meta: LocalMeta) => writeFile(metadataFile(id), JSON.stringify(meta));
 
+  /**
+   * The sandbox's lifetime, enforced as E2B enforces it (lifecycle onTimeout: "pause"): it runs for
+   * timeoutMs from create or connect; then its commands are killed, it is marked paused, and
+   * anything more asked of it fails until it is connected again. One per sandbox id, so a
+   * reconnect gives a fresh lifetime.
+   */
+  const lives = new Map<string, Life>();
+  const startLife = (id: string, timeoutMs: number) => {
+    const old = lives.get(id);
+    if (old) clearTimeout(old.timer);
+    const life: Life = { expired: new AbortController(), timeoutMs };
+    if (timeoutMs > 0) {
+      life.timer = setTimeout(() => {
+        life.expired.abort();
+        void readMeta(id).then((meta) => (meta ? writeMeta(id, { ...meta, state: "paused" }) : undefined)).catch(() => undefined);
+      }, timeoutMs);
+      life.timer.unref();
+    }
+    lives.set(id, life);
+  };
+  const endLife = (id: string) => {
+    clearTimeout(lives.get(id)?.timer);
+    lives.delete(id);
+  };
+  const alive = <T>(id: string, work: () => Promise<T>): Promise<T> => {
+    const life = lives.get(id);
+    if (life?.expired.signal.aborted) {
+      return Promise.reject(new Error(`The local sandbox ${id} is paused: its lifetime of ${life.timeoutMs} ms from create/connect ran out. Connect to it again to resume it.`));
+    }
+    return work();
+  };
+
   /** The sandbox object for an existing directory. */
   const open = (id: string, envs: Record<string, string>): Sandbox => {
     const base = join(root, id);
@@ -55,24 +88,34 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       if (value !== undefined) baseEnv[name] = value;
     }
     Object.assign(baseEnv, envs);
+    // Git (the bot's scripts and the agent's commands alike) never looks for a repository above
+    // the sandboxes' root: a root inside a git work tree (the default ./data/sandboxes in a clone
+    // of this project) must not hand that repository to a sandbox. Git does not go up into a
+    // ceiling, so the ceiling is the root's parent (a command run in the root itself stops there
+    // too). Set last so the sandbox's envs cannot undo it.
+    baseEnv.GIT_CEILING_DIRECTORIES = dirname(root);
+    const lifetime = () => lives.get(id)?.expired.signal;
     return {
       id,
       provider: "local",
       workdir,
       homeDir,
-      run: (argv, runOptions) => runLocal(argv, { ...runOptions, cwd: runOptions?.cwd ?? workdir }, baseEnv),
-      async writeFile(path, content) {
-        await mkdir(dirname(path), { recursive: true });
-        await writeFile(path, content);
-      },
-      readFile: (path) => orNull(readFile(path, "utf8")),
-      readBytes: (path) => orNull(readFile(path)),
+      run: (argv, runOptions) => alive(id, () => runLocal(argv, { ...runOptions, cwd: runOptions?.cwd ?? workdir }, baseEnv, lifetime())),
+      writeFile: (path, content) =>
+        alive(id, async () => {
+          await mkdir(dirname(path), { recursive: true });
+          await writeFile(path, content);
+        }),
+      readFile: (path) => alive(id, () => orNull(readFile(path, "utf8"))),
+      readBytes: (path) => alive(id, () => orNull(readFile(path))),
       async pause() {
         // Nothing runs between commands; the directory is the paused state.
+        endLife(id);
         const meta = await readMeta(id);
         if (meta) await writeMeta(id, { ...meta, state: "paused" });
       },
       async kill() {
+        endLife(id);
         await rm(base, { recursive: true, force: true }).catch((error: unknown) => options.log.warn({ err: error, id }, "could not remove the local sandbox directory"));
       },
     };
@@ -86,12 +129,14 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       for (const dir of ["home", "repo", "tmp"]) await mkdir(join(base, dir), { recursive: true });
       const envs = createOptions.envs ?? {};
       await writeMeta(id, { metadata: { ...createOptions.metadata, ...SANDBOX_APP_LABEL }, envs, state: "running", startedAt: new Date().toISOString() });
+      startLife(id, createOptions.timeoutMs);
       return open(id, envs);
     },
-    async connect(id) {
+    async connect(id, timeoutMs) {
       const meta = /^local-[0-9a-f-]{36}$/.test(id) ? await readMeta(id) : null;
       if (!meta) return null;
       await writeMeta(id, { ...meta, state: "running" });
+      startLife(id, timeoutMs);
       return open(id, meta.envs);
     },
     async list() {
@@ -104,9 +149,17 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       return out;
     },
     async killById(id) {
+      endLife(id);
       if (/^local-[0-9a-f-]{36}$/.test(id)) await rm(join(root, id), { recursive: true, force: true });
     },
   };
+}
+
+interface Life {
+  /** Aborted when the lifetime runs out. */
+  expired: AbortController;
+  timeoutMs: number;
+  timer?: NodeJS.Timeout;
 }
 
 interface LocalMeta {
@@ -116,14 +169,16 @@ interface LocalMeta {
   startedAt: string;
 }
 
-function runLocal(argv: string[], options: RunOptions & { cwd: string }, baseEnv: Record<string, string>): Promise<CommandResult> {
+function runLocal(argv: string[], options: RunOptions & { cwd: string }, baseEnv: Record<string, string>, lifetime?: AbortSignal): Promise<CommandResult> {
   const [command, ...args] = argv;
   if (!command) return Promise.reject(new Error("runLocal needs a command"));
+  // What the command starts in sessions of its own (Claude's Bash tool does) leaves the group; the mark finds it.
+  const mark = newProcessMark();
   return new Promise((resolvePromise) => {
     // detached: the command gets its own process group, so a kill reaches its children too.
     const child = spawn(command, args, {
       cwd: options.cwd,
-      env: { ...baseEnv, ...options.env },
+      env: { ...baseEnv, ...options.env, [PROCESS_MARK_VAR]: mark },
       stdio: [options.stdinFile ? "pipe" : "ignore", "pipe", "pipe"],
       detached: true,
     });
@@ -137,28 +192,33 @@ function runLocal(argv: string[], options: RunOptions & { cwd: string }, baseEnv
       clearTimeout(timer);
       clearTimeout(pipeGrace);
       options.signal?.removeEventListener("abort", onAbort);
+      lifetime?.removeEventListener("abort", onExpired);
       stderr.push(extraStderr);
       resolvePromise(commandResult(exitCode, stdout, stderr));
     };
     const killGroup = (why: string) => {
       stderr.push(`\n[sandbox] ${why}\n`);
       try {
-        if (child.pid) process.kill(-child.pid, "SIGTERM");
+        sweepLocal(mark, "SIGTERM");
         setTimeout(() => {
+          sweepLocal(mark, "SIGKILL");
           try {
             if (child.pid) process.kill(-child.pid, "SIGKILL");
           } catch {
             // already gone
           }
         }, KILL_GRACE_MS).unref();
+        if (child.pid) process.kill(-child.pid, "SIGTERM");
       } catch {
         // already gone
       }
     };
     const onAbort = () => killGroup("canceled");
+    const onExpired = () => killGroup("the sandbox's lifetime ran out; it was paused and its commands killed");
     const timer = options.timeoutMs ? setTimeout(() => killGroup(`timed out after ${options.timeoutMs} ms`), options.timeoutMs) : undefined;
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
+    lifetime?.addEventListener("abort", onExpired, { once: true });
 
     child.stdout?.setEncoding("utf8");
     child.stderr?.setEncoding("utf8");
