@@ -4,6 +4,19 @@ import type { BudgetDecision } from "./budget.ts";
 
 /** The limits a run works under, and how they read in the report. Pure. */
 
+/**
+ * How long a sandbox lives past the agent's deadline. Claude is stopped at the run's start plus the
+ * run's limit (at most SANDBOX_TIMEOUT_SECONDS); what follows — restoring the agent's config,
+ * reading the transcript, committing and bundling, pausing — must not find the sandbox already
+ * auto-paused, or the next follow-up's reset throws the uncommitted work away.
+ */
+export const PUBLISH_MARGIN_MS = 5 * 60_000;
+
+/** The lifetime to give a sandbox (on create and on connect) for a deployment's SANDBOX_TIMEOUT_SECONDS. */
+export function sandboxLifetimeMs(sandboxTimeoutMs: number): number {
+  return sandboxTimeoutMs + PUBLISH_MARGIN_MS;
+}
+
 export function minDefined(...values: Array<number | undefined>): number | undefined {
   const defined = values.filter((v): v is number => v !== undefined);
   return defined.length ? Math.min(...defined) : undefined;

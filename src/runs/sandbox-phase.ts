@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Sandbox, SandboxProvider } from "../sandbox/types.ts";
 import type { RunRecord } from "../store/types.ts";
 import { withTimeout } from "../util/with-timeout.ts";
+import { sandboxLifetimeMs } from "./limits.ts";
 import { PhaseError } from "./phases.ts";
 
 /** Getting a sandbox for a run (the thread's paused one, or a new one) and keeping it after. */
@@ -10,14 +11,14 @@ const SANDBOX_START_TIMEOUT_MS = 120_000;
 
 export interface SandboxPhaseDeps {
   sandboxes: SandboxProvider;
-  /** The sandbox's lifetime. */
+  /** SANDBOX_TIMEOUT_SECONDS: the agent's ceiling; the sandbox lives a publish margin longer (limits.ts). */
   timeoutMs: number;
 }
 
 /** The paused sandbox of the thread's last run, or null when it is gone (or unreachable): the slow path. */
 export async function reconnect(deps: SandboxPhaseDeps, id: string, log: Logger): Promise<Sandbox | null> {
   try {
-    return await deps.sandboxes.connect(id, deps.timeoutMs);
+    return await deps.sandboxes.connect(id, sandboxLifetimeMs(deps.timeoutMs));
   } catch (error) {
     log.warn({ err: error, sandbox: id }, "could not reconnect to the thread's sandbox; starting a new one");
     return null;
@@ -27,8 +28,10 @@ export async function reconnect(deps: SandboxPhaseDeps, id: string, log: Logger)
 /** A new sandbox, labelled for the reaper; one that does not start in time is given up on (and killed if it starts late). */
 export async function startSandbox(deps: SandboxPhaseDeps, run: RunRecord): Promise<Sandbox> {
   const creating = deps.sandboxes.create({
+    // The reaper keeps a running sandbox while a run of its thread runs (a follow-up reconnects
+    // without relabelling it; E2B metadata is fixed at create); run is kept for the logs.
     metadata: { app: "claude-sandbox-bot", thread: run.threadKey, run: String(run.id) },
-    timeoutMs: deps.timeoutMs,
+    timeoutMs: sandboxLifetimeMs(deps.timeoutMs),
   });
   let gaveUp = false;
   creating.then((late) => (gaveUp ? late.kill() : undefined)).catch(() => undefined);

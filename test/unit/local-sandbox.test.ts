@@ -30,7 +30,7 @@ describe("local sandbox provider", () => {
   });
 
   it("passes stdin from a file, streams stdout, and reports exit codes without throwing", async () => {
-    const box = await provider.create({ metadata: {}, timeoutMs: 1000 });
+    const box = await provider.create({ metadata: {}, timeoutMs: 60_000 });
     await box.writeFile(`${box.homeDir}/in/prompt.txt`, "it's $(not) `run`\n");
     const chunks: string[] = [];
     const cat = await box.run(["cat"], { stdinFile: `${box.homeDir}/in/prompt.txt`, onStdout: (c) => chunks.push(c) });
@@ -43,7 +43,7 @@ describe("local sandbox provider", () => {
   });
 
   it("kills the whole process group on timeout and on abort", async () => {
-    const box = await provider.create({ metadata: {}, timeoutMs: 1000 });
+    const box = await provider.create({ metadata: {}, timeoutMs: 60_000 });
     const started = Date.now();
     const timedOut = await box.run(["sh", "-c", "sleep 30 & sleep 30; echo never"], { timeoutMs: 300 });
     expect(timedOut.exitCode).not.toBe(0);
