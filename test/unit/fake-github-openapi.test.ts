@@ -51,6 +51,12 @@ describe("fake GitHub against GitHub's OpenAPI description", () => {
     expect(gh.unexpected).toEqual([expect.stringMatching(/^PUT \/repos\/octo-org\/demo\/issues\/comments \(.*PUT is not an operation of this path\)$/)]);
   });
 
+  it("refuses a route only api.github.com has, since the bot also runs against GitHub Enterprise Server (GHE_HOST)", async () => {
+    const r = await raw("GET", "/repos/octo-org/demo/actions/runs/1/timing");
+    expect(r.status).toBe(404);
+    expect(gh.unexpected).toEqual(["GET /repos/octo-org/demo/actions/runs/1/timing (not in GitHub's OpenAPI description (ghes-3.17): no such route)"]);
+  });
+
   it("refuses a wrong-shaped path parameter with 404 and records it, even on a route the fake serves", async () => {
     const r = await raw("GET", "/repos/octo-org/demo/issues/abc/comments");
     expect(r.status).toBe(404);
@@ -82,7 +88,7 @@ describe("fake GitHub against GitHub's OpenAPI description", () => {
     const r = await raw("POST", `/repos/octo-org/demo/issues/${issueNumber}/comments?sort=up`, { body: "hi", bdy: "typo" });
     expect(r.status).toBe(201);
     expect(gh.unexpected).toEqual([
-      expect.stringMatching(/query parameter sort is not one of issues\/create-comment .*body field\(s\) bdy are not in issues\/create-comment/),
+      expect.stringMatching(/query parameter sort is not one of issues\/create-comment\b.*body field\(s\) bdy are not in issues\/create-comment/),
     ]);
   });
 });

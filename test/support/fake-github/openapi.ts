@@ -16,8 +16,10 @@ import { createRequire } from "node:module";
 import { Ajv, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 
-// GHES serves the same paths below /api/v3; the bot's GHE_HOST mode and api.github.com share one shape.
-export const DESCRIPTION = "api.github.com";
+// The bot talks to api.github.com, or with GHE_HOST to a GitHub Enterprise Server's /api/v3, which serves
+// the same paths: a request must fit both. ghes-3.17 is the oldest GHES this @octokit/openapi describes.
+export const DESCRIPTIONS = ["api.github.com", "ghes-3.17"] as const;
+export type Description = (typeof DESCRIPTIONS)[number];
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
@@ -39,6 +41,7 @@ export interface OpenApiVerdict {
 }
 
 interface Loaded {
+  name: Description;
   doc: Obj;
   ops: Operation[];
   ajv: Ajv;
@@ -51,13 +54,14 @@ interface Compiled {
   body: { required: boolean; validate: ValidateFunction | undefined; properties: string[] | undefined; json: boolean } | undefined;
 }
 
-let loaded: Loaded | undefined;
+const loaded = new Map<Description, Loaded>();
 const BASE = "https://openapi.fake-github.invalid/";
 
-function load(): Loaded {
-  if (loaded) return loaded;
+function load(name: Description): Loaded {
+  const hit = loaded.get(name);
+  if (hit) return hit;
   const require = createRequire(import.meta.url);
-  const file = require.resolve(`@octokit/openapi/generated/${DESCRIPTION}.json`);
+  const file = require.resolve(`@octokit/openapi/generated/${name}.json`);
   const doc = JSON.parse(readFileSync(file, "utf8")) as Obj;
   const ops: Operation[] = [];
   for (const [template, item] of Object.entries(doc["paths"] as Obj)) {
@@ -75,8 +79,9 @@ function load(): Loaded {
   }
   const ajv = new Ajv({ strict: false, allErrors: true, logger: false, validateSchema: false });
   (addFormatsModule as unknown as (a: Ajv) => void)(ajv);
-  loaded = { doc, ops, ajv, added: new Set(), compiled: new Map() };
-  return loaded;
+  const l: Loaded = { name, doc, ops, ajv, added: new Set(), compiled: new Map() };
+  loaded.set(name, l);
+  return l;
 }
 
 function resolveRef(l: Loaded, v: Json): Obj {
@@ -224,16 +229,29 @@ function errorsText(v: ValidateFunction): string {
  * Returns what GitHub would do with a request it does not accept, and notes for things it silently ignores.
  */
 export function checkRequest(method: string, apiPath: string, query: URLSearchParams, body: unknown): OpenApiVerdict {
-  const l = load();
+  const notes: string[] = [];
+  let operationId: string | undefined;
+  for (const name of DESCRIPTIONS) {
+    const v = checkAgainst(load(name), method, apiPath, query, body);
+    if (v.refuse) return v;
+    operationId ??= v.operationId;
+    if (v.note) notes.push(v.note);
+  }
+  // The descriptions mostly agree, so the same note usually comes from each: say it once, naming both.
+  const unique = [...new Set(notes.map((n) => n.replace(/ \((api\.github\.com|ghes-[\d.]+)\)/g, "")))];
+  return { ...(operationId ? { operationId } : {}), ...(unique.length ? { note: unique.join("; ") } : {}) };
+}
+
+function checkAgainst(l: Loaded, method: string, apiPath: string, query: URLSearchParams, body: unknown): OpenApiVerdict {
   const raw = apiPath.split("/").filter(Boolean);
   const m = matchOp(l, method, raw);
   if (m === undefined || m === "method") {
     const why = m === "method" ? `${method} is not an operation of this path` : "no such route";
-    return { refuse: { status: 404, reason: `not in GitHub's OpenAPI description (${DESCRIPTION}): ${why}`, message: "Not Found" } };
+    return { refuse: { status: 404, reason: `not in GitHub's OpenAPI description (${l.name}): ${why}`, message: "Not Found" } };
   }
   const operationId = String(m.op.op["operationId"]);
   const c = compile(l, m.op);
-  const tag = `${operationId} (${DESCRIPTION})`;
+  const tag = `${operationId} (${l.name})`;
   for (const p of c.params.filter((x) => x.in === "path")) {
     const v = m.params[p.name] ?? "";
     if (!p.validate(coerce(v, p.schema))) {
