@@ -17,6 +17,7 @@ import {
 } from "e2b";
 import type { CommandHandle, SandboxOpts } from "e2b";
 import { commandResult, createOutputTail, type OutputTail } from "./output-tail.ts";
+import { newProcessMark, PROCESS_MARK_VAR, sweepCommand } from "./process-sweep.ts";
 import { toShellCommand } from "./shell-quote.ts";
 import { SANDBOX_APP_LABEL, type CommandResult, type CreateSandboxOptions, type RunOptions, type Sandbox, type SandboxProvider, type SandboxSummary } from "./types.ts";
 
@@ -160,6 +161,9 @@ async function runCommand(sbx: E2bSandbox, log: E2bLogger, argv: string[], optio
   const { signal } = options;
   const timeoutMs = options.timeoutMs ?? 0;
   const command = toShellCommand(argv, options.stdinFile);
+  // The mark lets the sweep find what the command starts, even in sessions of their own
+  // (process-sweep.ts); it only kills groups a marked process leads, never envd's.
+  const mark = newProcessMark();
   if (signal?.aborted) return { exitCode: ABORTED_EXIT_CODE, stdout: "", stderr: "\n[e2b] canceled\n" };
 
   log.debug({ sandboxId: sbx.sandboxId, command: argv[0] }, "e2b run");
@@ -184,7 +188,7 @@ async function runCommand(sbx: E2bSandbox, log: E2bLogger, argv: string[], optio
     handle = await sbx.commands.run(command, {
       background: true,
       cwd: options.cwd ?? E2B_WORKDIR,
-      envs: options.env,
+      envs: { ...options.env, [PROCESS_MARK_VAR]: mark },
       onStdout: onChunk(out, "_stdout", options.onStdout),
       onStderr: onChunk(err_, "_stderr", options.onStderr),
       // The SDK's default is 60 s; for us 0/undefined means no limit, and 0 is the SDK's "none".
@@ -196,25 +200,34 @@ async function runCommand(sbx: E2bSandbox, log: E2bLogger, argv: string[], optio
 
   const started_ = handle;
   let aborted = false;
+  let stopping: Promise<void> | undefined;
+  // E2B's kill signals the one process; the sweep then ends everything it started.
+  const stop = (): Promise<void> => (stopping ??= killCommand(started_, sbx.sandboxId, log).then(() => sweep(sbx, mark, log)));
   const onAbort = (): void => {
     aborted = true;
-    void killCommand(started_, sbx.sandboxId, log);
+    void stop();
   };
   signal?.addEventListener("abort", onAbort, { once: true });
   if (signal?.aborted) onAbort(); // aborted while the command was starting
 
   try {
     const done = await started_.wait();
-    if (aborted) return result(ABORTED_EXIT_CODE, "\n[e2b] canceled\n");
+    if (aborted) {
+      await stop();
+      return result(ABORTED_EXIT_CODE, "\n[e2b] canceled\n");
+    }
     return result(done.exitCode);
   } catch (err) {
-    if (aborted) return result(ABORTED_EXIT_CODE, "\n[e2b] canceled\n");
+    if (aborted) {
+      await stop();
+      return result(ABORTED_EXIT_CODE, "\n[e2b] canceled\n");
+    }
     // wait() throws for any non-zero exit; our contract resolves with it instead.
     if (err instanceof CommandExitError) return result(err.exitCode);
     // TimeoutError also means "the sandbox itself timed out"; only the elapsed time tells them apart.
     if (err instanceof TimeoutError && timeoutMs > 0 && Date.now() - started >= timeoutMs) {
       // The deadline only ends the stream: the process would keep running without this.
-      await killCommand(started_, sbx.sandboxId, log);
+      await stop();
       return result(TIMED_OUT_EXIT_CODE, `\n[e2b] ${argv[0]} timed out after ${timeoutMs} ms\n`);
     }
     throw err;
@@ -230,6 +243,16 @@ async function killCommand(handle: CommandHandle, sandboxId: string, log: E2bLog
     log.warn({ sandboxId, pid: handle.pid, err: messageOf(err) }, "e2b could not kill a command");
     // Without the kill the stream may never end; disconnecting makes wait() settle.
     await handle.disconnect().catch(() => undefined);
+  }
+}
+
+/** Kills every process that carries the command's mark (and the groups they lead); never throws. */
+async function sweep(sbx: E2bSandbox, mark: string, log: E2bLogger): Promise<void> {
+  try {
+    const swept = await sbx.commands.run(toShellCommand(sweepCommand(mark)), { timeoutMs: 15_000 });
+    log.debug({ sandboxId: sbx.sandboxId, signalled: swept.stdout.trim() }, "e2b swept a stopped command's processes");
+  } catch (err) {
+    log.warn({ sandboxId: sbx.sandboxId, err: messageOf(err) }, "e2b could not sweep a stopped command's processes; they run until the sandbox pauses or is killed");
   }
 }
 
