@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { commandResult, createOutputTail } from "./output-tail.ts";
@@ -124,6 +124,11 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
   return {
     name: "local",
     async create(createOptions: CreateSandboxOptions): Promise<Sandbox> {
+      // The git ceiling (below) is the root's parent, so a repository at the root itself would be
+      // every sandbox's enclosing repository.
+      if (await exists(join(root, ".git"))) {
+        throw new Error(`LOCAL_SANDBOX_ROOT=${root} holds a .git, so every sandbox in it would see that repository; choose a directory that is not a repository's top level (a subdirectory of one is fine)`);
+      }
       const id = `local-${randomUUID()}`;
       const base = join(root, id);
       for (const dir of ["home", "repo", "tmp"]) await mkdir(join(base, dir), { recursive: true });
@@ -261,6 +266,13 @@ function runLocal(argv: string[], options: RunOptions & { cwd: string }, baseEnv
       pipeGrace.unref();
     });
   });
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** A missing file is null; any other failure is an error. */

@@ -70,4 +70,9 @@ describe("local mode with the sandboxes' root inside a git work tree (a clone of
       await box.kill();
     }
   });
+
+  it("refuses a root that is itself a repository's top level (the ceiling is the root's parent)", async () => {
+    const provider = createLocalProvider({ root: outer, log: pino({ level: "silent" }) });
+    await expect(provider.create({ metadata: {}, timeoutMs: 60_000 })).rejects.toThrow(/LOCAL_SANDBOX_ROOT=.* holds a \.git.*choose a directory/);
+  });
 });
