@@ -30,6 +30,8 @@ interface Operation {
   segments: string[];
   op: Obj;
   pathParams: Json[];
+  /** Literal segments beat parameters, left to right (GitHub's /issues/comments is not /issues/{issue_number}). */
+  specificity: string;
 }
 
 export interface OpenApiVerdict {
@@ -72,6 +74,7 @@ function load(name: Description): Loaded {
         method: method.toUpperCase(),
         template,
         segments: template.split("/").filter(Boolean),
+        specificity: template.split("/").filter(Boolean).map((x) => (x.startsWith("{") ? "0" : "1")).join(""),
         op: op as Obj,
         pathParams: (pathItem["parameters"] as Json[] | undefined) ?? [],
       });
@@ -170,22 +173,19 @@ function decode(seg: string): string {
   }
 }
 
-/** Literal segments beat parameters, left to right (GitHub's /issues/comments is not /issues/{issue_number}). */
-function specificity(o: Operation): string {
-  return o.segments.map((s) => (s.startsWith("{") ? "0" : "1")).join("");
-}
-
 function matchOp(l: Loaded, method: string, raw: string[]): { op: Operation; params: Record<string, string> } | "method" | undefined {
   let best: { op: Operation; params: Record<string, string> } | undefined;
   let otherMethod = false;
   for (const o of l.ops) {
+    // Cheap reject first: a template longer than the path, or a first literal that differs.
+    if (o.segments.length > raw.length + 1 || o.segments[0] !== raw[0]) continue;
     const params = matchSegments(o.segments, raw);
     if (!params) continue;
     if (o.method !== method) {
       otherMethod = true;
       continue;
     }
-    if (!best || specificity(o) > specificity(best.op)) best = { op: o, params };
+    if (!best || o.specificity > best.op.specificity) best = { op: o, params };
   }
   return best ?? (otherMethod ? "method" : undefined);
 }
