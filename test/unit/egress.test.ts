@@ -1,9 +1,14 @@
 import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { egressAllowList, egressPortWarnings, PACKAGE_REGISTRIES } from "../../src/config/egress.ts";
 import { readConfig } from "../../src/config/env.ts";
+import { runSetupCommands, SETUP_COMMAND_TIMEOUT_MS } from "../../src/runs/setup-commands.ts";
 import { createSandboxProvider } from "../../src/sandbox/create-provider.ts";
+import { createLocalProvider } from "../../src/sandbox/local.ts";
 
 describe("E2B egress allow-list", () => {
   it("by default holds the model API, github.com's git hosts and the registries", () => {
@@ -75,3 +80,24 @@ function minimalEnv(): Record<string, string> {
   const PRIVATE_KEY = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
   return { APP_ID: "123", PRIVATE_KEY, WEBHOOK_SECRET: "s3cret", ANTHROPIC_API_KEY: "sk-ant-test-key" };
 }
+
+describe("setup commands", () => {
+  it("each gets its own bounded time: a hung one is stopped and the error points at the egress allow-list", async () => {
+    const provider = createLocalProvider({ root: mkdtempSync(join(tmpdir(), "setup-timeout-")), log: pino({ level: "silent" }), passEnv: ["PATH"] });
+    const box = await provider.create({ metadata: {}, timeoutMs: 60_000 });
+    const started = Date.now();
+    const failure = runSetupCommands({ sandbox: box, commands: ["sleep 30"], env: {}, timeoutMs: 30 * 60_000, signal: new AbortController().signal, redact: (s) => s, commandTimeoutMs: 500 });
+    await expect(failure).rejects.toThrow(/`sleep 30` did not finish within 1 s and was stopped.*SANDBOX_ALLOW_OUT/s);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("the own limit never exceeds what is left of the run, and a plain failure still says its exit code", async () => {
+    const provider = createLocalProvider({ root: mkdtempSync(join(tmpdir(), "setup-timeout-")), log: pino({ level: "silent" }), passEnv: ["PATH"] });
+    const box = await provider.create({ metadata: {}, timeoutMs: 60_000 });
+    const started = Date.now();
+    await expect(runSetupCommands({ sandbox: box, commands: ["sleep 30"], env: {}, timeoutMs: 500, signal: new AbortController().signal, redact: (s) => s })).rejects.toThrow(/did not finish within 1 s/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await expect(runSetupCommands({ sandbox: box, commands: ["exit 3"], env: {}, timeoutMs: 60_000, signal: new AbortController().signal, redact: (s) => s })).rejects.toThrow(/failed with exit code 3/);
+    expect(SETUP_COMMAND_TIMEOUT_MS).toBe(600_000);
+  });
+});
