@@ -6,6 +6,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { egressAllowList, egressPortWarnings, PACKAGE_REGISTRIES } from "../../src/config/egress.ts";
 import { readConfig } from "../../src/config/env.ts";
+import { createRedactor } from "../../src/util/redact.ts";
 import { runSetupCommands, SETUP_COMMAND_TIMEOUT_MS } from "../../src/runs/setup-commands.ts";
 import { createSandboxProvider } from "../../src/sandbox/create-provider.ts";
 import { createLocalProvider } from "../../src/sandbox/local.ts";
@@ -86,7 +87,7 @@ describe("setup commands", () => {
     const provider = createLocalProvider({ root: mkdtempSync(join(tmpdir(), "setup-timeout-")), log: pino({ level: "silent" }), passEnv: ["PATH"] });
     const box = await provider.create({ metadata: {}, timeoutMs: 60_000 });
     const started = Date.now();
-    const failure = runSetupCommands({ sandbox: box, commands: ["sleep 30"], env: {}, timeoutMs: 30 * 60_000, signal: new AbortController().signal, redact: (s) => s, commandTimeoutMs: 500 });
+    const failure = runSetupCommands({ sandbox: box, commands: ["sleep 30"], env: {}, timeoutMs: 30 * 60_000, signal: new AbortController().signal, redact: createRedactor(), commandTimeoutMs: 500 });
     await expect(failure).rejects.toThrow(/`sleep 30` did not finish within 1 s and was stopped.*SANDBOX_ALLOW_OUT/s);
     expect(Date.now() - started).toBeLessThan(10_000);
   });
@@ -95,9 +96,9 @@ describe("setup commands", () => {
     const provider = createLocalProvider({ root: mkdtempSync(join(tmpdir(), "setup-timeout-")), log: pino({ level: "silent" }), passEnv: ["PATH"] });
     const box = await provider.create({ metadata: {}, timeoutMs: 60_000 });
     const started = Date.now();
-    await expect(runSetupCommands({ sandbox: box, commands: ["sleep 30"], env: {}, timeoutMs: 500, signal: new AbortController().signal, redact: (s) => s })).rejects.toThrow(/did not finish within 1 s/);
+    await expect(runSetupCommands({ sandbox: box, commands: ["sleep 30"], env: {}, timeoutMs: 500, signal: new AbortController().signal, redact: createRedactor() })).rejects.toThrow(/did not finish within 1 s/);
     expect(Date.now() - started).toBeLessThan(10_000);
-    await expect(runSetupCommands({ sandbox: box, commands: ["exit 3"], env: {}, timeoutMs: 60_000, signal: new AbortController().signal, redact: (s) => s })).rejects.toThrow(/failed with exit code 3/);
+    await expect(runSetupCommands({ sandbox: box, commands: ["exit 3"], env: {}, timeoutMs: 60_000, signal: new AbortController().signal, redact: createRedactor() })).rejects.toThrow(/failed with exit code 3/);
     expect(SETUP_COMMAND_TIMEOUT_MS).toBe(600_000);
   });
 });
