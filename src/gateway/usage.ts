@@ -43,17 +43,8 @@ export interface UsageMeter {
 export const DEFAULT_LINE_CAP = 256 * 1024;
 export const DEFAULT_JSON_CAP = 8 * 1024 * 1024;
 
-interface Counts {
-  model: string | undefined;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationInputTokens: number;
-  cacheCreation5mInputTokens: number | undefined;
-  cacheCreation1hInputTokens: number | undefined;
-  cacheReadInputTokens: number;
-  complete: boolean;
-  errorType: string | undefined;
-}
+/** What a response says, before pricing. */
+type Counts = Omit<RequestUsage, "usd" | "priceKnown">;
 
 function num(v: unknown): number | undefined {
   return typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined;
