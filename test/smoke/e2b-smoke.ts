@@ -1,8 +1,15 @@
 /**
  * `npm run smoke:e2b`: the real E2B provider end to end, against a real sandbox. It checks what the
  * unit tests can only fake: networking, git, the pinned claude on PATH, our quoting through E2B's
- * bash, files, and that abort really kills. Skips (exit 0) without E2B_API_KEY.
+ * bash, files, that abort and timeout really kill (with what the command left running in a session
+ * of its own), the egress allow-list, pause → connect → list by metadata, a binary round trip (the
+ * git bundle path) and, with ANTHROPIC_API_KEY, `claude -p` stream-json, transcript restore into a
+ * new sandbox and --resume. Skips (exit 0) without E2B_API_KEY.
  */
+import { createHash } from "node:crypto";
+import { buildClaudeArgs, buildClaudeEnv, transcriptPath } from "../../src/agent/claude-args.ts";
+import { runClaude } from "../../src/agent/run-claude.ts";
+import { egressAllowList } from "../../src/config/egress.ts";
 import { createE2bProvider } from "../../src/sandbox/e2b.ts";
 import type { CommandResult, Sandbox } from "../../src/sandbox/types.ts";
 import { DEFAULT_TEMPLATE_ALIAS } from "../../template/template.ts";
@@ -53,6 +60,27 @@ async function smoke(sbx: Sandbox): Promise<void> {
   const failing = await sbx.run(["git", "rev-parse", "no-such-ref"]);
   check("a failing command resolves with its exit code", failing.exitCode !== 0);
 
+  // The git bundle path: bytes of every value both ways, checked by sha256 inside the sandbox.
+  const bytes = new Uint8Array(256 * 1024).map((_, i) => (i * 7919) % 256);
+  await sbx.writeFile(`${sbx.homeDir}/round.bin`, bytes);
+  const sum = await sbx.run(["sha256sum", `${sbx.homeDir}/round.bin`]);
+  check("binary writeFile arrives intact", sum.stdout.startsWith(createHash("sha256").update(bytes).digest("hex")), sum);
+  const back = await sbx.readBytes(`${sbx.homeDir}/round.bin`);
+  check("readBytes returns the same bytes", back !== null && Buffer.from(back).equals(Buffer.from(bytes)));
+  const bundle = await sbx.run(["git", "bundle", "create", `${sbx.homeDir}/head.bundle`, "HEAD"]);
+  const bundled = await sbx.readBytes(`${sbx.homeDir}/head.bundle`);
+  check("a git bundle comes back as bytes with its header", bundle.exitCode === 0 && bundled !== null && Buffer.from(bundled.subarray(0, 20)).toString("latin1").startsWith("# v"), bundle);
+
+  // Egress: the allow-list lets the git host through (the clone above) and nothing else.
+  const blocked = await sbx.run(["bash", "-c", "timeout 20 bash -c 'exec 3<>/dev/tcp/example.com/443' && echo open || echo blocked"], { timeoutMs: 30_000 });
+  check("a host outside SANDBOX_ALLOW_OUT is blocked", blocked.stdout.trim() === "blocked", blocked);
+
+  const timed = Date.now();
+  const slow = await sbx.run(["bash", "-c", "setsid sleep 61 >/dev/null 2>&1 & sleep 62"], { timeoutMs: 2_000 });
+  check(`a command timeout ends it with 124 (after ${Date.now() - timed} ms)`, slow.exitCode === 124 && Date.now() - timed < 20_000, slow);
+  const leftAfterTimeout = await sbx.run(["bash", "-c", "cat /proc/[0-9]*/comm 2>/dev/null | grep -cx sleep || true"]);
+  check("nothing it started is left, its own-session child included", leftAfterTimeout.stdout.trim() === "0", leftAfterTimeout);
+
   const started = Date.now();
   const aborted = await sbx.run(["sleep", "60"], { signal: AbortSignal.timeout(2_000) });
   check(`abort kills the command (exit ${aborted.exitCode} after ${Date.now() - started} ms)`, aborted.exitCode !== 0 && Date.now() - started < 20_000);
@@ -61,13 +89,50 @@ async function smoke(sbx: Sandbox): Promise<void> {
   check("no sleep process left behind", leftover.stdout.trim() === "0", leftover);
 }
 
-const provider = createE2bProvider({ apiKey, template, log });
+/** pause → list (paused, by our metadata) → connect: the checkout is still there. */
+async function pauseAndResume(sbx: Sandbox): Promise<Sandbox> {
+  await sbx.pause();
+  const listed = (await provider.list()).find((s) => s.id === sbx.id);
+  check(`list finds the paused sandbox by metadata (state ${listed?.state})`, listed?.state === "paused" && listed.metadata.purpose === "smoke");
+  const back = await provider.connect(sbx.id, 5 * 60_000);
+  check("connect resumes it", back !== null);
+  const head = await back!.run(["git", "log", "-1", "--oneline"]);
+  check("the checkout survived the pause", head.exitCode === 0 && head.stdout.trim() !== "", head);
+  return back!;
+}
+
+/** claude -p stream-json, then the transcript restored into a new sandbox and --resume. */
+async function claudeRoundTrip(first: Sandbox, anthropicApiKey: string): Promise<void> {
+  const env = (box: Sandbox) => buildClaudeEnv({ homeDir: box.homeDir, anthropicApiKey });
+  const one = await runClaude({ sandbox: first, argv: buildClaudeArgs({ command: "claude", maxTurns: 2 }), env: env(first), prompt: "Reply with the single word: pineapple", cwd: first.workdir, timeoutMs: 180_000 });
+  check(`claude -p stream-json gives a result and a session (exit ${one.exitCode})`, one.result !== null && one.sessionId !== null);
+  const transcript = await first.readFile(transcriptPath(first.homeDir, first.workdir, one.sessionId!));
+  check("the transcript is where transcriptPath says", transcript !== null && transcript.includes("pineapple"));
+  const second = await provider.create({ metadata: { app: "claude-sandbox-bot", purpose: "smoke" }, timeoutMs: 5 * 60_000 });
+  try {
+    await second.run(["git", "init", "-q", second.workdir]);
+    await second.writeFile(transcriptPath(second.homeDir, second.workdir, one.sessionId!), transcript!);
+    const two = await runClaude({ sandbox: second, argv: buildClaudeArgs({ command: "claude", maxTurns: 2, resumeSessionId: one.sessionId }), env: env(second), prompt: "Which word did you reply with before? Answer with that word only.", cwd: second.workdir, timeoutMs: 180_000 });
+    check("--resume in a new sandbox continues the conversation", two.result !== null && /pineapple/i.test(JSON.stringify(two.result)));
+  } finally {
+    await second.kill();
+  }
+}
+
+// The default allow-list, as the bot computes it (the model API, the git host, the registries).
+const allowOut = egressAllowList({ allowOut: process.env.SANDBOX_ALLOW_OUT, anthropicBaseUrl: process.env.ANTHROPIC_BASE_URL, gheHost: process.env.GHE_HOST });
+const provider = createE2bProvider({ apiKey, template, log, ...(allowOut ? { allowOut } : {}) });
 say(`Creating an E2B sandbox from template '${template}'…`);
 let sbx: Sandbox | undefined;
 try {
   sbx = await provider.create({ metadata: { app: "claude-sandbox-bot", purpose: "smoke" }, timeoutMs: 5 * 60_000 });
   say(`Sandbox ${sbx.id} is up (workdir ${sbx.workdir})`);
   await smoke(sbx);
+  sbx = await pauseAndResume(sbx);
+  const anthropicApiKey = process.env.ANTHROPIC_API_KEY;
+  if (anthropicApiKey) await claudeRoundTrip(sbx, anthropicApiKey);
+  else say("ANTHROPIC_API_KEY is not set: skipped claude -p, transcript restore and --resume");
+  say("Not covered here: the bot's own checkout/commit scripts (run them through an e2e run against a real sandbox)");
   say("E2B smoke test passed");
 } catch (err) {
   say(`E2B smoke test failed: ${err instanceof Error ? err.message : String(err)}`);
