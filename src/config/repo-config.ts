@@ -146,7 +146,7 @@ export const repoConfigSchema = z
       .array(nonEmpty)
       .max(20, { error: "at most 20 setup commands" })
       .default([])
-      .describe("Shell commands run in the checkout before Claude starts, e.g. `npm ci`; a failing command fails the run."),
+      .describe("Shell commands run in the checkout before Claude starts, e.g. `npm ci`; a failing command fails the run, and each may take at most 10 minutes (and never more than the run has left)."),
     reviewers: z
       .array(loginOrTeam)
       .default([])
