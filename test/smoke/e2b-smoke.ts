@@ -4,7 +4,8 @@
  * bash, files, that abort and timeout really kill (with what the command left running in a session
  * of its own), the egress allow-list, pause → connect → list by metadata, a binary round trip (the
  * git bundle path) and, with ANTHROPIC_API_KEY, `claude -p` stream-json, transcript restore into a
- * new sandbox and --resume. Skips (exit 0) without E2B_API_KEY.
+ * new sandbox and --resume, and the bot's own commit script (its prepare script too with
+ * SMOKE_GITHUB_TOKEN, a token github.com accepts). Skips (exit 0) without E2B_API_KEY.
  */
 import { createHash } from "node:crypto";
 import { buildClaudeArgs, buildClaudeEnv, transcriptPath } from "../../src/agent/claude-args.ts";
@@ -12,6 +13,7 @@ import { runClaude } from "../../src/agent/run-claude.ts";
 import { egressAllowList } from "../../src/config/egress.ts";
 import { createE2bProvider } from "../../src/sandbox/e2b.ts";
 import type { CommandResult, Sandbox } from "../../src/sandbox/types.ts";
+import { commitLeftovers, prepareCheckout } from "../../src/workspace/workspace.ts";
 import { DEFAULT_TEMPLATE_ALIAS } from "../../template/template.ts";
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -89,6 +91,30 @@ async function smoke(sbx: Sandbox): Promise<void> {
   check("no sleep process left behind", leftover.stdout.trim() === "0", leftover);
 }
 
+/** The bot's own commit script on the smoke clone, and (with SMOKE_GITHUB_TOKEN) its prepare script. */
+async function botScripts(sbx: Sandbox): Promise<void> {
+  const identity = { name: "claude-sandbox-bot smoke", email: "smoke@example.invalid" };
+  await sbx.run(["git", "config", "user.name", identity.name]);
+  await sbx.run(["git", "config", "user.email", identity.email]);
+  const startSha = (await sbx.run(["git", "rev-parse", "HEAD"])).stdout.trim();
+  await sbx.writeFile(`${sbx.workdir}/SMOKE.md`, "written by the smoke test\n");
+  const bundlePath = `${sbx.homeDir}/run.bundle`;
+  const commit = await commitLeftovers(sbx, startSha, "smoke: the bot's commit script", bundlePath);
+  check(`the commit script commits and bundles (${commit.newCommits} commit, ${commit.files.map((f) => f.path).join(", ")})`, commit.newCommits === 1 && commit.files.some((f) => f.path === "SMOKE.md"));
+  const bundle = await sbx.readBytes(bundlePath);
+  check("its bundle comes back as bytes", bundle !== null && Buffer.from(bundle.subarray(0, 20)).toString("latin1").startsWith("# v"));
+
+  const token = process.env.SMOKE_GITHUB_TOKEN;
+  if (!token) return say("SMOKE_GITHUB_TOKEN is not set: skipped the prepare (clone) script, which needs a token GitHub accepts");
+  const fresh = await provider.create({ metadata: { app: "claude-sandbox-bot", purpose: "smoke" }, timeoutMs: 5 * 60_000 });
+  try {
+    const prepared = await prepareCheckout({ sandbox: fresh, cloneUrl: "https://github.com/octocat/Hello-World.git", token, branch: "smoke-branch", base: "master", identity });
+    check(`the prepare script clones and checks out a new branch (${prepared.startSha.slice(0, 7)})`, /^[0-9a-f]{40}$/.test(prepared.startSha) && !prepared.branchExisted);
+  } finally {
+    await fresh.kill();
+  }
+}
+
 /** pause → list (paused, by our metadata) → connect: the checkout is still there. */
 async function pauseAndResume(sbx: Sandbox): Promise<Sandbox> {
   await sbx.pause();
@@ -128,11 +154,11 @@ try {
   sbx = await provider.create({ metadata: { app: "claude-sandbox-bot", purpose: "smoke" }, timeoutMs: 5 * 60_000 });
   say(`Sandbox ${sbx.id} is up (workdir ${sbx.workdir})`);
   await smoke(sbx);
+  await botScripts(sbx);
   sbx = await pauseAndResume(sbx);
   const anthropicApiKey = process.env.ANTHROPIC_API_KEY;
   if (anthropicApiKey) await claudeRoundTrip(sbx, anthropicApiKey);
   else say("ANTHROPIC_API_KEY is not set: skipped claude -p, transcript restore and --resume");
-  say("Not covered here: the bot's own checkout/commit scripts (run them through an e2e run against a real sandbox)");
   say("E2B smoke test passed");
 } catch (err) {
   say(`E2B smoke test failed: ${err instanceof Error ? err.message : String(err)}`);
