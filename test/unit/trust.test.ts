@@ -16,8 +16,11 @@ describe("egress allow-list", () => {
     expect(list.slice(0, 2)).toEqual(["llm.corp.example", "git.corp.example"]);
     expect(list).not.toContain("github.com");
   });
-  it("is replaced by SANDBOX_ALLOW_OUT, and * lifts it", () => {
-    expect(egressAllowList({ allowOut: "a.example, 10.0.0.0/8 ,," })).toEqual(["a.example", "10.0.0.0/8"]);
+  it("SANDBOX_ALLOW_OUT replaces the registries (never the model API and git host), and * lifts it", () => {
+    const list = egressAllowList({ allowOut: "a.example, 10.0.0.0/8 ,," })!;
+    expect(list.slice(0, 2)).toEqual(["api.anthropic.com", "github.com"]);
+    expect(list.slice(-2)).toEqual(["a.example", "10.0.0.0/8"]);
+    for (const r of PACKAGE_REGISTRIES) expect(list).not.toContain(r);
     expect(egressAllowList({ allowOut: "*" })).toBeUndefined();
   });
 });
