@@ -130,6 +130,9 @@ describe("crash recovery", () => {
   }, 120_000);
 
   it("a run recorded but not yet acknowledged when the bot is killed is acknowledged once, after the permission check, by the next process", async () => {
+    // A first comment has intake read the repository's config (after its sender check), so the
+    // held permission check below is the acknowledger's, after the 2xx.
+    await w.send(w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "Warm", body: "x", user: "alice" }, comment: { body: "just a comment", user: "alice" } }));
     const since = w.gh.requests.length;
     const gate = w.gh.hold("GET", /\/collaborators\/alice\/permission$/);
     const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "Cut short", body: "x", user: "alice" }, comment: { body: `${w.trigger} add a note: recorded`, user: "alice" } });
