@@ -2,6 +2,8 @@ import type { Logger } from "pino";
 import type { Probot } from "probot";
 import { continueApiRun, startApiRun, type ApiRunDeps, type StartRunInput } from "./api/start-run.ts";
 import { ConfigError, createEnvLookup, type Config } from "./config/env.ts";
+import { createModelGatewayService, gatewaySwitch, type ModelGatewayService } from "./gateway/model-gateway.ts";
+import type { UpstreamCredential } from "./gateway/proxy.ts";
 import type { GitHubClient } from "./github/octokit-types.ts";
 import { createTokenMinter } from "./github/tokens.ts";
 import { createAckQueue } from "./handlers/ack-queue.ts";
@@ -52,6 +54,7 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
   const events = createRunEvents((error) => log.warn({ err: error }, "a run-event listener failed"));
   const sandboxes = await createSandboxProvider(config, log);
   const hostGit = await createHostGit();
+  const modelGateway = createGateway(config, log);
   const runDeps: RunJobDeps = {
     store,
     sandboxes,
@@ -77,6 +80,7 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
       installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION,
     },
     events,
+    ...(modelGateway ? { modelGateway } : {}),
     log: log.child({ name: "run" }),
   };
 
@@ -128,6 +132,8 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
 
   return {
     intakeDeps,
+    /** The model gateway's `/model` handler, when MODEL_GATEWAY=on. */
+    modelGateway,
     triggerPhrase,
     store,
     queue,
@@ -221,4 +227,19 @@ export function describeIdentityFailure(error: unknown, appId: number, api: stri
     return `GitHub at ${api} answered GET /app with ${status} (${(error as Error).message}): check ${host} and APP_ID=${appId}.`;
   }
   return `Cannot reach GitHub at ${api} (GET /app: ${reason}): check ${host}, GHE_PROTOCOL and this machine's network; APP_ID=${appId}.`;
+}
+
+/**
+ * MODEL_GATEWAY=on: runs get a per-run token for the bot's `/model` gateway instead of the model
+ * key. Off: the key is in every sandbox, said once at start-up.
+ */
+function createGateway(config: Config, log: Logger): ModelGatewayService | undefined {
+  const sw = config.MODEL_GATEWAY === "on" ? gatewaySwitch({ provider: config.SANDBOX_PROVIDER, publicUrl: config.PUBLIC_URL, port: config.PORT }) : { on: false as const, reason: "MODEL_GATEWAY=off: the model key is in every sandbox's environment, where the agent can read it; set MODEL_GATEWAY=on to keep it in the bot." };
+  if (!sw.on) {
+    log.warn(sw.reason);
+    return undefined;
+  }
+  const credential: UpstreamCredential = config.ANTHROPIC_API_KEY ? { kind: "api-key", value: config.ANTHROPIC_API_KEY } : { kind: "oauth", value: config.CLAUDE_CODE_OAUTH_TOKEN ?? "" };
+  log.info({ gateway: sw.publicBaseUrl }, "model gateway on: sandboxes get a run token, never the model key");
+  return createModelGatewayService({ publicBaseUrl: sw.publicBaseUrl, upstreamBaseUrl: config.ANTHROPIC_BASE_URL, credential, log });
 }

@@ -31,6 +31,8 @@ export const ENV_DOCS = {
   ANTHROPIC_API_KEY: { default: "—", meaning: "model credentials for Claude Code (this or the next)" },
   CLAUDE_CODE_OAUTH_TOKEN: { default: "—", meaning: "a Claude subscription token instead of an API key" },
   ANTHROPIC_BASE_URL: { default: "—", meaning: "an LLM gateway in front of the Anthropic API" },
+  PUBLIC_URL: { default: "—", meaning: "the bot's externally reachable base URL; with `MODEL_GATEWAY=on` and e2b, sandboxes reach the model gateway at `<PUBLIC_URL>/model`" },
+  MODEL_GATEWAY: { default: "`off`", meaning: "`on`: the sandbox's Claude gets a per-run token for the bot's model gateway (`/model`, which forwards to the model API with the deployment's key) instead of the key itself; needs `ROLE=all`, and `PUBLIC_URL` with e2b (local: loopback)" },
   CLAUDE_COMMAND: { default: "`claude`", meaning: "the Claude Code executable in the sandbox" },
   CLAUDE_MODEL: { default: "the CLI's default", meaning: "`--model` for every run" },
   CLAUDE_MAX_TURNS: { default: "the CLI's default", meaning: "`--max-turns` for every run" },

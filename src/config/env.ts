@@ -44,6 +44,8 @@ export const envSchema = z
     ANTHROPIC_API_KEY: optionalString,
     CLAUDE_CODE_OAUTH_TOKEN: optionalString,
     ANTHROPIC_BASE_URL: z.url().optional(),
+    PUBLIC_URL: z.url().optional(),
+    MODEL_GATEWAY: z.enum(["on", "off"], { error: "MODEL_GATEWAY must be on or off" }).default("off"),
     CLAUDE_COMMAND: z.string().min(1).default("claude"),
     CLAUDE_MODEL: optionalString,
     CLAUDE_MAX_TURNS: z.coerce.number().int().positive().optional(),
@@ -81,6 +83,10 @@ function crossFieldIssues(env: NodeJS.ProcessEnv): Array<{ path: string; message
     issues.push({ path: "DATABASE_URL", message: "must start with sqlite: (e.g. sqlite:./data/bot.db) or postgres://" });
   }
   issues.push(...passthroughListIssues(env.SANDBOX_PASSTHROUGH_ENV));
+  if (env.MODEL_GATEWAY === "on") {
+    if ((env.ROLE ?? "all") !== "all") issues.push({ path: "MODEL_GATEWAY", message: "MODEL_GATEWAY=on needs ROLE=all for now: a run's gateway token lives in the process that runs it" });
+    if ((env.SANDBOX_PROVIDER ?? "e2b") === "e2b" && !set("PUBLIC_URL")) issues.push({ path: "PUBLIC_URL", message: "required when MODEL_GATEWAY=on with SANDBOX_PROVIDER=e2b: the bot's externally reachable base URL, which sandboxes call at <PUBLIC_URL>/model" });
+  }
   return issues;
 }
 

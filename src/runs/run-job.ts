@@ -18,6 +18,7 @@ import type { HostGit } from "../workspace/host-git.ts";
 import type { Identity } from "../workspace/workspace.ts";
 import { checkOut } from "./checkout-phase.ts";
 import { describeAgentFailure } from "./agent-failure.ts";
+import type { ModelGatewayService } from "../gateway/model-gateway.ts";
 import { runAgentPhase, type AgentSettings } from "./agent-phase.ts";
 import { CanceledError, watchCancellation } from "./cancellation.ts";
 import { planCheckout } from "./checkout-plan.ts";
@@ -58,6 +59,8 @@ export interface RunJobDeps {
     installationDailyUsd?: number | undefined;
   };
   events?: RunEvents;
+  /** MODEL_GATEWAY=on: the run's Claude gets a gateway token for the run instead of the model key. */
+  modelGateway?: Pick<ModelGatewayService, "openRun" | "closeRun">;
   log: Logger;
   now?: () => number;
 }
@@ -114,6 +117,8 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
   let maxBudgetUsd: number | undefined;
   let limits: string[] = [];
   let outcome: Pick<RunSummary, "outcome" | "pr" | "files" | "failedPhase" | "errorCategory" | "error" | "patch" | "review">;
+  let gatewayOpen = false;
+  let gatewayClose: "ended" | "revoked" = "revoked";
   try {
     if (run.attempts > MAX_ATTEMPTS) {
       throw new PhaseError(isPhase(run.phase) ? run.phase : "queue", "The bot was restarted during this run more than once, so it gave up.", { category: "internal" });
@@ -177,6 +182,8 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     await enter("agent");
     // On a pull request the agent's own configuration comes from the base branch, not the PR.
     const pinned = context.pull ? await pinAgentConfigToBase(box, `origin/${context.pull.baseRef}`) : [];
+    const settings = gatewaySettings(deps, run.id, redact);
+    gatewayOpen = settings !== deps.settings;
     const claude = await runAgentPhase({
       sandbox: box,
       thread,
@@ -187,7 +194,7 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
       branch: plan.branch,
       context,
       readOnly: !plan.push && t.mode === "code",
-      settings: deps.settings,
+      settings,
       maxBudgetUsd,
       extraEnv,
       timeoutMs: Math.max(1_000, runTimeoutMs - (now() - startedAt)),
@@ -221,6 +228,7 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
       if (published.changed && published.pr) thread.prNumber = published.pr.number;
       outcome = published.changed ? { outcome: "done", pr: published.pr ?? undefined, files: published.files, patch: published.patch ?? undefined } : { outcome: "no_changes", files: [] };
     }
+    gatewayClose = "ended";
   } catch (error) {
     // Once stopped, whatever failed next failed because of the stop.
     if (error instanceof CanceledError || cancel.signal.aborted) {
@@ -232,6 +240,8 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
       outcome = { outcome: "failed", failedPhase: failed.phase, errorCategory: failed.category, error: failed.message, files: [] };
     }
   } finally {
+    // Revoked at once unless the run went well; a finished run's token only lasts a short grace.
+    if (gatewayOpen) deps.modelGateway?.closeRun(String(run.id), gatewayClose);
     cancel.dispose();
     await (await hostRepo?.catch(() => null))?.dispose();
     if (sandbox) thread.sandboxId = await keepForNextRun(sandbox, log);
@@ -291,4 +301,12 @@ async function removeTriggerLabel(client: GitHubClient, where: { owner: string; 
   await client.rest.issues.removeLabel({ ...where, issue_number: run.trigger.thread.number, name: source.label }).catch((error: unknown) => {
     if ((error as { status?: number }).status !== 404) log.warn({ err: error, label: source.label }, "could not remove the trigger label");
   });
+}
+
+/** The agent's settings for this run: with the gateway, its URL and the run's token instead of the model key. */
+function gatewaySettings(deps: RunJobDeps, runId: number, redact: { add(secret: string): void }): RunJobDeps["settings"] {
+  if (!deps.modelGateway) return deps.settings;
+  const { env } = deps.modelGateway.openRun(String(runId));
+  redact.add(env.ANTHROPIC_API_KEY);
+  return { ...deps.settings, anthropicApiKey: env.ANTHROPIC_API_KEY, claudeOauthToken: undefined, anthropicBaseUrl: env.ANTHROPIC_BASE_URL };
 }
