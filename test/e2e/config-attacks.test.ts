@@ -10,6 +10,12 @@ import { startWorld, type World } from "./harness.ts";
  */
 const CONFIG = ".github/claude-sandbox-bot.yml";
 
+/**
+ * Not a performance figure (those live in `npm run bench`): the attacked code blocked the event
+ * loop for 107 s, so anything near that is the freeze coming back.
+ */
+const FREEZE_MS = 15_000;
+
 describe("hostile repository config files", () => {
   let w: World;
   let n = 0;
@@ -61,8 +67,9 @@ describe("hostile repository config files", () => {
     const repo = await repoWith({ [CONFIG]: huge });
     const { response, worstHealthzMs } = await sendWhileProbing(mention(repo, "alice"));
     expect(response.status).toBe(200);
-    expect(response.ms).toBeLessThan(3_000);
-    expect(worstHealthzMs).toBeLessThan(1_000);
+    // Bounds far above a loaded CI machine's noise and far below the freeze this reproduces (107 s).
+    expect(response.ms).toBeLessThan(FREEZE_MS);
+    expect(worstHealthzMs).toBeLessThan(FREEZE_MS);
     const [reply, ...more] = botReplies(repo);
     expect(more).toEqual([]);
     expect(reply).toContain("is larger than 64 KB");
@@ -78,8 +85,8 @@ describe("hostile repository config files", () => {
     const wide = await repoWith({ [CONFIG]: Array.from({ length: 500 }, (_, i) => `${"labls".repeat(21)}${String(i).padStart(5, "0")}: 1`).join("\n") });
     for (const repo of [many, longKeys, wide]) {
       const { response, worstHealthzMs } = await sendWhileProbing(mention(repo, "alice"));
-      expect(response.ms).toBeLessThan(3_000);
-      expect(worstHealthzMs).toBeLessThan(1_000);
+      expect(response.ms).toBeLessThan(FREEZE_MS);
+      expect(worstHealthzMs).toBeLessThan(FREEZE_MS);
     }
     expect(botReplies(many)[0]).toContain("has more than 2000 keys and list items");
     expect(botReplies(longKeys)[0]).toContain("has a key longer than 128 characters");
