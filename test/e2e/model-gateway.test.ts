@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { filesUnder } from "../support/files-under.ts";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentRequest, Reply } from "../support/fake-anthropic/types.ts";
@@ -19,13 +20,6 @@ function script(req: AgentRequest): Reply {
   return planReply([() => [tool("Bash", { command: PROBE, description: "look at the environment" })], () => [say("Looked.")]], req);
 }
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isSymbolicLink()) return [];
-    return entry.isDirectory() ? filesUnder(path) : statSync(path).size < 5_000_000 ? [path] : [];
-  });
-}
 
 describe("the model gateway", () => {
   let w: World;
