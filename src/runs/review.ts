@@ -95,3 +95,30 @@ export async function postReview(client: GitHubClient, where: RepoCoords, pullNu
   const { data } = await client.rest.pulls.createReview({ ...where, pull_number: pullNumber, commit_id: commitId, body: fitBody(plan.body), event: plan.event, comments: plan.comments });
   return { id: data.id, htmlUrl: data.html_url };
 }
+
+/** GitHub's 422 for a review by the pull request's author ("Can not approve your own pull request"). */
+export function isOwnReviewRefusal(error: unknown): boolean {
+  const e = error as { status?: number; message?: string; response?: { data?: unknown } };
+  return e.status === 422 && /own pull request/i.test(`${e.message ?? ""} ${JSON.stringify(e.response?.data ?? "")}`);
+}
+
+/**
+ * Posts the review; when GitHub still refuses it as the author's own (the author was not known
+ * beforehand), posts it once more as the COMMENT `asComment` plans. Returns what was posted.
+ */
+export async function postReviewOrComment(
+  client: GitHubClient,
+  where: RepoCoords,
+  pullNumber: number,
+  commitId: string,
+  plan: PlannedReview,
+  asComment: () => PlannedReview,
+): Promise<{ id: number; htmlUrl: string; plan: PlannedReview }> {
+  try {
+    return { ...(await postReview(client, where, pullNumber, commitId, plan)), plan };
+  } catch (error) {
+    if (plan.event === "COMMENT" || !isOwnReviewRefusal(error)) throw error;
+    const comment = asComment();
+    return { ...(await postReview(client, where, pullNumber, commitId, comment)), plan: comment };
+  }
+}

@@ -31,7 +31,7 @@ import { publish } from "./publish.ts";
 import type { RunEvents } from "./run-events.ts";
 import { createRunProgress } from "./run-progress.ts";
 import { MAX_ATTEMPTS } from "./recover.ts";
-import { isOwnPull, parseReviewOutput, planReview, postReview } from "./review.ts";
+import { isOwnPull, parseReviewOutput, planReview, postReviewOrComment } from "./review.ts";
 import { runSetupCommands } from "./setup-commands.ts";
 
 /** One run, phase by phase: sandbox → clone → setup → agent → publish → report. Cleanup in finally. */
@@ -218,10 +218,14 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     if (t.mode === "review") {
       const parsed = parseReviewOutput(result ?? {});
       if (!parsed.ok) throw new PhaseError("publish", parsed.problem, { category: "model_api" });
-      const review = planReview(parsed.review, context.pull?.files ?? [], `<sub>Review by claude-sandbox-bot (run ${run.id}).</sub>`, { ownPull: isOwnPull(context.pull, deps.appLogin()) });
-      const posted = await postReview(client, where, t.thread.number, context.pull?.headSha ?? checkout.startSha, { ...review, body: redact(review.body), comments: review.comments.map((c) => ({ ...c, body: redact(c.body) })) }).catch((error: unknown) => {
+      const reviewFor = (ownPull: boolean) => {
+        const planned = planReview(parsed.review, context.pull?.files ?? [], `<sub>Review by claude-sandbox-bot (run ${run.id}).</sub>`, { ownPull });
+        return { ...planned, body: redact(planned.body), comments: planned.comments.map((c) => ({ ...c, body: redact(c.body) })) };
+      };
+      const posted = await postReviewOrComment(client, where, t.thread.number, context.pull?.headSha ?? checkout.startSha, reviewFor(isOwnPull(context.pull, deps.appLogin())), () => reviewFor(true)).catch((error: unknown) => {
         throw new PhaseError("publish", `The review could not be posted: ${(error as Error).message}`, { cause: error, category: "github" });
       });
+      const review = posted.plan;
       outcome = { outcome: "done", files: [], review: { htmlUrl: posted.htmlUrl, event: review.event, inline: review.comments.length, moved: review.moved } };
     } else {
       const published = await publish({ sandbox: box, client, mintToken: deps.mintToken, redact, trigger: t, config, plan, hostRepo, branchIsNew: !checkout.branchExisted, startSha: checkout.startSha, claudeSummary: result?.result ?? "", runId: run.id, checkCanceled: () => cancel.checkNow() });

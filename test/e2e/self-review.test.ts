@@ -1,7 +1,8 @@
 import { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentRequest, Reply } from "../support/fake-anthropic/types.ts";
-import { isOwnPull, planReview } from "../../src/runs/review.ts";
+import type { GitHubClient } from "../../src/github/octokit-types.ts";
+import { isOwnPull, isOwnReviewRefusal, planReview, postReviewOrComment } from "../../src/runs/review.ts";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github/index.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { say, tool } from "./script-helpers.ts";
@@ -108,5 +109,42 @@ describe("a review of the app's own pull request", () => {
     expect(posted.body).toContain(`Summary for ${v}.`);
     expect(posted.body).toMatch(v === "approve" ? /Verdict: \*\*approve\*\*/ : /Verdict: \*\*request changes\*\*/);
     expect(posted.body).toMatch(/opened by the app/i);
+  });
+});
+
+describe("a review GitHub still refuses as the author's own", () => {
+  let gh: FakeGitHub;
+  let client: GitHubClient;
+  const where = { owner: "acme", repo: "own" };
+  beforeAll(async () => {
+    gh = await startFakeGitHub();
+    await gh.createRepo({ owner: "acme", name: "own", files: { "README.md": "# own\n" } });
+    const quiet = (): void => {};
+    client = new Octokit({ auth: gh.issueToken().token, baseUrl: `${gh.url}/api/v3`, log: { debug: quiet, info: quiet, warn: quiet, error: quiet } }) as unknown as GitHubClient;
+  });
+  afterAll(async () => {
+    await gh?.close();
+  });
+  const verdict = { summary: "Looks right.", verdict: "approve" as const, comments: [] };
+
+  it("is posted once more as a COMMENT stating the verdict (the author was not known beforehand)", async () => {
+    await gh.git.commit("acme/own", { branch: "mine", from: "main", files: { "a.txt": "a\n" }, message: "a" });
+    const pull = await gh.addPull("acme/own", { title: "Bot's PR", head: "mine", user: gh.botUser.login });
+    const head = (await gh.git.log("acme/own", "mine"))[0]!.sha;
+    const posted = await postReviewOrComment(client, where, pull.number, head, planReview(verdict, [], "footer"), () => planReview(verdict, [], "footer", { ownPull: true }));
+    expect(posted.plan.event).toBe("COMMENT");
+    const reviews = gh.state.reviews.filter((r) => r.pullNumber === pull.number);
+    expect(reviews).toHaveLength(1);
+    expect(reviews[0]).toMatchObject({ state: "COMMENTED" });
+    expect(reviews[0]!.body).toContain("Verdict: **approve**");
+  });
+
+  it("other refusals are not retried", async () => {
+    const error = await postReviewOrComment(client, where, 9999, "0".repeat(40), planReview(verdict, [], "footer"), () => {
+      throw new Error("must not re-plan");
+    }).catch((e: { status?: number }) => e);
+    expect((error as { status?: number }).status).toBe(404);
+    expect(isOwnReviewRefusal({ status: 422, response: { data: { errors: ["Can not approve your own pull request"] } } })).toBe(true);
+    expect(isOwnReviewRefusal({ status: 422, response: { data: { errors: ["Unprocessable"] } } })).toBe(false);
   });
 });
