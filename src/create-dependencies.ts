@@ -234,7 +234,7 @@ export function describeIdentityFailure(error: unknown, appId: number, api: stri
  * key. Off: the key is in every sandbox, said once at start-up.
  */
 function createGateway(config: Config, log: Logger): ModelGatewayService | undefined {
-  const sw = config.MODEL_GATEWAY === "on" ? gatewaySwitch({ provider: config.SANDBOX_PROVIDER, publicUrl: config.PUBLIC_URL, port: config.PORT }) : { on: false as const, reason: "MODEL_GATEWAY=off: the model key is in every sandbox's environment, where the agent can read it; set MODEL_GATEWAY=on to keep it in the bot." };
+  const sw = gatewaySwitch({ provider: config.SANDBOX_PROVIDER, publicUrl: config.PUBLIC_URL, modelGateway: config.MODEL_GATEWAY, port: config.PORT });
   if (!sw.on) {
     log.warn(sw.reason);
     return undefined;

@@ -236,7 +236,10 @@ export function parseRepoConfig(raw: unknown, file: string = CONFIG_FILE_PATH, o
     const reason = notPassedReason(name, allowList);
     return reason ? [{ path: `env[${i}]`, message: reason }] : [];
   });
-  if (refused.length > 0) return { ok: false, problems: refused.slice(0, MAX_PROBLEMS), message: formatProblems(file, refused.slice(0, MAX_PROBLEMS), refused.length), access: parsed.data.access };
+  if (refused.length > 0) {
+    const problems = refused.slice(0, MAX_PROBLEMS);
+    return { ok: false, problems, message: formatProblems(file, problems, refused.length), access: parsed.data.access };
+  }
   return { ok: true, config: parsed.data };
 }
 
@@ -269,7 +272,7 @@ export async function loadRepoConfig(client: ConfigClient, where: { owner: strin
   const { _extends: extendsValue, ...rest } = first.value;
   const validate = (raw: unknown) => {
     const result = parseRepoConfig(raw, CONFIG_FILE_PATH, options);
-    return foreign && !result.ok ? foreignFailure(primary, result.problems.length > 1 ? "has problems" : "has a problem", result.access) : result;
+    return foreign && !result.ok ? foreignFailure(primary, hasProblems(result), result.access) : result;
   };
   if (extendsValue === undefined) return validate(rest);
 
@@ -286,7 +289,7 @@ export async function loadRepoConfig(client: ConfigClient, where: { owner: strin
   if (second.value?.["_extends"] !== undefined) return foreignFailure(target.ref, "has `_extends` of its own; only one level is followed");
   // Validated alone first: then every problem of the merged file is in this repository's own keys.
   const base = parseRepoConfig(second.value, fileName(target.ref), options);
-  if (!base.ok) return foreignFailure(target.ref, base.problems.length > 1 ? "has problems" : "has a problem");
+  if (!base.ok) return foreignFailure(target.ref, hasProblems(base));
   // Probot's merge: top-level keys of the extending file replace the extended file's.
   return validate({ ...second.value, ...rest });
 }
@@ -313,6 +316,8 @@ const MAX_CONFIG_BYTES_TEXT = `${MAX_CONFIG_BYTES / 1024} KB`;
 function problemsOf(problems: RepoConfigProblem[]): RepoConfigResult {
   return { ok: false, problems, message: formatProblems(CONFIG_FILE_PATH, problems, problems.length) };
 }
+
+const hasProblems = (result: Extract<RepoConfigResult, { ok: false }>) => (result.problems.length > 1 ? "has problems" : "has a problem");
 
 /** Another repository's file: named, never quoted (no keys, values or excerpts). */
 function foreignFailure(ref: ConfigFileRef, what: string, access?: RepoConfig["access"]): RepoConfigResult {

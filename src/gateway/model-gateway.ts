@@ -132,7 +132,7 @@ export type GatewaySwitch = { on: true; publicBaseUrl: string } | { on: false; r
  * MODEL_GATEWAY=off. `reason` is the start-up warning when it is off.
  */
 export function gatewaySwitch(o: { provider: "local" | "e2b"; publicUrl?: string | undefined; modelGateway?: "on" | "off" | undefined; port: number }): GatewaySwitch {
-  if (o.modelGateway === "off") return { on: false, reason: "MODEL_GATEWAY=off: the model key is in every sandbox's environment, where the agent can read it." };
+  if (o.modelGateway === "off") return { on: false, reason: "MODEL_GATEWAY=off: the model key is in every sandbox's environment, where the agent can read it; set MODEL_GATEWAY=on to keep it in the bot." };
   if (o.publicUrl) return { on: true, publicBaseUrl: `${o.publicUrl.replace(/\/+$/, "")}/model` };
   if (o.provider === "local") return { on: true, publicBaseUrl: `http://127.0.0.1:${o.port}/model` };
   return { on: false, reason: "PUBLIC_URL is not set, so E2B sandboxes cannot reach the bot's model gateway: the model key is in every sandbox's environment. Set PUBLIC_URL to the bot's external base URL." };

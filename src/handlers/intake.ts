@@ -58,18 +58,20 @@ export async function intake(deps: IntakeDeps, context: Context, event: string, 
     return;
   }
   let loaded = deps.repoConfig.peek?.(trigger.repo.fullName);
+  let senderPermission = "";
   if (!loaded) {
     const sender = await senderMayEverRun(octokit, trigger);
-    if (!sender.allowed) return refuseUnread(deps, octokit, context.id, event, trigger, action, sender.permission, log);
-    loaded = await deps.repoConfig(trigger.repo, octokit as unknown as ConfigClient);
+    senderPermission = sender.permission;
+    if (sender.allowed) loaded = await deps.repoConfig(trigger.repo, octokit as unknown as ConfigClient);
   }
-  // An invalid file still lets us decide with the defaults whether the delivery was for us.
-  const config: RepoConfig = loaded.ok ? loaded.config : DEFAULT_REPO_CONFIG;
+  // An invalid file, or one not read for this sender, still lets us decide with the defaults whether the delivery was for us.
+  const config: RepoConfig = loaded?.ok ? loaded.config : DEFAULT_REPO_CONFIG;
   const intent = decideIntent({ action, trigger, config, triggerPhrase: config.triggerPhrase ?? deps.triggerPhrase(), appLogin: deps.appLogin() });
   if (intent.type === "ignore") {
     log.debug({ reason: intent.reason, intake: "ignored" }, "no run");
     return;
   }
+  if (!loaded) return refuseUnread(deps, octokit, context.id, event, trigger, senderPermission, log);
 
   if (!loaded.ok || intent.type === "command") {
     if (!(await deps.store.recordDelivery(context.id, event))) return duplicate(log);
@@ -86,16 +88,8 @@ export async function intake(deps: IntakeDeps, context: Context, event: string, 
   deps.acknowledge(run, octokit, runLog);
 }
 
-/**
- * A sender no configuration lets run: the config is not read. Whether the delivery was for us is
- * decided with the defaults; if it was, the usual (rate-limited) refusal.
- */
-async function refuseUnread(deps: IntakeDeps, octokit: GitHubClient, deliveryId: string, event: string, trigger: Trigger, action: string, permission: string, log: Logger): Promise<void> {
-  const intent = decideIntent({ action, trigger, config: DEFAULT_REPO_CONFIG, triggerPhrase: deps.triggerPhrase(), appLogin: deps.appLogin() });
-  if (intent.type === "ignore") {
-    log.debug({ reason: intent.reason, intake: "ignored" }, "no run");
-    return;
-  }
+/** A sender no configuration lets run (the config was not read), whose delivery was for us: the usual rate-limited refusal. */
+async function refuseUnread(deps: IntakeDeps, octokit: GitHubClient, deliveryId: string, event: string, trigger: Trigger, permission: string, log: Logger): Promise<void> {
   if (!(await deps.store.recordDelivery(deliveryId, event))) return duplicate(log);
   await replyNotAllowed(octokit, trigger, DEFAULT_REPO_CONFIG.access.minimumPermission, deps.replyLimiter, log);
   log.info({ user: trigger.actor.login, permission, intake: "not-allowed" }, "request by a user no configuration lets run: config not read, no run");

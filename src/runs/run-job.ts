@@ -117,7 +117,6 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
   let maxBudgetUsd: number | undefined;
   let limits: string[] = [];
   let outcome: Pick<RunSummary, "outcome" | "pr" | "files" | "failedPhase" | "errorCategory" | "error" | "patch" | "review">;
-  let gatewayOpen = false;
   let gatewayClose: "ended" | "revoked" = "revoked";
   try {
     if (run.attempts > MAX_ATTEMPTS) {
@@ -183,7 +182,6 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
     // On a pull request the agent's own configuration comes from the base branch, not the PR.
     const pinned = context.pull ? await pinAgentConfigToBase(box, `origin/${context.pull.baseRef}`) : [];
     const settings = gatewaySettings(deps, run.id, redact);
-    gatewayOpen = settings !== deps.settings;
     const claude = await runAgentPhase({
       sandbox: box,
       thread,
@@ -244,8 +242,9 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
       outcome = { outcome: "failed", failedPhase: failed.phase, errorCategory: failed.category, error: failed.message, files: [] };
     }
   } finally {
-    // Revoked at once unless the run went well; a finished run's token only lasts a short grace.
-    if (gatewayOpen) deps.modelGateway?.closeRun(String(run.id), gatewayClose);
+    // Revoked at once unless the run went well; a finished run's token only lasts a short grace
+    // (a no-op when the run never reached the agent and has no token).
+    deps.modelGateway?.closeRun(String(run.id), gatewayClose);
     cancel.dispose();
     await (await hostRepo?.catch(() => null))?.dispose();
     if (sandbox) thread.sandboxId = await keepForNextRun(sandbox, log);

@@ -8,8 +8,9 @@ import type { SandboxProvider } from "./types.ts";
 export async function createSandboxProvider(config: Config, log: Logger): Promise<SandboxProvider> {
   if (config.SANDBOX_PROVIDER === "local") return createLocalProvider({ root: config.LOCAL_SANDBOX_ROOT, log });
   const { createE2bProvider } = await import("./e2b.ts");
-  const allowOut = egressAllowList({ allowOut: config.SANDBOX_ALLOW_OUT, anthropicBaseUrl: config.ANTHROPIC_BASE_URL, gheHost: config.GHE_HOST });
+  const egress = { allowOut: config.SANDBOX_ALLOW_OUT, anthropicBaseUrl: config.ANTHROPIC_BASE_URL, gheHost: config.GHE_HOST, gheProtocol: config.GHE_PROTOCOL };
+  const allowOut = egressAllowList(egress);
   log.info({ allowOut: allowOut ?? "unrestricted" }, "E2B sandboxes' network egress");
-  for (const warning of egressPortWarnings({ allowOut: config.SANDBOX_ALLOW_OUT, anthropicBaseUrl: config.ANTHROPIC_BASE_URL, gheHost: config.GHE_HOST, gheProtocol: config.GHE_PROTOCOL })) log.warn(warning);
+  for (const warning of egressPortWarnings(egress)) log.warn(warning);
   return createE2bProvider({ apiKey: config.E2B_API_KEY ?? "", template: config.E2B_TEMPLATE, log, ...(allowOut ? { allowOut } : {}) });
 }

@@ -63,8 +63,7 @@ export function guardWebhookBodies(server: Server, options: { path: string; log:
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "POST" || path !== options.path) return pass(req, res);
-    const event = req.headers["x-github-event"];
-    const verdict = checkWebhookHeaders({ contentLength: req.headers["content-length"], event: Array.isArray(event) ? event[0] : event }, maxBytes);
+    const verdict = checkWebhookHeaders({ contentLength: req.headers["content-length"], event: header(req, "x-github-event") }, maxBytes);
     if (!verdict.ok) {
       options.log.warn({ status: verdict.status, contentLength: req.headers["content-length"], from: req.socket.remoteAddress }, `webhook refused before reading: ${verdict.message}`);
       return refuse(req, res, verdict.status, verdict.message);
