@@ -6,7 +6,7 @@ import { readConfig } from "../../src/config/env.ts";
 import { DEFAULT_REPO_CONFIG, parseRepoConfig, type RepoConfig } from "../../src/config/repo-config.ts";
 import { planCheckout } from "../../src/runs/checkout-plan.ts";
 import { apiBranch, branchPrefixFor, issueBranch } from "../../src/triggers/branch-name.ts";
-import type { Trigger } from "../../src/triggers/types.ts";
+import { sampleTrigger } from "../support/sample-trigger.ts";
 
 /**
  * BRANCH_PREFIX is the deployment's prefix for every branch the bot creates; a repository's
@@ -14,18 +14,7 @@ import type { Trigger } from "../../src/triggers/types.ts";
  * from the repository config's own default, `claude/`.
  */
 
-const trigger = (over: Partial<Trigger> = {}): Trigger => ({
-  kind: "issue_comment",
-  deliveryId: "d",
-  installationId: 1,
-  repo: { id: 1, owner: "acme", name: "widgets", fullName: "acme/widgets", htmlUrl: "", defaultBranch: "main", private: false },
-  actor: { login: "alice", type: "User" },
-  thread: { number: 12, isPullRequest: false, title: "t", body: "", htmlUrl: "", author: "alice" },
-  source: { type: "issue_comment", commentId: 9 },
-  text: "@bot fix it",
-  mode: "code",
-  ...over,
-});
+const trigger = sampleTrigger;
 
 const repoConfig = (yaml: Record<string, unknown>): RepoConfig => {
   const parsed = parseRepoConfig(yaml);
