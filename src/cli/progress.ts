@@ -1,4 +1,4 @@
-import { formatDuration } from "../github/format.ts";
+import { formatDuration } from "../runs/report/format.ts";
 import { isPhase, PHASE_LABEL } from "../runs/phases.ts";
 import { FINISHED_STATES as STORE_FINISHED_STATES } from "../store/types.ts";
 import type { RemoteRun } from "./client.ts";

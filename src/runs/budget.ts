@@ -1,5 +1,5 @@
 import type { Store } from "../store/types.ts";
-import { formatUsd } from "../github/format.ts";
+import { formatUsd } from "./report/format.ts";
 
 /**
  * Daily budgets: per repository (its config's budget.dailyUsd) and per installation

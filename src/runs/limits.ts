@@ -1,5 +1,5 @@
 import type { RepoConfig } from "../config/repo-config.ts";
-import { formatDuration, formatUsd } from "../github/format.ts";
+import { formatDuration, formatUsd } from "./report/format.ts";
 import type { BudgetDecision } from "./budget.ts";
 
 /** The limits a run works under, and how they read in the report. Pure. */

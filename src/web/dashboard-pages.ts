@@ -1,4 +1,4 @@
-import { formatDuration, formatUsd } from "../github/format.ts";
+import { formatDuration, formatUsd } from "../runs/report/format.ts";
 import { PHASE_LABEL, isPhase } from "../runs/phases.ts";
 import { html, raw, type SafeHtml } from "./html.ts";
 import { RUN_STATES, FINISHED, type RunSummaryView, type RunView } from "./run-view.ts";

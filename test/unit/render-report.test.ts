@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { renderReport, type RunSummary } from "../../src/github/render-report.ts";
-import { renderProgress } from "../../src/github/render-progress.ts";
-import { initialProgress, reduceProgress, type ProgressState } from "../../src/github/progress-state.ts";
+import { renderReport, type RunSummary } from "../../src/runs/report/render-report.ts";
+import { renderProgress } from "../../src/runs/report/render-progress.ts";
+import { initialProgress, reduceProgress, type ProgressState } from "../../src/runs/report/progress-state.ts";
 import { createRedactor } from "../../src/util/redact.ts";
 import type { ResultEvent } from "../../src/agent/stream-events.ts";
 

@@ -2,9 +2,9 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseStreamLine, type ResultEvent, type StreamEvent } from "../../src/agent/stream-events.ts";
-import { initialProgress, reduceProgress, type ProgressState } from "../../src/github/progress-state.ts";
-import { renderProgress } from "../../src/github/render-progress.ts";
-import { renderReport, type RunSummary } from "../../src/github/render-report.ts";
+import { initialProgress, reduceProgress, type ProgressState } from "../../src/runs/report/progress-state.ts";
+import { renderProgress } from "../../src/runs/report/render-progress.ts";
+import { renderReport, type RunSummary } from "../../src/runs/report/render-report.ts";
 import { describeAgentFailure } from "../../src/runs/agent-failure.ts";
 import { createRedactor } from "../../src/util/redact.ts";
 

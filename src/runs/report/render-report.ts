@@ -1,6 +1,6 @@
-import type { ResultEvent } from "../agent/stream-events.ts";
-import { ERROR_CATEGORIES, type ErrorCategory } from "../runs/error-category.ts";
-import { PHASE_LABEL, PHASES, type Phase } from "../runs/phases.ts";
+import type { ResultEvent } from "../../agent/stream-events.ts";
+import { ERROR_CATEGORIES, type ErrorCategory } from "../error-category.ts";
+import { PHASE_LABEL, PHASES, type Phase } from "../phases.ts";
 import { fence, formatDuration, formatUsd, runMarker } from "./format.ts";
 
 /** The final report that replaces the progress comment. Pure: summary in, markdown out. */

@@ -1,5 +1,5 @@
-import type { StreamEvent, ToolUse } from "../agent/stream-events.ts";
-import type { Phase } from "../runs/phases.ts";
+import type { StreamEvent, ToolUse } from "../../agent/stream-events.ts";
+import type { Phase } from "../phases.ts";
 
 /** What the progress comment shows, folded from Claude's stream events. Pure. */
 

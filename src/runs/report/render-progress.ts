@@ -1,4 +1,4 @@
-import { PHASE_LABEL } from "../runs/phases.ts";
+import { PHASE_LABEL } from "../phases.ts";
 import { formatDuration, runMarker } from "./format.ts";
 import type { ProgressState } from "./progress-state.ts";
 
