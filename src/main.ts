@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { Probot, run as runProbotSetup, Server } from "probot";
 import { createApp } from "./app.ts";
-import { ConfigError, needsAppRegistration, readConfig } from "./config/env.ts";
+import { ConfigError, createEnvLookup, needsAppRegistration, readConfig } from "./config/env.ts";
 import { createDependencies } from "./create-dependencies.ts";
 import { BotOctokit } from "./github/bot-octokit.ts";
 import { createLogger } from "./util/logger.ts";
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   }
 
   for (const secret of [config.ANTHROPIC_API_KEY, config.CLAUDE_CODE_OAUTH_TOKEN, config.WEBHOOK_SECRET, config.E2B_API_KEY]) processSecrets.add(secret);
-  const log = await createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+  const log = await createLogger({ level: config.LOG_LEVEL, format: config.logFormat });
   let ready = false;
   const server = new Server({
     Probot: Probot.defaults({
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   // The model gateway (MODEL_GATEWAY=on) answers /model/* before anything else sees it.
   const gateway = started.modelGateway;
   if (gateway) server.addHandler((req, res) => gateway.handle(req, res));
-  const web = createWebHandler({ deps: started, config, log, isReady: () => ready, registerSecret: (secret, ttlMs) => processSecrets.add(secret, ttlMs) });
+  const web = createWebHandler({ deps: started, config, log, lookupEnv: createEnvLookup(process.env), isReady: () => ready, registerSecret: (secret, ttlMs) => processSecrets.add(secret, ttlMs) });
   server.addHandler((req, res) => web.handle(req, res));
 
   await started.start();

@@ -98,6 +98,8 @@ export interface Config extends Env {
   /** The REST API base URL Probot and our clients use. */
   apiBaseUrl: string;
   sandboxCostPerSecondUsd: number;
+  /** LOG_FORMAT, else json under NODE_ENV=production and pretty otherwise. */
+  logFormat: "json" | "pretty";
 }
 
 /** E2B's published per-second prices: $0.000014 per vCPU and $0.0000045 per GiB of memory; our template has 2 vCPU and 4 GiB. */
@@ -160,7 +162,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, readFile = (p: 
   const e = parsed.data;
   const apiBaseUrl = e.GHE_HOST ? `${e.GHE_PROTOCOL}://${e.GHE_HOST}/api/v3` : "https://api.github.com";
   const sandboxCostPerSecondUsd = e.SANDBOX_COST_PER_SECOND_USD ?? (e.SANDBOX_PROVIDER === "e2b" ? E2B_DEFAULT_COST_PER_SECOND_USD : 0);
-  return { ...e, privateKey: key.pem, apiBaseUrl, sandboxCostPerSecondUsd };
+  const logFormat = e.LOG_FORMAT ?? (env.NODE_ENV === "production" ? "json" : "pretty");
+  return { ...e, privateKey: key.pem, apiBaseUrl, sandboxCostPerSecondUsd, logFormat };
 }
 
 /**
@@ -170,6 +173,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, readFile = (p: 
  */
 export function createEnvLookup(env: NodeJS.ProcessEnv = process.env): (name: string) => string | undefined {
   return createPassthroughLookup(env);
+}
+
+/**
+ * The bot's own machine's variables, for the processes it starts there (PATH and the locale for a
+ * local sandbox; PATH and the proxy settings for host git). Not settings of the bot, so not in
+ * the schema; read here all the same, live (a lookup, not a copy), so this file stays the one
+ * reader of process.env.
+ */
+export function createHostEnvLookup(env: NodeJS.ProcessEnv = process.env): (name: string) => string | undefined {
+  return (name) => env[name];
 }
 
 /**

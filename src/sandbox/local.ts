@@ -4,6 +4,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Logger } from "pino";
+import { createHostEnvLookup } from "../config/env.ts";
 import { commandResult, createOutputTail } from "./output-tail.ts";
 import { newProcessMark, PROCESS_MARK_VAR, sweepLocal } from "./process-sweep.ts";
 import { SANDBOX_APP_LABEL, type CommandResult, type CreateSandboxOptions, type RunOptions, type Sandbox, type SandboxProvider, type SandboxSummary } from "./types.ts";
@@ -25,11 +26,14 @@ export interface LocalProviderOptions {
   log: Logger;
   /** Host variables passed through to every command (PATH at least, so git and claude resolve). */
   passEnv?: string[];
+  /** Where those values come from (default: config/env.ts's createHostEnvLookup, the bot's own environment). */
+  hostEnv?: (name: string) => string | undefined;
 }
 
 export function createLocalProvider(options: LocalProviderOptions): SandboxProvider {
   const root = resolve(options.root);
   const passEnv = options.passEnv ?? ["PATH", "LANG", "TZ"];
+  const hostEnv = options.hostEnv ?? createHostEnvLookup();
   options.log.warn(
     { root },
     "SANDBOX_PROVIDER=local: Claude Code runs directly on this machine with your user's rights. NOTHING IS ISOLATED. Use it only for development and tests; use e2b for anything else.",
@@ -84,7 +88,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
     const workdir = join(base, "repo");
     const baseEnv: Record<string, string> = { HOME: homeDir, TMPDIR: join(base, "tmp") };
     for (const name of passEnv) {
-      const value = process.env[name];
+      const value = hostEnv(name);
       if (value !== undefined) baseEnv[name] = value;
     }
     Object.assign(baseEnv, envs);

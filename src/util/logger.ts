@@ -8,7 +8,7 @@ import { processSecrets, type SecretRegistry } from "./secret-registry.ts";
  * with one more stage: every known secret value is redacted from every line before it is written.
  */
 export async function createLogger(options: { level: string; format?: "json" | "pretty" | undefined; secrets?: SecretRegistry }): Promise<Logger> {
-  const transform = await getTransformStream({ logFormat: options.format ?? (process.env.NODE_ENV === "production" ? "json" : "pretty") });
+  const transform = await getTransformStream({ logFormat: options.format ?? "pretty" });
   const secrets = options.secrets ?? processSecrets;
   const redacting = new Transform({
     transform(chunk: Buffer, _encoding, done) {

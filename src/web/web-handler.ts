@@ -40,7 +40,7 @@ export interface WebHandlerOptions {
   isReady?: () => boolean;
   /** Told every credential the web endpoints see (admin token, sessions), so logs can hide it. */
   registerSecret?: (value: string, ttlMs?: number) => void;
-  /** Values of environment variables repositories pass into sandboxes, to hide them (default: process.env). */
+  /** Values of environment variables repositories pass into sandboxes, to hide them (default: config/env.ts's createEnvLookup). */
   lookupEnv?: (name: string) => string | undefined;
   streamPollMs?: number;
 }

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createHostEnvLookup } from "../config/env.ts";
 import { addedText, logFormat, newLogMarker, type AddedText } from "./added-text.ts";
 import { checkBundleHeader } from "./bundle-header.ts";
 import { GIT_NO_PROMPT, gitAuthEnv } from "./git-auth.ts";
@@ -38,7 +39,13 @@ export interface HostGit {
 
 const ROOT_PREFIX = "csb-git-";
 
-export async function createHostGit(options: { tmpRoot?: string } = {}): Promise<HostGit> {
+export interface HostGitOptions {
+  tmpRoot?: string;
+  /** The bot's own environment, for PATH and the proxy settings (default: config/env.ts's createHostEnvLookup). */
+  hostEnv?: (name: string) => string | undefined;
+}
+
+export async function createHostGit(options: HostGitOptions = {}): Promise<HostGit> {
   const base = options.tmpRoot ?? tmpdir();
   await removeDeadProcessesMirrors(base);
   const root = join(base, `${ROOT_PREFIX}${process.pid}`);
@@ -46,7 +53,8 @@ export async function createHostGit(options: { tmpRoot?: string } = {}): Promise
   // This machine's git with nothing configured but what each command says (an operator's proxy
   // still applies), and nothing that runs a command (safe-git.ts). Only the bot writes a mirror's
   // config; what comes in from a sandbox is a bundle's objects under one ref.
-  const env = { ...proxyEnv(), ...GIT_NO_PROMPT, ...SAFE_GIT_ENV, PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: root };
+  const hostEnv = options.hostEnv ?? createHostEnvLookup();
+  const env = { ...proxyEnv(hostEnv), ...GIT_NO_PROMPT, ...SAFE_GIT_ENV, PATH: hostEnv("PATH") ?? "/usr/bin:/bin", HOME: root };
   const safe = safeGitArgs();
   const locks = new Map<string, Promise<unknown>>();
   const initialised = new Set<string>();
@@ -172,7 +180,10 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function proxyEnv(): Record<string, string> {
+function proxyEnv(hostEnv: (name: string) => string | undefined): Record<string, string> {
   const names = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "GIT_SSL_CAINFO", "SSL_CERT_FILE"];
-  return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
+  return Object.fromEntries(names.flatMap((name) => {
+    const value = hostEnv(name);
+    return value ? [[name, value]] : [];
+  }));
 }

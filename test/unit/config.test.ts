@@ -36,6 +36,13 @@ describe("readConfig", () => {
     expect(readConfig({ ...valid, GHE_HOST: "127.0.0.1:9", GHE_PROTOCOL: "http" }).apiBaseUrl).toBe("http://127.0.0.1:9/api/v3");
   });
 
+  it("derives the log format: LOG_FORMAT, else json under NODE_ENV=production, else pretty", () => {
+    expect(readConfig(valid).logFormat).toBe("pretty");
+    expect(readConfig({ ...valid, NODE_ENV: "production" }).logFormat).toBe("json");
+    expect(readConfig({ ...valid, NODE_ENV: "production", LOG_FORMAT: "pretty" }).logFormat).toBe("pretty");
+    expect(readConfig({ ...valid, LOG_FORMAT: "json" }).logFormat).toBe("json");
+  });
+
   it("names every missing or invalid variable in one message", () => {
     let message = "";
     try {

@@ -22,6 +22,7 @@ const DERIVED: Record<string, string> = {
   PRIVATE_KEY: "privateKey", // the PEM, inline …
   PRIVATE_KEY_PATH: "privateKey", // … or read from this file
   SANDBOX_COST_PER_SECOND_USD: "sandboxCostPerSecondUsd", // defaults by provider
+  LOG_FORMAT: "logFormat", // defaults by NODE_ENV
 };
 
 /** The source with comments removed and string/template text blanked (`${…}` expressions kept). */
@@ -148,5 +149,35 @@ describe("every env-schema variable is read by the code", () => {
     expect(unconsumed(["FOO"], ["use(config.foo);"], "const foo = e.FOO;", { FOO: "foo" })).toEqual([]);
     expect(unconsumed(["FOO"], ["use(config.bar);"], "const foo = e.FOO;", { FOO: "foo" })).toEqual(["FOO"]);
     expect(unconsumed(["FOO"], ["use(config.foo);"], "const foo = 1;", { FOO: "foo" })).toEqual(["FOO"]);
+  });
+});
+
+/**
+ * config/env.ts is the one reader of the environment; the two process entries only hand
+ * process.env to it (src/main.ts) or to the CLI's own parser (src/cli/main.ts). Everything else
+ * gets what it needs passed in, so no module's behaviour hangs on a variable nobody declared.
+ */
+const ENV_READERS = ["config/env.ts", "main.ts", "cli/main.ts"];
+
+/** True when the text mentions process.env (`process.env`, `process?.env`, `process["env"]`, `{ env } = process`), comments included. */
+export function mentionsProcessEnv(source: string): boolean {
+  return /\bprocess\s*\??\.\s*env\b|\bprocess\s*\[\s*["'`]env["'`]\s*\]|\{[^}]*\benv\b[^}]*\}\s*=\s*process\b/.test(source);
+}
+
+describe("only config/env.ts reads the environment", () => {
+  it("no file in src/ but config/env.ts and the two entry points mentions process.env", () => {
+    const files = tsFiles(SRC).map((f) => relative(SRC, f).split("\\").join("/"));
+    for (const reader of ENV_READERS) expect(files).toContain(reader);
+    const offenders = files.filter((f) => !ENV_READERS.includes(f) && mentionsProcessEnv(readFileSync(join(SRC, f), "utf8")));
+    expect(offenders).toEqual([]);
+  });
+
+  it("the check is real: each way of reaching process.env is caught, other names are not", () => {
+    for (const source of ["const p = process.env.PATH;", "const v = process.env[name];", "const v = process?.env?.X;", 'const e = process["env"];', "const { env } = process;", "/** default: process.env */"]) {
+      expect(mentionsProcessEnv(source)).toBe(true);
+    }
+    for (const source of ["const e = options.env;", "process.exitCode = 1;", "const environment = processEnvironment();", "const { envs } = sandbox;"]) {
+      expect(mentionsProcessEnv(source)).toBe(false);
+    }
   });
 });
