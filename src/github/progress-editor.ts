@@ -21,8 +21,6 @@ export interface ProgressEditor {
   update(body: string): void;
   /** Cancels anything pending, waits for an edit in flight, then writes `body`, retrying; throws if every attempt failed. */
   finish(body: string): Promise<void>;
-  /** How many writes went out (for tests and metrics). */
-  readonly writes: number;
 }
 
 export function createProgressEditor(o: ProgressEditorOptions): ProgressEditor {
@@ -35,12 +33,10 @@ export function createProgressEditor(o: ProgressEditorOptions): ProgressEditor {
   let timer: unknown = null;
   let inFlight: Promise<void> = Promise.resolve();
   let finished = false;
-  let writes = 0;
 
   const write = (body: string): Promise<void> => {
     lastWriteAt = now();
     lastWritten = body;
-    writes += 1;
     inFlight = o.write(body).catch(o.onError);
     return inFlight;
   };
@@ -67,7 +63,6 @@ export function createProgressEditor(o: ProgressEditorOptions): ProgressEditor {
       timer = null;
       pending = null;
       await inFlight;
-      writes += 1;
       const delays = o.finalRetryDelaysMs ?? [1_000, 5_000, 15_000];
       for (let attempt = 0; ; attempt += 1) {
         try {
@@ -80,9 +75,6 @@ export function createProgressEditor(o: ProgressEditorOptions): ProgressEditor {
           await new Promise((resolve) => setTimer(() => resolve(undefined), delay));
         }
       }
-    },
-    get writes() {
-      return writes;
     },
   };
 }

@@ -76,7 +76,7 @@ export function createWebHandler(options: WebHandlerOptions): WebHandler {
         if (!isReady()) throw new Error("starting or shutting down");
       },
       database: () => deps.store.ping(),
-      queue: () => pingQueue(deps.queue, deps.store),
+      queue: () => queuedRunsReadable(deps.store),
       // Can a sandbox be had at all (E2B answers the key; the local root is writable)?
       ...(config.SANDBOX_PROVIDER ? { sandbox: createSandboxReadiness({ SANDBOX_PROVIDER: config.SANDBOX_PROVIDER, E2B_API_KEY: config.E2B_API_KEY, LOCAL_SANDBOX_ROOT: config.LOCAL_SANDBOX_ROOT ?? "./data/sandboxes" }) } : {}),
     }),
@@ -98,11 +98,9 @@ export function createWebHandler(options: WebHandlerOptions): WebHandler {
 }
 
 /**
- * The queue answers: a queue that can ping itself is asked; otherwise (the embedded queue is the
- * runs table; pg-boss lives in the same PostgreSQL) the queued runs are read from the store.
+ * The queue answers: the embedded queue is the runs table and pg-boss lives in the same
+ * PostgreSQL, so reading the queued runs from the store asks the queue itself.
  */
-async function pingQueue(queue: RunQueue, store: Pick<Store, "listRuns">): Promise<void> {
-  const pingable = queue as RunQueue & { ping?: () => Promise<void> };
-  if (typeof pingable.ping === "function") return pingable.ping();
+async function queuedRunsReadable(store: Pick<Store, "listRuns">): Promise<void> {
   await store.listRuns({ states: ["queued"], limit: 1 });
 }
