@@ -128,7 +128,7 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
   let stopReaper: (() => void) | null = null;
   const works = config.ROLE !== "web";
 
-  const apiRunDeps: ApiRunDeps = { store, queue, appClient, installationClient: runDeps.installationClient, actor: "api", branchPrefix: config.BRANCH_PREFIX, installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION, allowDefaultBranch: config.RUN_API_ALLOW_DEFAULT_BRANCH, passthrough: parsePassthroughList(config.SANDBOX_PASSTHROUGH_ENV) };
+  const apiRunDeps: ApiRunDeps = { store, queue, appClient, installationClient: runDeps.installationClient, actor: "api", branchPrefix: config.BRANCH_PREFIX, installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION, allowDefaultBranch: config.RUN_API_ALLOW_DEFAULT_BRANCH, passthrough: parsePassthroughList(config.SANDBOX_PASSTHROUGH_ENV), log: log.child({ name: "run-api" }) };
 
   return {
     intakeDeps,

@@ -1,13 +1,11 @@
 import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
 import { z } from "zod";
 import { loadRepoConfig } from "../config/repo-config.ts";
 import type { ConfigClient } from "../config/repo-config-read.ts";
-import { postComment, targetFor } from "../github/comment-target.ts";
 import type { GitHubClient } from "../github/octokit-types.ts";
-import { initialProgress } from "../runs/report/progress-state.ts";
-import { renderProgress } from "../runs/report/render-progress.ts";
 import type { RunQueue } from "../jobs/types.ts";
-import { checkBudget } from "../runs/budget.ts";
+import { admitRun } from "../runs/admit.ts";
 import type { RunRecord, Store } from "../store/types.ts";
 import { apiBranch, branchPrefixFor } from "../triggers/branch-name.ts";
 import { apiThreadKey, threadKey, type Trigger } from "../triggers/types.ts";
@@ -16,6 +14,7 @@ import { apiThreadKey, threadKey, type Trigger } from "../triggers/types.ts";
  * Starting a run from the run API, like a mention would: the repository's config applies, the
  * run is queued in the same store and queue, and — when an issue is named — the progress comment
  * and report go to that issue. Without an issue the run has a thread of its own (no comments).
+ * Over the daily budget the answer is 429 and nothing runs.
  */
 
 export const startRunSchema = z.object({
@@ -46,6 +45,7 @@ export interface ApiRunDeps {
   allowDefaultBranch?: boolean;
   /** SANDBOX_PASSTHROUGH_ENV, parsed: the names a repository's `env:` may ask for (as for a mention). */
   passthrough: readonly string[];
+  log: Logger;
 }
 
 export class ApiError extends Error {
@@ -119,17 +119,13 @@ export async function continueApiRun(deps: ApiRunDeps, runId: number, prompt: st
   return enqueue(deps, client, previous.threadKey, trigger);
 }
 
+/** Recorded, then admitted like a mention (runs/admit.ts): the admin token has authorised the caller already. */
 async function enqueue(deps: ApiRunDeps, client: GitHubClient, key: string, trigger: Trigger): Promise<RunRecord> {
-  const budget = await checkBudget(deps.store, { repoFullName: trigger.repo.fullName, installationId: trigger.installationId }, { repoDailyUsd: trigger.config?.budget.dailyUsd, installationDailyUsd: deps.installationDailyUsd });
-  if (!budget.allowed) throw new ApiError(429, budget.message);
   const run = await deps.store.createRun({ threadKey: key, deliveryId: trigger.deliveryId, trigger });
-  const now = Date.now();
-  const commentId = await postComment(client, { owner: trigger.repo.owner, repo: trigger.repo.name }, targetFor(trigger), renderProgress(run.id, initialProgress(now), now)).catch(() => null);
-  const progressCommentId = commentId ? commentId : null;
-  await deps.store.updateRun(run.id, { state: "queued", progressCommentId });
-  const queued = { ...run, state: "queued" as const, progressCommentId };
-  await deps.queue.enqueue(queued);
-  return queued;
+  const admission = await admitRun(deps, run, { client, authorize: async () => true, log: deps.log.child({ run: run.id }) });
+  if (admission.admitted) return admission.run;
+  if (admission.reason === "over-budget") throw new ApiError(429, admission.message);
+  throw admission.reason === "failed" ? admission.error : new Error(`run ${run.id} was refused (${admission.reason})`);
 }
 
 function firstLine(text: string): string {

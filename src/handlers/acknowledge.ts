@@ -1,66 +1,50 @@
 import type { Logger } from "pino";
 import { DEFAULT_REPO_CONFIG } from "../config/repo-config.ts";
-import { postComment, react, targetFor } from "../github/comment-target.ts";
 import type { GitHubClient } from "../github/octokit-types.ts";
-import { initialProgress } from "../runs/report/progress-state.ts";
-import { renderProgress } from "../runs/report/render-progress.ts";
-import type { RunQueue } from "../jobs/types.ts";
-import { checkBudget } from "../runs/budget.ts";
-import type { RunRecord, Store } from "../store/types.ts";
+import { admitRun, type AdmitDeps } from "../runs/admit.ts";
+import type { RunRecord } from "../store/types.ts";
+import type { Trigger } from "../triggers/types.ts";
 import { authorize } from "./authorize.ts";
 import { reply, replyCouldNotTake } from "./replies.ts";
 import type { ReplyLimiter } from "./reply-limiter.ts";
 
 /**
  * The acknowledgement of a "received" run, right after GitHub has its 2xx (or, after a crash, by
- * recovery): may the requester start runs, is there budget left, then 👀 + the progress comment,
- * and the run is queued. A refused run is deleted: it never existed for the dashboard or budgets.
+ * recovery): runs/admit.ts with the requester's permission checked, and a refusal answered in
+ * the thread.
  */
 
-export interface AcknowledgeDeps {
-  store: Store;
-  queue: RunQueue;
+export interface AcknowledgeDeps extends AdmitDeps {
   replyLimiter: ReplyLimiter;
-  /** DAILY_BUDGET_USD_PER_INSTALLATION. */
-  installationDailyUsd?: number | undefined;
 }
 
-export type AckOutcome = "queued" | "not-allowed" | "over-budget" | "failed";
+/**
+ * A run API run was authorised by the admin token when it was created (its actor "api" is no
+ * GitHub user to ask about); anyone else's permission is checked now. Pure.
+ */
+export function authorizedAtCreation(trigger: Pick<Trigger, "kind">): boolean {
+  return trigger.kind === "api";
+}
 
-export async function acknowledgeRun(deps: AcknowledgeDeps, run: RunRecord, client: GitHubClient, log: Logger): Promise<AckOutcome> {
+export async function acknowledgeRun(deps: AcknowledgeDeps, run: RunRecord, client: GitHubClient, log: Logger): Promise<void> {
   const trigger = run.trigger;
-  const config = trigger.config ?? DEFAULT_REPO_CONFIG;
-  const where = { owner: trigger.repo.owner, repo: trigger.repo.name };
-  const target = targetFor(trigger);
-  try {
-    if (!(await authorize(client, trigger, config.access, deps.replyLimiter, log))) {
-      await deps.store.discardRun(run.id);
-      return "not-allowed";
-    }
-    const budget = await checkBudget(deps.store, { repoFullName: trigger.repo.fullName, installationId: trigger.installationId }, { repoDailyUsd: config.budget.dailyUsd, installationDailyUsd: deps.installationDailyUsd });
-    if (!budget.allowed) {
-      await deps.store.discardRun(run.id);
-      await reply(client, trigger, budget.message, log);
-      log.info({ reason: budget.message, intake: "over-budget" }, "over the daily budget: no run");
-      return "over-budget";
-    }
-  } catch (error) {
-    await deps.store.discardRun(run.id).catch(() => undefined);
-    await replyCouldNotTake(client, trigger, error, log);
-    return "failed";
+  const access = (trigger.config ?? DEFAULT_REPO_CONFIG).access;
+  const viaApi = authorizedAtCreation(trigger);
+  const admission = await admitRun(deps, run, {
+    client,
+    authorize: viaApi ? async () => true : () => authorize(client, trigger, access, deps.replyLimiter, log),
+    log,
+  });
+  if (admission.admitted) {
+    log.info({ mode: trigger.mode, kind: trigger.kind, intake: "queued" }, "run queued");
+    return;
   }
-
-  // The 👀 and the progress comment go out together; neither failing stops the run.
-  const now = Date.now();
-  const [reaction, comment] = await Promise.allSettled([
-    react(client, where, trigger.source, trigger.thread.number, "eyes"),
-    postComment(client, where, target, renderProgress(run.id, initialProgress(now), now)),
-  ]);
-  if (reaction.status === "rejected") log.warn({ err: reaction.reason }, "could not add the 👀 reaction");
-  if (comment.status === "rejected") log.warn({ err: comment.reason }, "could not post the progress comment; the worker will post it");
-  const progressCommentId = comment.status === "fulfilled" ? comment.value : null;
-  await deps.store.updateRun(run.id, { state: "queued", progressCommentId });
-  await deps.queue.enqueue({ ...run, state: "queued", progressCommentId });
-  log.info({ mode: trigger.mode, kind: trigger.kind, intake: "queued" }, "run queued");
-  return "queued";
+  if (admission.reason === "failed") {
+    // Not to "@api": the run API's caller has no GitHub login to mention.
+    if (viaApi) log.error({ err: admission.error, intake: "failed" }, "could not take the run API's request");
+    else await replyCouldNotTake(client, trigger, admission.error, log);
+  } else if (admission.reason === "over-budget") {
+    if (!viaApi) await reply(client, trigger, admission.message, log);
+    log.info({ reason: admission.message, intake: "over-budget" }, "over the daily budget: no run");
+  }
 }

@@ -1,4 +1,5 @@
 import type { Store } from "../store/types.ts";
+import type { Trigger } from "../triggers/types.ts";
 import { formatUsd } from "./report/format.ts";
 
 /**
@@ -10,6 +11,25 @@ import { formatUsd } from "./report/format.ts";
 export interface BudgetLimits {
   repoDailyUsd?: number | undefined;
   installationDailyUsd?: number | undefined;
+}
+
+export interface BudgetScope {
+  repoFullName: string;
+  installationId: number;
+}
+
+/** checkBudget's arguments for a run: its repository and installation, its config's daily limit and the deployment's. Pure. */
+export function runBudget(trigger: Pick<Trigger, "repo" | "installationId" | "config">, installationDailyUsd: number | undefined): { scope: BudgetScope; limits: BudgetLimits } {
+  return {
+    scope: { repoFullName: trigger.repo.fullName, installationId: trigger.installationId },
+    limits: { repoDailyUsd: trigger.config?.budget.dailyUsd, installationDailyUsd },
+  };
+}
+
+/** The budget decision for a run (see runBudget). */
+export function checkRunBudget(store: Pick<Store, "costSince">, trigger: Pick<Trigger, "repo" | "installationId" | "config">, installationDailyUsd: number | undefined, now: number = Date.now()): Promise<BudgetDecision> {
+  const { scope, limits } = runBudget(trigger, installationDailyUsd);
+  return checkBudget(store, scope, limits, now);
 }
 
 export type BudgetDecision =
@@ -38,7 +58,7 @@ export function decideBudget(spent: { repo: number; installation: number }, limi
   return { allowed: true, remainingUsd: left.length ? Math.min(...left) : null, spent };
 }
 
-export async function checkBudget(store: Store, scope: { repoFullName: string; installationId: number }, limits: BudgetLimits, now: number = Date.now()): Promise<BudgetDecision> {
+export async function checkBudget(store: Pick<Store, "costSince">, scope: BudgetScope, limits: BudgetLimits, now: number = Date.now()): Promise<BudgetDecision> {
   if (limits.repoDailyUsd === undefined && limits.installationDailyUsd === undefined) return { allowed: true, remainingUsd: null, spent: { repo: 0, installation: 0 } };
   const since = startOfUtcDay(now);
   const [repo, installation] = await Promise.all([
