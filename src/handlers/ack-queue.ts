@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { createLeaseKeeper } from "../runs/lease-keeper.ts";
 
 /**
  * Acknowledgements waiting to be made, in arrival order, at most `concurrency` at a time, so a
@@ -30,17 +31,11 @@ export interface AckQueueOptions {
 
 export function createAckQueue(options: AckQueueOptions): AckQueue {
   const waiting: Array<{ runId: number; acknowledge: () => Promise<unknown> }> = [];
-  const held = new Set<number>();
+  const leases = createLeaseKeeper({ ...options, what: "runs waiting for acknowledgement" });
   let active = 0;
   let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
   let idle: (() => void) | null = null;
 
-  const beat = () => {
-    const ids = [...held];
-    if (ids.length === 0) return;
-    options.heartbeat(ids).catch((error: unknown) => options.log.warn({ err: error, runs: ids.length }, "could not renew the lease of runs waiting for acknowledgement"));
-  };
   const pump = () => {
     const limit = options.busy?.() ? 1 : options.concurrency;
     while (!stopped && active < limit && waiting.length > 0) {
@@ -51,11 +46,7 @@ export function createAckQueue(options: AckQueueOptions): AckQueue {
         .catch((error: unknown) => options.log.error({ err: error, run: next.runId }, "acknowledging a run failed"))
         .finally(() => {
           active--;
-          held.delete(next.runId);
-          if (held.size === 0 && timer) {
-            clearInterval(timer);
-            timer = null;
-          }
+          leases.release(next.runId);
           if (active === 0) idle?.();
           pump();
         });
@@ -66,11 +57,7 @@ export function createAckQueue(options: AckQueueOptions): AckQueue {
     submit(runId, acknowledge) {
       if (stopped) return;
       waiting.push({ runId, acknowledge });
-      held.add(runId);
-      if (!timer) {
-        timer = setInterval(beat, options.heartbeatMs);
-        timer.unref();
-      }
+      leases.hold(runId);
       pump();
     },
     resume: () => pump(),
@@ -78,8 +65,7 @@ export function createAckQueue(options: AckQueueOptions): AckQueue {
       stopped = true;
       waiting.length = 0;
       if (active > 0) await Promise.race([new Promise<void>((r) => (idle = r)), new Promise((r) => setTimeout(r, deadlineMs).unref())]);
-      if (timer) clearInterval(timer);
-      timer = null;
+      leases.stop();
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { createLeaseKeeper } from "../runs/lease-keeper.ts";
 import type { Store } from "../store/types.ts";
 import type { ExecuteRun, RunQueue } from "./types.ts";
 
@@ -19,12 +20,12 @@ export interface EmbeddedWorkerOptions {
 }
 
 export function createEmbeddedQueue(o: EmbeddedWorkerOptions): RunQueue {
-  const running = new Map<Promise<void>, number>();
+  const running = new Set<Promise<void>>();
+  const leases = createLeaseKeeper({ heartbeat: (ids) => o.store.heartbeat(ids), heartbeatMs: o.heartbeatMs, log: o.log, what: "running runs" });
   let stopped = true;
   let pumping = false;
   let again = false;
   let timer: NodeJS.Timeout | null = null;
-  let beat: NodeJS.Timeout | null = null;
 
   const pump = async (): Promise<void> => {
     if (pumping) {
@@ -43,9 +44,11 @@ export function createEmbeddedQueue(o: EmbeddedWorkerOptions): RunQueue {
             .catch((error: unknown) => o.log.error({ err: error, run: run.id }, "run crashed outside its own error handling"))
             .finally(() => {
               running.delete(job);
+              leases.release(run.id);
               void pump().catch((error: unknown) => o.log.error({ err: error }, "queue pump failed"));
             });
-          running.set(job, run.id);
+          running.add(job);
+          leases.hold(run.id);
         }
       } while (again && !stopped);
     } finally {
@@ -60,10 +63,6 @@ export function createEmbeddedQueue(o: EmbeddedWorkerOptions): RunQueue {
       stopped = false;
       timer = setInterval(kick, o.pollIntervalMs ?? 1000);
       timer.unref();
-      beat = setInterval(() => {
-        o.store.heartbeat([...running.values()]).catch((error: unknown) => o.log.warn({ err: error }, "could not renew run leases"));
-      }, o.heartbeatMs);
-      beat.unref();
       kick();
     },
     // The row is already queued in the store: just look now rather than at the next poll.
@@ -73,8 +72,8 @@ export function createEmbeddedQueue(o: EmbeddedWorkerOptions): RunQueue {
     async stop(deadlineMs = 30_000) {
       stopped = true;
       if (timer) clearInterval(timer);
-      if (beat) clearInterval(beat);
-      const all = Promise.allSettled([...running.keys()]);
+      leases.stop();
+      const all = Promise.allSettled([...running]);
       await Promise.race([all, new Promise((resolve) => setTimeout(resolve, deadlineMs).unref())]);
     },
     get active() {

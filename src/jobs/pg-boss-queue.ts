@@ -1,5 +1,6 @@
 import { PgBoss, type Job, type SendOptions } from "pg-boss";
 import type { Logger } from "pino";
+import { createLeaseKeeper } from "../runs/lease-keeper.ts";
 import { parsePostgresUrl } from "../store/postgres-store.ts";
 import type { RunRecord, Store } from "../store/types.ts";
 import type { ExecuteRun, RunQueue } from "./types.ts";
@@ -49,10 +50,9 @@ export function createPgBossQueue(o: PgBossQueueOptions): RunQueue {
   const pollSeconds = Math.max(0.5, (o.pollIntervalMs ?? 2000) / 1000);
   // pg-boss's own lease on a job: a dead worker's job stops holding its thread's group after this.
   const bossHeartbeatSeconds = Math.max(10, Math.ceil((o.heartbeatMs * 3) / 1000));
-  const running = new Set<number>();
+  const leases = createLeaseKeeper({ heartbeat: (ids) => o.store.heartbeat(ids), heartbeatMs: o.heartbeatMs, log: o.log, what: "running runs" });
   let stopping = false;
   let workId: string | null = null;
-  let beat: NodeJS.Timeout | null = null;
   let booting: Promise<PgBoss> | null = null;
 
   const boss = new PgBoss({
@@ -114,13 +114,13 @@ export function createPgBossQueue(o: PgBossQueueOptions): RunQueue {
       }
       return;
     }
-    running.add(run.id);
+    leases.hold(run.id);
     try {
       await o.execute(run);
     } catch (error) {
       o.log.error({ err: error, run: run.id }, "run crashed outside its own error handling");
     } finally {
-      running.delete(run.id);
+      leases.release(run.id);
     }
   };
 
@@ -142,10 +142,6 @@ export function createPgBossQueue(o: PgBossQueueOptions): RunQueue {
         },
         handle,
       );
-      beat = setInterval(() => {
-        o.store.heartbeat([...running]).catch((error: unknown) => o.log.warn({ err: error }, "could not renew run leases"));
-      }, o.heartbeatMs);
-      beat.unref();
     },
     async stop(deadlineMs = 30_000) {
       stopping = true;
@@ -164,15 +160,14 @@ export function createPgBossQueue(o: PgBossQueueOptions): RunQueue {
         clearTimeout(timer);
         workId = null;
       }
-      if (beat) clearInterval(beat);
-      beat = null;
+      leases.stop();
       // Past the deadline pg-boss fails the jobs still held; their runs stay "running" until the
       // lease lapses and recovery queues them again.
       await boss.stop({ graceful: false, close: true });
       booting = null;
     },
     get active() {
-      return running.size;
+      return leases.size;
     },
   };
 }
