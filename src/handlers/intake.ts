@@ -4,7 +4,7 @@ import { DEFAULT_REPO_CONFIG, type RepoConfig, type RepoConfigResult } from "../
 import { postComment, targetFor } from "../github/comment-target.ts";
 import type { GitHubClient } from "../github/octokit-types.ts";
 import type { RunRecord, Store } from "../store/types.ts";
-import { decideIntent, triggerObjectKey, type Intent } from "../triggers/decide.ts";
+import { decideDelivery, triggerObjectKey, type Intent } from "../triggers/decide.ts";
 import type { ParseResult } from "../triggers/parse-trigger.ts";
 import { threadKey, type Trigger } from "../triggers/types.ts";
 import type { ConfigClient } from "../config/repo-config-read.ts";
@@ -66,7 +66,7 @@ export async function intake(deps: IntakeDeps, context: Context, event: string, 
   }
   // An invalid file, or one not read for this sender, still lets us decide with the defaults whether the delivery was for us.
   const config: RepoConfig = loaded?.ok ? loaded.config : DEFAULT_REPO_CONFIG;
-  const intent = decideIntent({ action, trigger, config, triggerPhrase: config.triggerPhrase ?? deps.triggerPhrase(), appLogin: deps.appLogin() });
+  const { intent, request } = decideDelivery({ action, trigger, config, triggerPhrase: config.triggerPhrase ?? deps.triggerPhrase(), appLogin: deps.appLogin() });
   if (intent.type === "ignore") {
     log.debug({ reason: intent.reason, intake: "ignored" }, "no run");
     return;
@@ -81,7 +81,7 @@ export async function intake(deps: IntakeDeps, context: Context, event: string, 
 
   const key = threadKey(trigger.repo.fullName, trigger.thread.number);
   // Deduplicated on the delivery id and on the triggering object (the same comment under two delivery ids).
-  const run = await deps.store.acceptRun({ threadKey: key, deliveryId: context.id, trigger: { ...trigger, mode: intent.mode, config } }, event, triggerObjectKey(trigger, action));
+  const run = await deps.store.acceptRun({ threadKey: key, deliveryId: context.id, trigger: { ...trigger, mode: intent.mode, request, config } }, event, triggerObjectKey(trigger, action));
   if (!run) return duplicate(log);
   const runLog = log.child({ run: run.id, thread: key });
   runLog.debug("run received; acknowledging after the 2xx");

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import type { RepoConfig } from "../config/repo-config.ts";
 import { extractRequest, mentions } from "./mention.ts";
-import type { Actor, Trigger } from "./types.ts";
+import { requestText } from "./request-text.ts";
+import type { Actor, Trigger, WebhookTrigger } from "./types.ts";
 
 /** Pure decisions about what a delivery asks for. Table-tested. */
 
@@ -21,7 +22,8 @@ export function isPermission(value: string): value is Permission {
 
 export interface IntentFacts {
   action: string;
-  trigger: Trigger;
+  /** Run API triggers never come here: that API authenticates its callers itself (the admin token). */
+  trigger: WebhookTrigger;
   config: RepoConfig;
   triggerPhrase: string;
   /** The app's own bot login, e.g. "my-app[bot]". */
@@ -37,15 +39,30 @@ function commandOf(request: string): Command | null {
   return word === "stop" || word === "cancel" ? "stop" : word === "status" ? "status" : word === "reset" ? "reset" : null;
 }
 
-function mentionIntent(f: IntentFacts, expectedAction: string): Intent {
+/**
+ * One delivery's decision: the intent and, for a run, its request (the prompt's: the text with the
+ * mention taken out once, here). Intake stores the request with the run as trigger.request.
+ */
+export interface Decision {
+  intent: Intent;
+  request?: string;
+}
+
+const ignore = (reason: string): Decision => ({ intent: { type: "ignore", reason } });
+
+/** A run in this mode; `asked` is the text with the mention taken out, when it was already. */
+function run(f: IntentFacts, mode: "code" | "review", asked?: string): Decision {
+  return { intent: { type: "run", mode }, request: requestText({ ...f.trigger, mode }, f.triggerPhrase, asked) };
+}
+
+function mentionDecision(f: IntentFacts, expectedAction: string): Decision {
   const { trigger: t } = f;
-  if (f.action !== expectedAction) return { type: "ignore", reason: `${t.kind} ${f.action}: only ${expectedAction} starts runs` };
-  if (!mentions(t.text, f.triggerPhrase)) return { type: "ignore", reason: `no ${f.triggerPhrase} mention` };
+  if (f.action !== expectedAction) return ignore(`${t.kind} ${f.action}: only ${expectedAction} starts runs`);
+  if (!mentions(t.text, f.triggerPhrase)) return ignore(`no ${f.triggerPhrase} mention`);
   const request = extractRequest(t.text, f.triggerPhrase);
   const command = commandOf(request);
-  if (command) return { type: "command", command };
-  if (t.thread.isPullRequest && /^review\b/i.test(request.trim())) return { type: "run", mode: "review" };
-  return { type: "run", mode: "code" };
+  if (command) return { intent: { type: "command", command } };
+  return run(f, t.thread.isPullRequest && /^review\b/i.test(request.trim()) ? "review" : "code", request);
 }
 
 function matchesReviewer(reviewer: string, configured: readonly string[]): boolean {
@@ -54,43 +71,45 @@ function matchesReviewer(reviewer: string, configured: readonly string[]): boole
 }
 
 /** Everything that can be decided from the payload and the repo's config, before any API call. */
-export function decideIntent(f: IntentFacts): Intent {
+export function decideDelivery(f: IntentFacts): Decision {
   const { trigger: t, config } = f;
   const actor = t.actor;
-  if (sameLogin(actor.login, f.appLogin)) return { type: "ignore", reason: "the app's own action" };
+  if (sameLogin(actor.login, f.appLogin)) return ignore("the app's own action");
   const allowListed = config.access.allowUsers.some((u) => sameLogin(u, actor.login));
-  if (isBot(actor) && !allowListed) return { type: "ignore", reason: `bots (${actor.login}) never start runs unless allow-listed` };
+  if (isBot(actor) && !allowListed) return ignore(`bots (${actor.login}) never start runs unless allow-listed`);
 
   switch (t.kind) {
     case "issue_comment":
     case "review_comment":
-      return mentionIntent(f, "created");
+      return mentionDecision(f, "created");
     case "review":
-      return mentionIntent(f, "submitted");
+      return mentionDecision(f, "submitted");
     case "issue_opened":
-      if (!mentions(t.text, f.triggerPhrase)) return { type: "ignore", reason: `no ${f.triggerPhrase} mention in the new issue` };
-      return { type: "run", mode: "code" };
+      if (!mentions(t.text, f.triggerPhrase)) return ignore(`no ${f.triggerPhrase} mention in the new issue`);
+      return run(f, "code");
     case "issue_assigned": {
       const assignee = t.source.type === "assignment" ? t.source.assignee : "";
-      if (!config.assignees.some((a) => sameLogin(a, assignee))) return { type: "ignore", reason: `assigned to ${assignee}, not a configured assignee` };
-      return { type: "run", mode: "code" };
+      if (!config.assignees.some((a) => sameLogin(a, assignee))) return ignore(`assigned to ${assignee}, not a configured assignee`);
+      return run(f, "code");
     }
     case "issue_labeled":
     case "pull_labeled": {
       const label = t.source.type === "label" ? t.source.label : "";
-      if (sameLogin(label, config.labels.fix)) return { type: "run", mode: "code" };
-      if (t.thread.isPullRequest && sameLogin(label, config.labels.review)) return { type: "run", mode: "review" };
-      return { type: "ignore", reason: `label "${label}" is not one of ours` };
+      if (sameLogin(label, config.labels.fix)) return run(f, "code");
+      if (t.thread.isPullRequest && sameLogin(label, config.labels.review)) return run(f, "review");
+      return ignore(`label "${label}" is not one of ours`);
     }
-    case "api":
-      // The run API authenticates its callers itself (the admin token); nothing to decide here.
-      return { type: "run", mode: t.mode };
     case "review_requested": {
       const reviewer = t.source.type === "review_request" ? t.source.reviewer : "";
-      if (!matchesReviewer(reviewer, config.reviewers)) return { type: "ignore", reason: `review requested from ${reviewer}, not a configured reviewer` };
-      return { type: "run", mode: "review" };
+      if (!matchesReviewer(reviewer, config.reviewers)) return ignore(`review requested from ${reviewer}, not a configured reviewer`);
+      return run(f, "review");
     }
   }
+}
+
+/** The intent alone (decideDelivery without the request). */
+export function decideIntent(f: IntentFacts): Intent {
+  return decideDelivery(f).intent;
 }
 
 export interface AccessFacts {

@@ -7,11 +7,11 @@ import {
   reviewCommentPayload,
   reviewPayload,
 } from "./payload-schemas.ts";
-import type { RepoRef, ThreadRef, Trigger } from "./types.ts";
+import type { RepoRef, ThreadRef, WebhookTrigger } from "./types.ts";
 
 /** Payload → Trigger, one function per event. Pure. `mode` is "code" here; decide.ts may switch it. */
 
-export type ParseResult = { ok: true; trigger: Trigger } | { ok: false; reason: string };
+export type ParseResult = { ok: true; trigger: WebhookTrigger } | { ok: false; reason: string };
 
 function repoRef(r: z.infer<typeof repositorySchema>): RepoRef {
   return { id: r.id, owner: r.owner.login, name: r.name, fullName: r.full_name, htmlUrl: r.html_url, defaultBranch: r.default_branch, private: r.private };
@@ -24,7 +24,7 @@ function threadRef(t: Thread, isPullRequest: boolean): ThreadRef {
   return ref;
 }
 
-function parse<S extends z.ZodType>(schema: S, payload: unknown, build: (p: z.infer<S>) => Omit<Trigger, "deliveryId" | "mode">, deliveryId: string): ParseResult {
+function parse<S extends z.ZodType>(schema: S, payload: unknown, build: (p: z.infer<S>) => Omit<WebhookTrigger, "deliveryId" | "mode">, deliveryId: string): ParseResult {
   const parsed = schema.safeParse(payload);
   if (!parsed.success) {
     const first = parsed.error.issues[0];

@@ -52,6 +52,9 @@ export type TriggerKind =
   | "pull_labeled"
   | "api";
 
+/** What a webhook delivery can be (parse-trigger.ts). "api" runs come from the run API, which decides them itself. */
+export type WebhookTriggerKind = Exclude<TriggerKind, "api">;
+
 export interface Trigger {
   kind: TriggerKind;
   deliveryId: string;
@@ -69,7 +72,16 @@ export interface Trigger {
   config?: RepoConfig;
   /** Run API only: the branch to work on (created from the base branch if it does not exist). */
   branch?: string;
+  /**
+   * What the user asked for, as the prompt's request: taken out of the text once, when the run was
+   * decided (decide.ts's runTrigger). Runs stored before it have none: runRequest falls back to
+   * requestText.
+   */
+  request?: string;
 }
+
+/** A trigger parsed from a webhook payload. */
+export type WebhookTrigger = Trigger & { kind: WebhookTriggerKind };
 
 /** The identity of a conversation: one Claude session, one branch. */
 export function threadKey(repoFullName: string, number: number): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseIssueComment, parseIssueEvent, parsePullRequestEvent, parseReview, parseReviewComment, type ParseResult } from "../../src/triggers/parse-trigger.ts";
-import type { Trigger } from "../../src/triggers/types.ts";
+import type { WebhookTrigger } from "../../src/triggers/types.ts";
 
 /** Webhook payload → Trigger: only the fields the bot uses, checked; the text exactly as written. */
 
@@ -13,7 +13,7 @@ const base = { installation: { id: 11 }, repository, sender: alice };
 const repo = { id: 7, owner: "acme", name: "widgets", fullName: "acme/widgets", htmlUrl: "https://github.com/acme/widgets", defaultBranch: "main", private: true };
 const issueThread = { number: 3, isPullRequest: false, title: "Crash", body: "It crashes", htmlUrl: "https://github.com/acme/widgets/issues/3", author: "bob", commentCount: 2 };
 const pullThread = { number: 4, isPullRequest: true, title: "Fix", body: "", htmlUrl: "https://github.com/acme/widgets/pull/4", author: "bob" };
-const ok = (over: Partial<Trigger> & Pick<Trigger, "kind" | "thread" | "source" | "text">): ParseResult => ({
+const ok = (over: Partial<WebhookTrigger> & Pick<WebhookTrigger, "kind" | "thread" | "source" | "text">): ParseResult => ({
   ok: true,
   trigger: { deliveryId: "d-1", installationId: 11, repo, actor: alice, mode: "code", ...over },
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { issueBranch } from "../../src/triggers/branch-name.ts";
 import { DEFAULT_REPO_CONFIG, parseRepoConfig, type RepoConfig } from "../../src/config/repo-config.ts";
 import { decideAccess, decideIntent } from "../../src/triggers/decide.ts";
-import type { Trigger } from "../../src/triggers/types.ts";
+import type { WebhookTrigger } from "../../src/triggers/types.ts";
 import { extractRequest, mentions } from "../../src/triggers/mention.ts";
 
 describe("mentions", () => {
@@ -32,10 +32,10 @@ describe("mentions", () => {
 const repo = { id: 1, owner: "acme", name: "w", fullName: "acme/w", htmlUrl: "", defaultBranch: "main", private: false };
 const issue = { number: 1, isPullRequest: false, title: "t", body: "b", htmlUrl: "", author: "bob" };
 const pull = { ...issue, isPullRequest: true };
-function t(over: Partial<Trigger>): Trigger {
+function t(over: Partial<WebhookTrigger>): WebhookTrigger {
   return { kind: "issue_comment", deliveryId: "d", installationId: 1, repo, actor: { login: "alice", type: "User" }, thread: issue, source: { type: "issue_comment", commentId: 1 }, text: "@bot do it", mode: "code", ...over };
 }
-function intent(trigger: Trigger, action = "created", config: RepoConfig = DEFAULT_REPO_CONFIG) {
+function intent(trigger: WebhookTrigger, action = "created", config: RepoConfig = DEFAULT_REPO_CONFIG) {
   return decideIntent({ action, trigger, config, triggerPhrase: "@bot", appLogin: "bot[bot]" });
 }
 const withConfig = (over: Record<string, unknown>) => parseRepoConfig(over).ok ? (parseRepoConfig(over) as { config: RepoConfig }).config : DEFAULT_REPO_CONFIG;
