@@ -1,11 +1,11 @@
 import { formatDuration } from "../runs/report/format.ts";
 import { isPhase, PHASE_LABEL } from "../runs/phases.ts";
-import { FINISHED_STATES as STORE_FINISHED_STATES } from "../store/types.ts";
+import { FINISHED_STATES as RUN_FINISHED_STATES } from "../runs/outcome.ts";
 import type { RemoteRun } from "./client.ts";
 
 /** What the CLI prints while it waits and when the run is over, and its exit code. Pure. */
 
-export const FINISHED_STATES: ReadonlySet<string> = new Set<string>(STORE_FINISHED_STATES);
+export const FINISHED_STATES: ReadonlySet<string> = new Set<string>(RUN_FINISHED_STATES);
 
 /** The bot's own words for a phase, for the one it reports (an unknown one is shown as is). */
 const phaseLabel = (phase: string) => (isPhase(phase) ? PHASE_LABEL[phase] : phase);

@@ -5,9 +5,9 @@ import type { StreamEvent } from "../agent/stream-events.ts";
 import type { RepoConfig } from "../config/repo-config.ts";
 import type { ThreadContext } from "../github/thread-context.ts";
 import type { Sandbox } from "../sandbox/types.ts";
-import type { ThreadRecord } from "../store/types.ts";
 import type { Trigger } from "../triggers/types.ts";
 import { REVIEW_JSON_SCHEMA } from "./review.ts";
+import type { Session } from "./session.ts";
 
 /** Restores the thread's session into the sandbox and runs Claude Code on the request. */
 
@@ -22,9 +22,8 @@ export interface AgentSettings {
 
 export interface AgentPhaseInput {
   sandbox: Sandbox;
-  thread: Pick<ThreadRecord, "sessionId" | "transcript">;
-  /** A live sandbox from the last run already holds the transcript. */
-  transcriptInPlace: boolean;
+  /** New, live (the paused sandbox holds the transcript) or restored (its transcript is written here first). */
+  session: Session;
   trigger: Trigger;
   config: RepoConfig;
   request: string;
@@ -41,11 +40,11 @@ export interface AgentPhaseInput {
   onEvent: (event: StreamEvent) => void;
 }
 
-export async function runAgentPhase(input: AgentPhaseInput): Promise<ClaudeRunOutput & { resumed: boolean }> {
-  const { sandbox: box, thread, config, settings } = input;
-  const resumed = Boolean(thread.sessionId && thread.transcript);
+export async function runAgentPhase(input: AgentPhaseInput): Promise<ClaudeRunOutput> {
+  const { sandbox: box, session, config, settings } = input;
+  const resumed = session.path !== "new";
   // The transcript at the path the CLI expects is all --resume needs, even in a fresh sandbox.
-  if (resumed && !input.transcriptInPlace) await box.writeFile(transcriptPath(box.homeDir, box.workdir, thread.sessionId!), thread.transcript!);
+  if (session.path === "restored") await box.writeFile(transcriptPath(box.homeDir, box.workdir, session.id), session.transcript);
   let mcpConfigPath: string | undefined;
   if (Object.keys(config.mcpServers ?? {}).length > 0) {
     mcpConfigPath = `${box.homeDir}/.claude-sandbox-bot/mcp.json`;
@@ -55,7 +54,7 @@ export async function runAgentPhase(input: AgentPhaseInput): Promise<ClaudeRunOu
     sandbox: box,
     argv: buildClaudeArgs({
       command: settings.claudeCommand,
-      resumeSessionId: resumed ? thread.sessionId : null,
+      resumeSessionId: session.path === "new" ? null : session.id,
       model: config.model ?? settings.model,
       maxTurns: config.maxTurns ?? settings.maxTurns,
       maxBudgetUsd: input.maxBudgetUsd,
@@ -79,5 +78,5 @@ export async function runAgentPhase(input: AgentPhaseInput): Promise<ClaudeRunOu
     signal: input.signal,
     onEvent: input.onEvent,
   });
-  return { ...out, resumed };
+  return out;
 }

@@ -9,7 +9,11 @@ import type { HostRepo } from "../workspace/host-repo.ts";
 import type { AddedText } from "../workspace/added-text.ts";
 import { commitLeftovers, diffSince, logSince, type CommitResult } from "../workspace/workspace.ts";
 import type { CheckoutPlan } from "./checkout-plan.ts";
+import type { ClaudeRunOutput } from "../agent/run-claude.ts";
+import type { RunOutcome } from "./outcome.ts";
 import { PhaseError } from "./phases.ts";
+import type { RunContext } from "./run-context.ts";
+import type { Workspace } from "./workspace-step.ts";
 
 /**
  * After Claude, in code mode: commit what it left; if anything changed, push with a fresh token
@@ -105,4 +109,26 @@ function pullBody(issueNumber: number, claudeSummary: string, runId: number): st
   // A run API run without an issue closes nothing and is continued through the API.
   if (issueNumber === 0) return `${summary}\n\n---\n<sub>Opened by claude-sandbox-bot (run ${runId}, started through the run API).</sub>`;
   return `Closes #${issueNumber}\n\n${summary}\n\n---\n<sub>Opened by claude-sandbox-bot (run ${runId}). Mention the bot in #${issueNumber} to ask for changes.</sub>`;
+}
+
+/** Code mode's publisher, as a step of the run: the thread remembers the PR the change went to. */
+export async function publishCode(ctx: RunContext, ws: Workspace, claude: ClaudeRunOutput): Promise<RunOutcome> {
+  const published = await publish({
+    sandbox: ws.sandbox,
+    client: ctx.client,
+    mintToken: ctx.deps.mintToken,
+    redact: ctx.redact,
+    trigger: ctx.trigger,
+    config: ctx.config,
+    plan: ws.plan,
+    hostRepo: ctx.scope.hostRepo,
+    branchIsNew: !ws.checkout.branchExisted,
+    startSha: ws.checkout.startSha,
+    claudeSummary: claude.result?.result ?? "",
+    runId: ctx.run.id,
+    checkCanceled: () => ctx.cancel.checkNow(),
+  });
+  if (!published.changed) return { outcome: "no_changes", files: [] };
+  if (published.pr) ctx.trail.thread.prNumber = published.pr.number;
+  return { outcome: "done", pr: published.pr ?? undefined, files: published.files, patch: published.patch ?? undefined };
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { Outcome } from "./report/render-report.ts";
+import type { Outcome } from "./outcome.ts";
 import type { ErrorCategory } from "./error-category.ts";
 import type { Phase } from "./phases.ts";
 

@@ -20,7 +20,6 @@ export interface ThreadRecord {
 }
 
 export type RunState = "received" | "queued" | "running" | "succeeded" | "failed" | "canceled";
-export const FINISHED_STATES: readonly RunState[] = ["succeeded", "failed", "canceled"];
 
 export interface RunRecord {
   id: number;

@@ -1,7 +1,8 @@
 import { formatDuration, formatUsd } from "../runs/report/format.ts";
 import { PHASE_LABEL, isPhase } from "../runs/phases.ts";
 import { html, raw, type SafeHtml } from "./html.ts";
-import { RUN_STATES, FINISHED, type RunSummaryView, type RunView } from "./run-view.ts";
+import { FINISHED_STATES as FINISHED } from "../runs/outcome.ts";
+import { RUN_STATES, type RunSummaryView, type RunView } from "./run-view.ts";
 import type { Totals } from "./totals.ts";
 
 /** The dashboard's pages: data in, escaped HTML out. Pure. */

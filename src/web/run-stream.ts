@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { isPhase, PHASE_LABEL } from "../runs/phases.ts";
 import type { RunEvent, RunEvents } from "../runs/run-events.ts";
 import type { RunRecord, Store } from "../store/types.ts";
-import { FINISHED } from "./run-view.ts";
+import { FINISHED_STATES as FINISHED } from "../runs/outcome.ts";
 import { formatSse, sseComment } from "./sse.ts";
 
 /**

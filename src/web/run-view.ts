@@ -1,23 +1,10 @@
-import { z } from "zod";
+import { FINISHED_STATES, parseStoredResult, type Outcome } from "../runs/outcome.ts";
 import type { RunRecord, RunState } from "../store/types.ts";
 import { redactJson, type TextRedactor } from "./redact-display.ts";
 
 /** A run as the run API answers and the dashboard shows it: redacted, with the stored result parsed. Pure. */
 
 export const RUN_STATES = ["received", "queued", "running", "succeeded", "failed", "canceled"] as const satisfies readonly RunState[];
-export const FINISHED: ReadonlySet<RunState> = new Set<RunState>(["succeeded", "failed", "canceled"]);
-
-/** The fields of the stored result (run-job's summary) that the views use; the rest passes through. */
-const storedResult = z
-  .object({
-    outcome: z.enum(["done", "no_changes", "failed", "canceled"]).optional(),
-    failedPhase: z.string().nullable().optional(),
-    errorCategory: z.string().nullable().optional(),
-    pr: z.object({ number: z.number(), htmlUrl: z.string() }).loose().nullable().optional(),
-    sandboxCostUsd: z.number().optional(),
-    claude: z.object({ total_cost_usd: z.number().optional(), num_turns: z.number().optional(), session_id: z.string().optional() }).loose().nullable().optional(),
-  })
-  .loose();
 
 export interface RunView {
   id: number;
@@ -39,7 +26,7 @@ export interface RunView {
   claudeCostUsd: number | null;
   turns: number | null;
   sessionId: string | null;
-  outcome: "done" | "no_changes" | "failed" | "canceled" | null;
+  outcome: Outcome | null;
   failedPhase: string | null;
   errorCategory: string | null;
   pr: { number: number; url: string } | null;
@@ -50,11 +37,10 @@ export interface RunView {
 
 export function runView(run: RunRecord, redact: TextRedactor, now: number, options: { detail?: boolean } = {}): RunView {
   const detail = options.detail ?? true;
-  const parsed = storedResult.safeParse(run.result);
-  const result = parsed.success ? parsed.data : null;
+  const result = parseStoredResult(run.result);
   const t = run.trigger;
   const start = run.startedAt ? Date.parse(run.startedAt) : null;
-  const end = run.finishedAt ? Date.parse(run.finishedAt) : FINISHED.has(run.state) ? null : now;
+  const end = run.finishedAt ? Date.parse(run.finishedAt) : FINISHED_STATES.has(run.state) ? null : now;
   return {
     id: run.id,
     repo: run.repoFullName,

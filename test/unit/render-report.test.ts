@@ -27,7 +27,7 @@ const base: RunSummary = {
   phaseMs: { queue: 10, sandbox: 1_500, clone: 800, agent: 60_000, publish: 2_000 },
   sandboxCostUsd: 0.003,
   result,
-  resumed: false,
+  session: "new",
   files: [{ path: "CONTRIBUTING.md", added: 20, removed: 0 }],
 };
 
@@ -58,9 +58,9 @@ describe("renderReport", () => {
   });
 
   it("says when nothing changed, and when the session was resumed", () => {
-    const md = renderReport({ ...base, outcome: "no_changes", pr: undefined, files: [], resumed: true });
+    const md = renderReport({ ...base, outcome: "no_changes", pr: undefined, files: [], session: "restored" });
     expect(md).toContain("### ⚪ Done — no changes, so no pull request");
-    expect(md).toContain("(resumed)");
+    expect(md).toContain("(resumed from the saved transcript)");
   });
 
   it("names the failed phase, the error category, the reason and what to do", () => {

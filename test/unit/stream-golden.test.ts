@@ -53,7 +53,7 @@ function summary(name: string, result: ResultEvent | null): RunSummary {
     phaseMs: { queue: 40, sandbox: 2_100, clone: 900, agent: 78_000, publish: 1_900 },
     sandboxCostUsd: 0.0038,
     result,
-    resumed: name === "resumed",
+    session: name === "resumed" ? "restored" : "new",
     files: failure ? [] : [{ path: "a.txt", added: 1, removed: 0 }],
   };
 }

@@ -1,37 +1,11 @@
-import type { ResultEvent } from "../../agent/stream-events.ts";
 import { ERROR_CATEGORIES, type ErrorCategory } from "../error-category.ts";
 import { PHASE_LABEL, PHASES, type Phase } from "../phases.ts";
+import type { RunSummary } from "../outcome.ts";
 import { fence, formatDuration, formatUsd, runMarker } from "./format.ts";
 
 /** The final report that replaces the progress comment. Pure: summary in, markdown out. */
 
-export type Outcome = "done" | "no_changes" | "failed" | "canceled";
-
-export interface RunSummary {
-  runId: number;
-  outcome: Outcome;
-  failedPhase?: Phase | undefined;
-  errorCategory?: ErrorCategory | undefined;
-  error?: string | undefined;
-  branch: string;
-  branchUrl: string;
-  pr?: { number: number; htmlUrl: string; created: boolean } | undefined;
-  durationMs: number;
-  phaseMs: Partial<Record<Phase, number>>;
-  /** Sandbox lifetime × the configured per-second rate. */
-  sandboxCostUsd: number;
-  result: ResultEvent | null;
-  resumed: boolean;
-  /** How a resumed session came back: the paused sandbox itself, or the saved transcript in a new one. */
-  resumePath?: "live" | "restored" | null | undefined;
-  files: Array<{ path: string; added: number; removed: number }>;
-  /** Code mode on a fork's PR: the change, since nothing was pushed. */
-  patch?: string | undefined;
-  /** The limits the run ran under (time, turns, cost, daily budgets). */
-  limits?: string[] | undefined;
-  /** Review mode: the review that was posted. */
-  review?: { htmlUrl: string; event: string; inline: number; moved: number } | undefined;
-}
+export type { Outcome, RunSummary } from "../outcome.ts";
 
 const MAX_COMMENT = 65_536;
 /** Headroom under GitHub's limit for the parts around the cut sections. */
@@ -78,8 +52,8 @@ function facts(s: RunSummary): string[] {
   if (tok) line1.push(`**Tokens:** ${tok}`);
   const claudeCost = r?.total_cost_usd ?? 0;
   const cost = `**Cost:** ${formatUsd(claudeCost + s.sandboxCostUsd)} (Claude ${formatUsd(claudeCost)} + sandbox ${formatUsd(s.sandboxCostUsd)})`;
-  const how = s.resumePath === "live" ? "resumed in the live sandbox" : s.resumePath === "restored" ? "resumed from the saved transcript" : "resumed";
-  const session = r ? `**Session:** \`${r.session_id}\` (${s.resumed ? how : "new"})` : null;
+  const how = { new: "new", live: "resumed in the live sandbox", restored: "resumed from the saved transcript" }[s.session];
+  const session = r ? `**Session:** \`${r.session_id}\` (${how})` : null;
   const phases = PHASES.filter((p) => s.phaseMs[p] !== undefined).map((p) => `${p} ${formatDuration(s.phaseMs[p]!)}`);
   const limits = s.limits?.length ? `<sub>Limits: ${s.limits.join(" · ")}</sub>` : "";
   return [line1.join(" · "), [cost, session].filter(Boolean).join(" · "), phases.length ? `<sub>Phases: ${phases.join(" · ")}</sub>` : "", limits].filter(Boolean);

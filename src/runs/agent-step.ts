@@ -1,0 +1,61 @@
+import { transcriptPath } from "../agent/claude-args.ts";
+import type { ClaudeRunOutput } from "../agent/run-claude.ts";
+import { reduceProgress } from "./report/progress-state.ts";
+import { requestText } from "../triggers/request-text.ts";
+import { pinAgentConfigToBase } from "../workspace/agent-config.ts";
+import { describeAgentFailure } from "./agent-failure.ts";
+import { runAgentPhase, type AgentSettings } from "./agent-phase.ts";
+import { PhaseError } from "./phases.ts";
+import type { RunContext } from "./run-context.ts";
+import { releasePin } from "./run-scope.ts";
+import type { Workspace } from "./workspace-step.ts";
+
+/**
+ * Claude on the request, in the workspace: on a pull request with the base branch's agent config
+ * (pinned in the scope, so it is put back whatever happens), with the run's caps. The session is
+ * kept in the thread even when the run fails, so the next mention continues the conversation.
+ */
+export async function runAgent(ctx: RunContext, ws: Workspace, maxBudgetUsd: number | undefined): Promise<ClaudeRunOutput> {
+  const { sandbox: box, context, plan } = ws;
+  const t = ctx.trigger;
+  await ctx.progress.enter("agent");
+  if (context.pull) ctx.scope.pinned = { sandbox: box, paths: await pinAgentConfigToBase(box, `origin/${context.pull.baseRef}`) };
+  const claude = await runAgentPhase({
+    sandbox: box,
+    session: ws.session,
+    trigger: t,
+    config: ctx.config,
+    request: requestText(t, ctx.config.triggerPhrase ?? ctx.deps.triggerPhrase()),
+    branch: plan.branch,
+    context,
+    readOnly: !plan.push && t.mode === "code",
+    settings: agentSettings(ctx),
+    maxBudgetUsd,
+    extraEnv: ctx.extraEnv,
+    timeoutMs: Math.max(1_000, ctx.runTimeoutMs - (ctx.now() - ctx.startedAt)),
+    signal: ctx.cancel.signal,
+    onEvent: (event) => ctx.progress.show(reduceProgress(ctx.progress.state, event)),
+  });
+  await releasePin(ctx);
+  if (claude.rejectedResult || claude.extraResults) {
+    ctx.log.warn({ rejectedResult: claude.rejectedResult, extraResults: claude.extraResults }, "Claude's result line was not believed (forged or absurd figures); the run's cost is not taken from it");
+  }
+  ctx.trail.result = claude.result;
+  if (claude.sessionId) {
+    ctx.trail.thread.sessionId = claude.sessionId;
+    ctx.trail.thread.transcript = await box.readFile(transcriptPath(box.homeDir, box.workdir, claude.sessionId));
+  }
+  ctx.cancel.throwIfCanceled();
+  const failure = describeAgentFailure(claude);
+  if (failure) throw new PhaseError("agent", ctx.redact(failure.message), { category: failure.category });
+  return claude;
+}
+
+/** The agent's settings for this run: with the gateway, its URL and the run's token instead of the model key. */
+function agentSettings(ctx: RunContext): AgentSettings {
+  const { deps } = ctx;
+  if (!deps.modelGateway) return deps.settings;
+  const { env } = deps.modelGateway.openRun(String(ctx.run.id));
+  ctx.redact.add(env.ANTHROPIC_API_KEY);
+  return { ...deps.settings, anthropicApiKey: env.ANTHROPIC_API_KEY, claudeOauthToken: undefined, anthropicBaseUrl: env.ANTHROPIC_BASE_URL };
+}

@@ -1,0 +1,89 @@
+import { z } from "zod";
+import type { ResultEvent } from "../agent/stream-events.ts";
+import type { RunState } from "../store/types.ts";
+import type { ErrorCategory } from "./error-category.ts";
+import type { Phase } from "./phases.ts";
+
+/**
+ * What a run came to, in one place: the outcome, the summary the report is rendered from, the
+ * result stored with the run (and its schema, for whoever reads it back), and which run states
+ * are final. Pure.
+ */
+
+export const OUTCOMES = ["done", "no_changes", "failed", "canceled"] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** How the run's Claude session came about: a new one, the paused sandbox's own, or the saved transcript in a new sandbox. */
+export type SessionPath = "new" | "live" | "restored";
+
+export const FINISHED_STATES: ReadonlySet<RunState> = new Set<RunState>(["succeeded", "failed", "canceled"]);
+
+/** What the run did, from the step that ended it (publish, or the error that stopped it). */
+export interface RunOutcome {
+  outcome: Outcome;
+  failedPhase?: Phase | undefined;
+  errorCategory?: ErrorCategory | undefined;
+  error?: string | undefined;
+  pr?: { number: number; htmlUrl: string; created: boolean } | undefined;
+  files: Array<{ path: string; added: number; removed: number }>;
+  /** Code mode on a fork's PR: the change, since nothing was pushed. */
+  patch?: string | undefined;
+  /** Review mode: the review that was posted. */
+  review?: { htmlUrl: string; event: string; inline: number; moved: number } | undefined;
+}
+
+export interface RunSummary extends RunOutcome {
+  runId: number;
+  branch: string;
+  branchUrl: string;
+  durationMs: number;
+  phaseMs: Partial<Record<Phase, number>>;
+  /** Sandbox lifetime × the configured per-second rate. */
+  sandboxCostUsd: number;
+  result: ResultEvent | null;
+  session: SessionPath;
+  /** The limits the run ran under (time, turns, cost, daily budgets). */
+  limits?: string[] | undefined;
+}
+
+export const CANCELED: RunOutcome = { outcome: "canceled", error: "Stopped on request. Nothing from this run was pushed.", errorCategory: "canceled", files: [] };
+
+export function failed(phase: Phase, category: ErrorCategory, message: string): RunOutcome {
+  return { outcome: "failed", failedPhase: phase, errorCategory: category, error: message, files: [] };
+}
+
+export function runStateFor(outcome: Outcome): RunState {
+  return outcome === "failed" ? "failed" : outcome === "canceled" ? "canceled" : "succeeded";
+}
+
+/** The result stored with a finished run; readers (the dashboard, the run API) parse it back with `parseStoredResult`. */
+export const storedResultSchema = z
+  .object({
+    outcome: z.enum(OUTCOMES).optional(),
+    failedPhase: z.string().nullable().optional(),
+    errorCategory: z.string().nullable().optional(),
+    pr: z.object({ number: z.number(), htmlUrl: z.string() }).loose().nullable().optional(),
+    phaseMs: z.record(z.string(), z.number()).optional(),
+    sandboxCostUsd: z.number().optional(),
+    claude: z.object({ total_cost_usd: z.number().optional(), num_turns: z.number().optional(), session_id: z.string().optional() }).loose().nullable().optional(),
+  })
+  .loose();
+export type StoredResult = z.infer<typeof storedResultSchema>;
+
+export function storedResult(summary: RunSummary): StoredResult {
+  return {
+    outcome: summary.outcome,
+    failedPhase: summary.failedPhase ?? null,
+    errorCategory: summary.errorCategory ?? null,
+    pr: summary.pr ?? null,
+    phaseMs: summary.phaseMs,
+    sandboxCostUsd: summary.sandboxCostUsd,
+    claude: summary.result,
+  };
+}
+
+/** A stored result read back; rows written before a field existed parse too (every field is optional), anything else is null. */
+export function parseStoredResult(value: unknown): StoredResult | null {
+  const parsed = storedResultSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}

@@ -1,0 +1,40 @@
+import type { Logger } from "pino";
+import type { ModelGatewayService } from "../gateway/model-gateway.ts";
+import type { GitHubClient } from "../github/octokit-types.ts";
+import type { TokenMinter } from "../github/tokens.ts";
+import type { SandboxProvider } from "../sandbox/types.ts";
+import type { Store } from "../store/types.ts";
+import type { HostGit } from "../workspace/host-git.ts";
+import type { Identity } from "../workspace/workspace.ts";
+import type { AgentSettings } from "./agent-phase.ts";
+import type { RunEvents } from "./run-events.ts";
+
+/** What a run needs from the rest of the bot, built once by the composition root. */
+export interface RunJobDeps {
+  store: Store;
+  sandboxes: SandboxProvider;
+  /** git on the bot's machine: the push, and a live sandbox's new commits (never a token in a sandbox the agent has used). */
+  hostGit: HostGit;
+  /** `https://github.com` or the GHE_HOST's: clone and push URLs are built from it and the repository's name, never taken from a payload. */
+  gitBaseUrl: string;
+  mintToken: TokenMinter;
+  installationClient: (installationId: number) => Promise<GitHubClient>;
+  identity: Identity;
+  triggerPhrase: () => string;
+  /** The deployment's BRANCH_PREFIX, for repositories that set no `branchPrefix`. */
+  branchPrefix: string;
+  appLogin: () => string;
+  /** Values of the variables a repository's config passes through (from the bot's environment). */
+  lookupEnv: (name: string) => string | undefined;
+  settings: AgentSettings & {
+    sandboxTimeoutMs: number;
+    sandboxCostPerSecondUsd: number;
+    progressIntervalMs: number;
+    installationDailyUsd?: number | undefined;
+  };
+  events?: RunEvents;
+  /** MODEL_GATEWAY=on: the run's Claude gets a gateway token for the run instead of the model key. */
+  modelGateway?: Pick<ModelGatewayService, "openRun" | "closeRun">;
+  log: Logger;
+  now?: () => number;
+}

@@ -1,0 +1,89 @@
+import { fetchThreadContext, type ThreadContext } from "../github/thread-context.ts";
+import type { Sandbox } from "../sandbox/types.ts";
+import { repoCloneUrl } from "../workspace/clone-url.ts";
+import { openHostRepo } from "../workspace/host-repo.ts";
+import type { PreparedCheckout } from "../workspace/workspace.ts";
+import { checkOut } from "./checkout-phase.ts";
+import { planCheckout, type CheckoutPlan } from "./checkout-plan.ts";
+import { PhaseError } from "./phases.ts";
+import type { RunContext } from "./run-context.ts";
+import { reconnect, startSandbox } from "./sandbox-phase.ts";
+import { decideSession, type Session } from "./session.ts";
+import { runSetupCommands } from "./setup-commands.ts";
+
+/** The workspace a run's agent works in: sandbox → clone (the thread's branch) → setup. */
+
+export interface Workspace {
+  sandbox: Sandbox;
+  checkout: PreparedCheckout;
+  session: Session;
+  context: ThreadContext;
+  plan: CheckoutPlan;
+}
+
+export async function prepareWorkspace(ctx: RunContext): Promise<Workspace> {
+  const { deps, trigger: t, scope, trail } = ctx;
+  // The clone's read token is minted while the sandbox starts.
+  const readTokenMinted = deps.mintToken(t.installationId, t.repo.name, "read");
+  readTokenMinted.catch(() => undefined);
+  const live = await getSandbox(ctx);
+
+  await ctx.progress.enter("clone");
+  const context = await readThread(ctx);
+  const plan = planCheckout(t, ctx.config, trail.thread, context.pull, deps.branchPrefix);
+  trail.thread.branch = plan.branch;
+  const readToken = await readTokenMinted;
+  ctx.redact.add(readToken);
+  const cloneUrl = cloneUrlOf(ctx);
+  const checkedOut = await checkOut(
+    { hostGit: deps.hostGit, sandboxes: sandboxDeps(ctx), identity: deps.identity, log: ctx.log },
+    { run: ctx.run, sandbox: scope.sandbox!, live, cloneUrl, readToken, plan },
+  ).catch((error: unknown) => {
+    throw error instanceof PhaseError ? error : new PhaseError("clone", ctx.redact((error as Error).message), { cause: error, category: "git" });
+  });
+  const { sandbox, checkout } = checkedOut;
+  scope.sandbox = sandbox;
+  trail.session = decideSession(trail.thread, checkedOut.live);
+  if (t.mode === "code" && plan.push) {
+    // The push goes out from this machine (host-repo.ts); the repository's mirror there gets the start commit while Claude works.
+    scope.hostRepo = openHostRepo({ hostGit: deps.hostGit, cloneUrl, startSha: checkout.startSha, readToken, runId: ctx.run.id });
+    scope.hostRepo.catch(() => undefined);
+  }
+  if (ctx.config.setup.length > 0) {
+    await ctx.progress.enter("setup");
+    await runSetupCommands({ sandbox, commands: ctx.config.setup, env: ctx.extraEnv, timeoutMs: ctx.runTimeoutMs, signal: ctx.cancel.signal, redact: ctx.redact });
+  }
+  return { sandbox, checkout, session: trail.session, context, plan };
+}
+
+const sandboxDeps = (ctx: RunContext) => ({ sandboxes: ctx.deps.sandboxes, timeoutMs: ctx.deps.settings.sandboxTimeoutMs });
+
+/** Fast path: the thread's paused sandbox still has the checkout and the session. Says whether it is that one. */
+async function getSandbox(ctx: RunContext): Promise<boolean> {
+  const { scope, trail } = ctx;
+  await ctx.progress.enter("sandbox");
+  trail.sandboxStartedAt = ctx.now();
+  const live = trail.thread.sandboxId ? await reconnect(sandboxDeps(ctx), trail.thread.sandboxId, ctx.log) : null;
+  scope.sandbox = live ?? (await startSandbox(sandboxDeps(ctx), ctx.run));
+  // Held by this run now: the thread gets it back (paused) when the run lets go of it.
+  trail.thread.sandboxId = null;
+  return live !== null;
+}
+
+async function readThread(ctx: RunContext): Promise<ThreadContext> {
+  const t = ctx.trigger;
+  // No conversation to read when the payload says the only comment is the request itself.
+  const ownComments = t.source.type === "issue_comment" ? 1 : 0;
+  const skipConversation = t.thread.number === 0 || (t.thread.commentCount !== undefined && t.thread.commentCount <= ownComments);
+  return fetchThreadContext(ctx.client, ctx.where, { number: t.thread.number, isPullRequest: t.thread.isPullRequest, appLogin: ctx.deps.appLogin(), skipConversation }).catch((error: unknown) => {
+    throw new PhaseError("clone", `Could not read the thread from GitHub: ${(error as Error).message}`, { cause: error, category: "github" });
+  });
+}
+
+function cloneUrlOf(ctx: RunContext): string {
+  try {
+    return repoCloneUrl(ctx.deps.gitBaseUrl, ctx.trigger.repo.owner, ctx.trigger.repo.name);
+  } catch (error) {
+    throw new PhaseError("clone", (error as Error).message, { cause: error, category: "git" });
+  }
+}
