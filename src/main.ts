@@ -5,6 +5,7 @@ import { createApp } from "./app.ts";
 import { ConfigError, createEnvLookup, needsAppRegistration, readConfig } from "./config/env.ts";
 import { createDependencies } from "./create-dependencies.ts";
 import { BotOctokit } from "./github/bot-octokit.ts";
+import { deploymentSecrets } from "./util/deployment-secrets.ts";
 import { createLogger } from "./util/logger.ts";
 import { processSecrets } from "./util/secret-registry.ts";
 import { createHealthHandler } from "./web/health.ts";
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  for (const secret of [config.ANTHROPIC_API_KEY, config.CLAUDE_CODE_OAUTH_TOKEN, config.WEBHOOK_SECRET, config.E2B_API_KEY]) processSecrets.add(secret);
+  for (const secret of deploymentSecrets(config)) processSecrets.add(secret);
   const log = await createLogger({ level: config.LOG_LEVEL, format: config.logFormat });
   let ready = false;
   const server = new Server({

@@ -1,12 +1,13 @@
-import { createSecretMatcher, MIN_SECRET_LENGTH, type Finding, type SecretMatcher } from "./secret-matcher.ts";
+import type { Finding } from "./secret-matcher.ts";
 import { processSecrets, type SecretRegistry } from "./secret-registry.ts";
+import { createSecretSet } from "./secret-set.ts";
 
 /**
- * Replaces every known secret value (and its encodings, and credential-shaped text) with a
- * placeholder. Secrets are added as they are minted (installation tokens), so one redactor
- * follows a run from start to report; each is also registered process-wide (for a while) so the
- * log stream redacts it too. `find` is the check for what is about to be pushed: known values in
- * any of their encodings, and only the unmistakable credential shapes (secret-matcher.ts).
+ * A run's redactor: a secret set (secret-set.ts) called as a function. Secrets are added as they
+ * are minted (installation tokens), so one redactor follows a run from start to report; each is
+ * also registered process-wide (for a while) so the log stream redacts it too. `find` is the check
+ * for what is about to be pushed: known values in any of their encodings, and only the
+ * unmistakable credential shapes (secret-matcher.ts).
  */
 export interface Redactor {
   (text: string): string;
@@ -18,16 +19,11 @@ export interface Redactor {
 const REGISTRY_TTL_MS = 2 * 60 * 60_000;
 
 export function createRedactor(initial: Array<string | undefined | null> = [], registry: SecretRegistry = processSecrets): Redactor {
-  const own = new Set<string>();
-  let display: SecretMatcher | null = null;
-  let strict: SecretMatcher | null = null;
-  const redact = ((text: string) => (display ??= createSecretMatcher(own, "display")).redact(text)) as Redactor;
-  redact.find = (text) => (strict ??= createSecretMatcher(own, "strict")).find(text);
+  const own = createSecretSet();
+  const redact = ((text: string) => own.redact(text)) as Redactor;
+  redact.find = (text) => own.find(text);
   redact.add = (secret) => {
-    if (!secret || secret.length < MIN_SECRET_LENGTH || own.has(secret)) return;
-    own.add(secret);
-    display = strict = null;
-    registry.add(secret, REGISTRY_TTL_MS);
+    if (own.add(secret)) registry.add(secret, REGISTRY_TTL_MS);
   };
   initial.forEach(redact.add);
   return redact;

@@ -3,9 +3,11 @@
  * (model keys, the webhook secret, the admin token, values a repository passes into its sandbox)
  * becomes "***", and so does anything shaped like a credential (GitHub and Anthropic tokens,
  * private keys, bearer headers, passwords in URLs) or stored under a credential-like key. The
- * matching is the one every redactor uses (util/secret-matcher.ts: encodings included). Pure.
+ * matching is the one every redactor uses (util/secret-set.ts over util/secret-matcher.ts:
+ * encodings included); the values are listed in util/deployment-secrets.ts. Pure.
  */
-import { createSecretMatcher, REDACTED } from "../util/secret-matcher.ts";
+import { REDACTED } from "../util/secret-matcher.ts";
+import { createSecretSet } from "../util/secret-set.ts";
 
 export { REDACTED };
 
@@ -14,8 +16,8 @@ const SECRET_KEY = /(?:token|secret|password|passwd|api_?key|authorization|crede
 export type TextRedactor = (text: string) => string;
 
 export function createTextRedactor(secrets: ReadonlyArray<string | null | undefined>): TextRedactor {
-  const matcher = createSecretMatcher(secrets, "display");
-  return (text) => matcher.redact(text);
+  const known = createSecretSet(secrets);
+  return (text) => known.redact(text);
 }
 
 /** A deep copy of a JSON value with every string redacted, and strings under credential-like keys replaced. */

@@ -6,6 +6,7 @@ import type { RunQueue } from "../jobs/types.ts";
 import { createMetrics } from "../metrics/metrics.ts";
 import type { RunEvents } from "../runs/run-events.ts";
 import type { SandboxProvider } from "../sandbox/types.ts";
+import { deploymentSecrets, passedValues } from "../util/deployment-secrets.ts";
 import type { RunRecord, Store } from "../store/types.ts";
 import { createAdminAuth } from "./admin-auth.ts";
 import { createDashboard } from "./dashboard.ts";
@@ -57,12 +58,12 @@ export function createWebHandler(options: WebHandlerOptions): WebHandler {
   const lookupEnv = options.lookupEnv ?? createEnvLookup();
   for (const token of [config.ADMIN_TOKEN, config.METRICS_TOKEN]) if (token) options.registerSecret?.(token);
 
-  const knownSecrets = [config.ADMIN_TOKEN, config.METRICS_TOKEN, config.ANTHROPIC_API_KEY, config.CLAUDE_CODE_OAUTH_TOKEN, config.WEBHOOK_SECRET, config.E2B_API_KEY, config.privateKey];
+  const knownSecrets = deploymentSecrets(config);
   const baseRedactor = createTextRedactor(knownSecrets);
   /** Also hides the values of the variables this run's repository config passes into the sandbox. */
   const redactFor = (trigger: { config?: { env: string[] } | undefined }) => {
     const names = trigger.config?.env ?? [];
-    return names.length === 0 ? baseRedactor : createTextRedactor([...knownSecrets, ...names.map(lookupEnv)]);
+    return names.length === 0 ? baseRedactor : createTextRedactor([...knownSecrets, ...passedValues(names, lookupEnv)]);
   };
 
   const auth = config.ADMIN_TOKEN ? createAdminAuth({ token: config.ADMIN_TOKEN, ...(options.registerSecret ? { onCredential: options.registerSecret } : {}) }) : null;
