@@ -1,5 +1,5 @@
 import type { ConfigFileRef } from "./repo-config-read.ts";
-import type { RepoConfigProblem } from "./repo-config.ts";
+import type { RepoConfigProblem } from "./config-problem.ts";
 
 /**
  * Where `_extends` may point: only the same owner's `.github` repository (`.github`,

@@ -1,4 +1,4 @@
-import type { RepoConfigProblem } from "./repo-config.ts";
+import type { RepoConfigProblem } from "./config-problem.ts";
 
 /**
  * Bounds on a repository's config file, which anyone who can push to the default branch writes:

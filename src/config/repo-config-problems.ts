@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { MAX_SUGGESTION_KEY_LENGTH } from "./repo-config-limits.ts";
-import type { RepoConfigProblem } from "./repo-config.ts";
+import type { RepoConfigProblem } from "./config-problem.ts";
 
 /**
  * Turning what went wrong with a repository's config file into words: zod's issues with "did you

@@ -1,5 +1,5 @@
 import { parse, YAMLParseError } from "yaml";
-import type { RepoConfigProblem } from "./repo-config.ts";
+import type { RepoConfigProblem } from "./config-problem.ts";
 import { MAX_CONFIG_BYTES, MAX_YAML_ALIASES, shapeProblem } from "./repo-config-limits.ts";
 
 /**

@@ -4,6 +4,7 @@ import { fileName, resolveExtends, sameFile } from "./repo-config-extends.ts";
 import { MAX_CONFIG_BYTES, MAX_PROBLEMS } from "./repo-config-limits.ts";
 import { collectProblems, formatForeignProblem, formatLoaderProblem, formatProblems, friendlyMessage } from "./repo-config-problems.ts";
 import { fetchConfigFile, parseConfigText, type ConfigClient, type ConfigFileRef, type FetchedFile } from "./repo-config-read.ts";
+import type { RepoConfigProblem } from "./config-problem.ts";
 
 /**
  * The per-repository configuration file, `.github/claude-sandbox-bot.yml`. This schema is the
@@ -185,12 +186,6 @@ export const repoConfigSchema = z
 
 export type RepoConfig = z.output<typeof repoConfigSchema>;
 export type RepoConfigInput = z.input<typeof repoConfigSchema>;
-
-export interface RepoConfigProblem {
-  /** The key, e.g. `labels.fix`, `mcpServers.db.url`, `env[2]`; "" for the file as a whole. */
-  path: string;
-  message: string;
-}
 
 export type RepoConfigResult =
   | { ok: true; config: RepoConfig }
