@@ -39,7 +39,7 @@ export interface WebHandlerOptions {
   log: Logger;
   /** false while starting and shutting down: /readyz then answers 503. */
   isReady?: () => boolean;
-  /** Told every credential the web endpoints see (admin token, sessions), so logs can hide it. */
+  /** Told every credential the web endpoints mint (admin sessions), so logs can hide it; the configured tokens are in util/deployment-secrets.ts. */
   registerSecret?: (value: string, ttlMs?: number) => void;
   /** Values of environment variables repositories pass into sandboxes, to hide them (default: config/env.ts's createEnvLookup). */
   lookupEnv?: (name: string) => string | undefined;
@@ -56,7 +56,6 @@ export function createWebHandler(options: WebHandlerOptions): WebHandler {
   const { deps, config } = options;
   const log = options.log.child({ name: "web" });
   const lookupEnv = options.lookupEnv ?? createEnvLookup();
-  for (const token of [config.ADMIN_TOKEN, config.METRICS_TOKEN]) if (token) options.registerSecret?.(token);
 
   const knownSecrets = deploymentSecrets(config);
   const baseRedactor = createTextRedactor(knownSecrets);
