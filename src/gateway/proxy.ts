@@ -124,36 +124,38 @@ export function createModelGateway(opts: ModelGatewayOptions): (req: IncomingMes
   const client = upstream.protocol === "https:" ? https : http;
   const log = opts.log.child({ name: "model-gateway" });
 
-  return async function handle(req, res) {
-    const url = req.url ?? "/";
-    if (url !== mount && !url.startsWith(`${mount}/`) && !url.startsWith(`${mount}?`)) return false;
-    const rest = url.slice(mount.length) || "/";
+  /** The served path and query under the mount, or null (after answering) when the request is not one the gateway serves. */
+  const route = (req: IncomingMessage, res: ServerResponse): { path: string; query: string } | null => {
+    const rest = (req.url ?? "/").slice(mount.length) || "/";
     const q = rest.indexOf("?");
     const path = (q === -1 ? rest : rest.slice(0, q)).replace(/\/+$/, "");
-    const query = q === -1 ? "" : rest.slice(q);
-
     if (!SERVED_PATHS.has(path)) {
       anthropicError(res, 404, "not_found_error", `The model gateway does not serve ${path || "/"}; it serves ${[...SERVED_PATHS].join(" and ")}.`);
-      return true;
+      return null;
     }
     if (req.method !== "POST") {
       anthropicError(res, 405, "invalid_request_error", `Use POST for ${path}.`, { allow: "POST" });
-      return true;
+      return null;
     }
+    return { path, query: q === -1 ? "" : rest.slice(q) };
+  };
+
+  /** The run the request's token belongs to, or null (after answering 401: no upstream call, no body read). */
+  const authenticate = (req: IncomingMessage, res: ServerResponse): string | null => {
     const token = presentedToken(req);
     const runId = token === undefined ? null : opts.tokens.verify(token);
-    if (runId === null) {
-      // Read nothing more: a client without a live token gets no upstream call and no body parsing.
-      anthropicError(res, 401, "authentication_error", token === undefined
-        ? "No run token: send the run's gateway token as x-api-key or Authorization: Bearer."
-        : "This gateway token is not valid: it is unknown, expired (the run ended) or revoked.");
-      req.resume();
-      return true;
-    }
+    if (runId !== null) return runId;
+    anthropicError(res, 401, "authentication_error", token === undefined
+      ? "No run token: send the run's gateway token as x-api-key or Authorization: Bearer."
+      : "This gateway token is not valid: it is unknown, expired (the run ended) or revoked.");
+    req.resume();
+    return null;
+  };
 
-    let body: Buffer;
+  /** The body, or null (after answering 413, or dropping a broken connection). */
+  const body = async (req: IncomingMessage, res: ServerResponse): Promise<Buffer | null> => {
     try {
-      body = await readBody(req, maxBody);
+      return await readBody(req, maxBody);
     } catch (err) {
       if (err instanceof TooLarge) {
         anthropicError(res, 413, "request_too_large", `Request body is over the gateway's limit of ${maxBody} bytes.`, { connection: "close" });
@@ -161,36 +163,73 @@ export function createModelGateway(opts: ModelGatewayOptions): (req: IncomingMes
       } else {
         res.destroy();
       }
-      return true;
+      return null;
     }
+  };
 
-    if (opts.admit) {
-      let admission: Admission;
-      try {
-        admission = await opts.admit(runId, path);
-      } catch (err) {
-        log.error({ err, runId }, "model gateway: admit() failed; refusing the request");
-        admission = { ok: false, status: 500, type: "api_error", message: "The gateway could not check this run's budget." };
-      }
-      if (!admission.ok) {
-        // x-should-retry: false tells the Anthropic SDK in the CLI not to retry this answer.
-        anthropicError(res, admission.status, admission.type, admission.message, { "x-should-retry": "false" });
-        return true;
-      }
+  /** Whether the run may make this request (its caps); a refusal is answered here. */
+  const admitted = async (runId: string, path: string, res: ServerResponse): Promise<boolean> => {
+    if (!opts.admit) return true;
+    let admission: Admission;
+    try {
+      admission = await opts.admit(runId, path);
+    } catch (err) {
+      log.error({ err, runId }, "model gateway: admit() failed; refusing the request");
+      admission = { ok: false, status: 500, type: "api_error", message: "The gateway could not check this run's budget." };
     }
+    if (admission.ok) return true;
+    // x-should-retry: false tells the Anthropic SDK in the CLI not to retry this answer.
+    anthropicError(res, admission.status, admission.type, admission.message, { "x-should-retry": "false" });
+    return false;
+  };
 
+  const forward = forwarder({ ...opts, upstream, upstreamPrefix, client, now, log });
+
+  return async function handle(req, res) {
+    const url = req.url ?? "/";
+    if (url !== mount && !url.startsWith(`${mount}/`) && !url.startsWith(`${mount}?`)) return false;
+    const target = route(req, res);
+    const runId = target && authenticate(req, res);
+    if (!target || runId === null) return true;
+    const payload = await body(req, res);
+    if (payload && (await admitted(runId, target.path, res))) await forward(req, res, { runId, ...target, body: payload });
+    return true;
+  };
+}
+
+interface ForwarderOptions extends ModelGatewayOptions {
+  upstream: URL;
+  upstreamPrefix: string;
+  client: typeof http | typeof https;
+  now: () => number;
+  log: Logger;
+}
+
+interface Forwarded {
+  runId: string;
+  path: string;
+  query: string;
+  body: Buffer;
+}
+
+/** Sends the request upstream with the deployment's credential and streams the answer back chunk by chunk, metering it. */
+function forwarder(o: ForwarderOptions) {
+  const upstreamHeaders = (req: IncomingMessage, body: Buffer): Record<string, string | string[]> => {
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined && FORWARDED_REQUEST_HEADERS.has(name)) headers[name] = value;
     }
-    if (opts.credential.kind === "api-key") headers["x-api-key"] = opts.credential.value;
-    else headers.authorization = `Bearer ${opts.credential.value}`;
+    if (o.credential.kind === "api-key") headers["x-api-key"] = o.credential.value;
+    else headers.authorization = `Bearer ${o.credential.value}`;
     headers["content-length"] = String(body.length);
     headers["accept-encoding"] = "identity";
+    return headers;
+  };
 
-    const started = now();
-    const metered = METERED_PATHS.has(path);
-    await new Promise<void>((resolve) => {
+  return (req: IncomingMessage, res: ServerResponse, f: Forwarded): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const started = o.now();
+      const metered = METERED_PATHS.has(f.path);
       let ttfbMs = 0;
       let status = 0;
       let settled = false;
@@ -198,63 +237,36 @@ export function createModelGateway(opts: ModelGatewayOptions): (req: IncomingMes
       const finish = (aborted: boolean) => {
         if (settled) return;
         settled = true;
-        if (metered && opts.onUsage && meter) {
+        if (metered && o.onUsage && meter) {
           try {
-            opts.onUsage(runId, { ...meter.end(), path, status, ttfbMs, durationMs: now() - started, aborted });
+            o.onUsage(f.runId, { ...meter.end(), path: f.path, status, ttfbMs, durationMs: o.now() - started, aborted });
           } catch (err) {
-            log.error({ err, runId }, "model gateway: onUsage() failed");
+            o.log.error({ err, runId: f.runId }, "model gateway: onUsage() failed");
           }
         }
         resolve();
       };
-
-      const up = client.request(
+      const up = o.client.request(
         {
-          protocol: upstream.protocol,
-          hostname: upstream.hostname,
-          port: upstream.port || undefined,
+          protocol: o.upstream.protocol,
+          hostname: o.upstream.hostname,
+          port: o.upstream.port || undefined,
           method: "POST",
-          path: `${upstreamPrefix}${path}${query}`,
-          headers,
-          timeout: opts.upstreamTimeoutMs ?? 600_000,
+          path: `${o.upstreamPrefix}${f.path}${f.query}`,
+          headers: upstreamHeaders(req, f.body),
+          timeout: o.upstreamTimeoutMs ?? 600_000,
         },
         (upRes) => {
-          ttfbMs = now() - started;
+          ttfbMs = o.now() - started;
           status = upRes.statusCode ?? 502;
-          const out: Record<string, string | string[]> = {};
-          for (const [name, value] of Object.entries(upRes.headers)) {
-            if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name)) out[name] = value;
-          }
           meter = meterFor(first(upRes.headers["content-type"]));
-          res.writeHead(status, out);
-          // Headers go out now, so the client sees the stream start as soon as the upstream's does.
-          res.flushHeaders();
-          upRes.on("data", (chunk: Buffer) => {
-            meter?.write(chunk);
-            // Backpressure: a slow client slows the upstream read instead of growing our buffers.
-            if (!res.write(chunk)) {
-              upRes.pause();
-              res.once("drain", () => upRes.resume());
-            }
-          });
-          upRes.on("end", () => {
-            res.end();
-            finish(false);
-          });
-          upRes.on("error", () => {
-            res.destroy();
-            finish(true);
-          });
-          upRes.on("aborted", () => {
-            res.destroy();
-            finish(true);
-          });
+          relay(upRes, res, meter, finish);
         },
       );
       up.on("timeout", () => up.destroy(new Error("upstream timed out")));
       up.on("error", (err) => {
         if (!res.headersSent) {
-          log.warn({ err: err.message, runId, path }, "model gateway: upstream unreachable");
+          o.log.warn({ err: err.message, runId: f.runId, path: f.path }, "model gateway: upstream unreachable");
           anthropicError(res, 502, "api_error", "The model gateway could not reach the model API; try again.");
         } else {
           res.destroy();
@@ -267,10 +279,37 @@ export function createModelGateway(opts: ModelGatewayOptions): (req: IncomingMes
           finish(true);
         }
       });
-      up.end(body);
+      up.end(f.body);
     });
-    return true;
+}
+
+/** The upstream's answer to the client as it arrives: headers at once, then each chunk (metered), with backpressure. */
+function relay(upRes: IncomingMessage, res: ServerResponse, meter: ReturnType<typeof meterFor>, finish: (aborted: boolean) => void): void {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(upRes.headers)) {
+    if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name)) out[name] = value;
+  }
+  res.writeHead(upRes.statusCode ?? 502, out);
+  // Headers go out now, so the client sees the stream start as soon as the upstream's does.
+  res.flushHeaders();
+  upRes.on("data", (chunk: Buffer) => {
+    meter.write(chunk);
+    // Backpressure: a slow client slows the upstream read instead of growing our buffers.
+    if (!res.write(chunk)) {
+      upRes.pause();
+      res.once("drain", () => upRes.resume());
+    }
+  });
+  upRes.on("end", () => {
+    res.end();
+    finish(false);
+  });
+  const broken = () => {
+    res.destroy();
+    finish(true);
   };
+  upRes.on("error", broken);
+  upRes.on("aborted", broken);
 }
 
 /**
