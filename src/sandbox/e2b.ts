@@ -158,77 +158,102 @@ function wrapSandbox(sbx: E2bSandbox, log: E2bLogger): Sandbox {
 }
 
 async function runCommand(sbx: E2bSandbox, log: E2bLogger, argv: string[], options: RunOptions): Promise<CommandResult> {
-  const { signal } = options;
-  const timeoutMs = options.timeoutMs ?? 0;
-  const command = toShellCommand(argv, options.stdinFile);
+  if (options.signal?.aborted) return { exitCode: ABORTED_EXIT_CODE, stdout: "", stderr: "\n[e2b] canceled\n" };
   // The mark lets the sweep find what the command starts, even in sessions of their own
   // (process-sweep.ts); it only kills groups a marked process leads, never envd's.
   const mark = newProcessMark();
-  if (signal?.aborted) return { exitCode: ABORTED_EXIT_CODE, stdout: "", stderr: "\n[e2b] canceled\n" };
-
   log.debug({ sandboxId: sbx.sandboxId, command: argv[0] }, "e2b run");
   const started = Date.now();
+  const output = boundedOutput(options);
+  let handle: CommandHandle;
+  try {
+    // Background mode hands us the CommandHandle, the only way to kill the process on abort.
+    handle = await sbx.commands.run(toShellCommand(argv, options.stdinFile), {
+      background: true,
+      cwd: options.cwd ?? E2B_WORKDIR,
+      envs: { ...options.env, [PROCESS_MARK_VAR]: mark },
+      onStdout: output.onStdout,
+      onStderr: output.onStderr,
+      // The SDK's default is 60 s; for us 0/undefined means no limit, and 0 is the SDK's "none".
+      timeoutMs: options.timeoutMs ?? 0,
+    });
+  } catch (err) {
+    throw new Error(`E2B could not start ${argv[0]} in sandbox ${sbx.sandboxId}: ${messageOf(err)}`, { cause: err });
+  }
+  output.attach(handle);
+  return waitForCommand({ sbx, log, argv, handle, mark, output, signal: options.signal, timeoutMs: options.timeoutMs ?? 0, started });
+}
+
+/**
+ * The command's output, kept to a bounded tail. The SDK appends every chunk to the handle's own
+ * _stdout/_stderr before calling us; emptying them here keeps its memory bounded too (600 MB of
+ * output would end in "Invalid string length").
+ */
+function boundedOutput(options: RunOptions) {
   const out = createOutputTail();
-  const err_ = createOutputTail();
+  const err = createOutputTail();
   let handle: CommandHandle | undefined;
-  // The SDK appends every chunk to the handle's own _stdout/_stderr before calling us; emptying
-  // them here keeps its memory bounded too (600 MB of output would end in "Invalid string length").
   const onChunk = (tail: OutputTail, field: "_stdout" | "_stderr", forward?: (chunk: string) => void) => (chunk: string) => {
     tail.push(chunk);
     forward?.(chunk);
     const internals = handle as unknown as Record<string, unknown> | undefined;
     if (internals && typeof internals[field] === "string") internals[field] = "";
   };
-  const result = (exitCode: number, extraStderr = ""): CommandResult => {
-    err_.push(extraStderr);
-    return commandResult(exitCode, out, err_);
+  return {
+    onStdout: onChunk(out, "_stdout", options.onStdout),
+    onStderr: onChunk(err, "_stderr", options.onStderr),
+    attach: (started: CommandHandle) => void (handle = started),
+    result: (exitCode: number, extraStderr = ""): CommandResult => {
+      err.push(extraStderr);
+      return commandResult(exitCode, out, err);
+    },
   };
-  try {
-    // Background mode hands us the CommandHandle, the only way to kill the process on abort.
-    handle = await sbx.commands.run(command, {
-      background: true,
-      cwd: options.cwd ?? E2B_WORKDIR,
-      envs: { ...options.env, [PROCESS_MARK_VAR]: mark },
-      onStdout: onChunk(out, "_stdout", options.onStdout),
-      onStderr: onChunk(err_, "_stderr", options.onStderr),
-      // The SDK's default is 60 s; for us 0/undefined means no limit, and 0 is the SDK's "none".
-      timeoutMs,
-    });
-  } catch (err) {
-    throw new Error(`E2B could not start ${argv[0]} in sandbox ${sbx.sandboxId}: ${messageOf(err)}`, { cause: err });
-  }
+}
 
-  const started_ = handle;
+interface RunningCommand {
+  sbx: E2bSandbox;
+  log: E2bLogger;
+  argv: string[];
+  handle: CommandHandle;
+  mark: string;
+  output: ReturnType<typeof boundedOutput>;
+  signal: AbortSignal | undefined;
+  timeoutMs: number;
+  started: number;
+}
+
+/** The command's end: its exit code, or — on abort or its deadline — the process and all it started killed. */
+async function waitForCommand(c: RunningCommand): Promise<CommandResult> {
+  const { signal, output } = c;
   let aborted = false;
   let stopping: Promise<void> | undefined;
   // E2B's kill signals the one process; the sweep then ends everything it started.
-  const stop = (): Promise<void> => (stopping ??= killCommand(started_, sbx.sandboxId, log).then(() => sweep(sbx, mark, log)));
+  const stop = (): Promise<void> => (stopping ??= killCommand(c.handle, c.sbx.sandboxId, c.log).then(() => sweep(c.sbx, c.mark, c.log)));
   const onAbort = (): void => {
     aborted = true;
     void stop();
   };
   signal?.addEventListener("abort", onAbort, { once: true });
   if (signal?.aborted) onAbort(); // aborted while the command was starting
-
   try {
-    const done = await started_.wait();
+    const done = await c.handle.wait();
     if (aborted) {
       await stop();
-      return result(ABORTED_EXIT_CODE, "\n[e2b] canceled\n");
+      return output.result(ABORTED_EXIT_CODE, "\n[e2b] canceled\n");
     }
-    return result(done.exitCode);
+    return output.result(done.exitCode);
   } catch (err) {
     if (aborted) {
       await stop();
-      return result(ABORTED_EXIT_CODE, "\n[e2b] canceled\n");
+      return output.result(ABORTED_EXIT_CODE, "\n[e2b] canceled\n");
     }
     // wait() throws for any non-zero exit; our contract resolves with it instead.
-    if (err instanceof CommandExitError) return result(err.exitCode);
+    if (err instanceof CommandExitError) return output.result(err.exitCode);
     // TimeoutError also means "the sandbox itself timed out"; only the elapsed time tells them apart.
-    if (err instanceof TimeoutError && timeoutMs > 0 && Date.now() - started >= timeoutMs) {
+    if (err instanceof TimeoutError && c.timeoutMs > 0 && Date.now() - c.started >= c.timeoutMs) {
       // The deadline only ends the stream: the process would keep running without this.
       await stop();
-      return result(TIMED_OUT_EXIT_CODE, `\n[e2b] ${argv[0]} timed out after ${timeoutMs} ms\n`);
+      return output.result(TIMED_OUT_EXIT_CODE, `\n[e2b] ${c.argv[0]} timed out after ${c.timeoutMs} ms\n`);
     }
     throw err;
   } finally {
