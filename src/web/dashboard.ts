@@ -55,26 +55,7 @@ export function createDashboard(deps: DashboardDeps) {
       return sendText(res, 403, "Refused: this request came from another site. Use the dashboard's own pages.");
     }
 
-    if (path === "/login") {
-      if (method === "GET") {
-        if (auth.checkDashboard(req).ok) return redirect(res, safeNext(url.searchParams.get("next")));
-        return sendHtml(res, 200, loginPage({ next: safeNext(url.searchParams.get("next")) }));
-      }
-      if (method !== "POST") return sendText(res, 405, "Use GET or POST.", undefined, { allow: "GET, POST" });
-      const form = await readForm(req).catch((error: unknown) => (error instanceof BodyError ? null : Promise.reject(error)));
-      const next = safeNext(form?.get("next"));
-      if (!form || !auth.checkToken(form.get("token") ?? "")) {
-        await sleep(FAILED_LOGIN_DELAY_MS);
-        deps.log.warn({ from: req.socket.remoteAddress }, "dashboard: a sign-in with a wrong admin token");
-        return sendHtml(res, 401, loginPage({ next, problem: "That is not the admin token (ADMIN_TOKEN). Try again." }));
-      }
-      return redirect(res, next, { "set-cookie": auth.newSessionCookie(secure(req)) });
-    }
-    if (path === "/logout") {
-      if (method !== "POST") return sendText(res, 405, "Use POST.", undefined, { allow: "POST" });
-      return redirect(res, "/login", { "set-cookie": clearedSessionCookie(secure(req)) });
-    }
-
+    if (path === "/login" || path === "/logout") return signInOrOut(req, res, url, path, auth);
     const authenticated = auth.checkDashboard(req);
     const events = matchPath("/dashboard/runs/:id/events", path);
     if (!authenticated.ok) {
@@ -93,6 +74,34 @@ export function createDashboard(deps: DashboardDeps) {
       deps.streams.open(req, res, run);
       return true;
     }
+    return runPages(req, res, url, path);
+  };
+
+  /** The sign-in form and its answer, and signing out. */
+  async function signInOrOut(req: IncomingMessage, res: ServerResponse, url: URL, path: "/login" | "/logout", auth: NonNullable<DashboardDeps["auth"]>): Promise<boolean> {
+    const method = req.method ?? "GET";
+    if (path === "/login") {
+      if (method === "GET") {
+        if (auth.checkDashboard(req).ok) return redirect(res, safeNext(url.searchParams.get("next")));
+        return sendHtml(res, 200, loginPage({ next: safeNext(url.searchParams.get("next")) }));
+      }
+      if (method !== "POST") return sendText(res, 405, "Use GET or POST.", undefined, { allow: "GET, POST" });
+      const form = await readForm(req).catch((error: unknown) => (error instanceof BodyError ? null : Promise.reject(error)));
+      const next = safeNext(form?.get("next"));
+      if (!form || !auth.checkToken(form.get("token") ?? "")) {
+        await sleep(FAILED_LOGIN_DELAY_MS);
+        deps.log.warn({ from: req.socket.remoteAddress }, "dashboard: a sign-in with a wrong admin token");
+        return sendHtml(res, 401, loginPage({ next, problem: "That is not the admin token (ADMIN_TOKEN). Try again." }));
+      }
+      return redirect(res, next, { "set-cookie": auth.newSessionCookie(secure(req)) });
+    }
+    if (method !== "POST") return sendText(res, 405, "Use POST.", undefined, { allow: "POST" });
+    return redirect(res, "/login", { "set-cookie": clearedSessionCookie(secure(req)) });
+  }
+
+  /** A run's page and its cancel button (the caller checked the sign-in). */
+  async function runPages(req: IncomingMessage, res: ServerResponse, url: URL, path: string): Promise<boolean> {
+    const method = req.method ?? "GET";
     const cancel = matchPath("/dashboard/runs/:id/cancel", path);
     if (cancel) {
       if (method !== "POST") return sendText(res, 405, "Use POST.", undefined, { allow: "POST" });
@@ -113,7 +122,7 @@ export function createDashboard(deps: DashboardDeps) {
       return sendHtml(res, 200, runPage({ run: runView(run, deps.redactFor(run.trigger), now()), nonce, ...(notice ? { notice } : {}) }), { nonce });
     }
     return sendHtml(res, 404, notFoundPage(`There is no page at ${url.pathname}.`));
-  };
+  }
 
   async function listPage(url: URL, res: ServerResponse): Promise<true> {
     const repo = (url.searchParams.get("repo") ?? "").trim();
