@@ -1,4 +1,4 @@
-import { envSchema } from "./env.ts";
+import { envSchema } from "./env-schema.ts";
 
 /**
  * The configuration reference for the environment, one entry per variable of envSchema (the

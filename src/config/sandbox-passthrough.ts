@@ -1,11 +1,10 @@
-import { envSchema } from "./env.ts";
+import { envSchema } from "./env-schema.ts";
 
 /**
  * Which of the bot's environment variables may ever reach a sandbox. A repository's config names
  * variables in `env:`; only those the operator also lists in SANDBOX_PASSTHROUGH_ENV pass, and the
  * bot's own settings (every variable of the env schema, the model credentials, GitHub/git
- * variables) never, whatever either list says. Pure; envSchema is read lazily (env.ts imports this
- * file for its start-up check).
+ * variables) never, whatever either list says. Pure.
  */
 
 export const PASSTHROUGH_VARIABLE = "SANDBOX_PASSTHROUGH_ENV";
