@@ -7,25 +7,26 @@ import type { UpstreamCredential } from "./gateway/proxy.ts";
 import type { GitHubClient } from "./github/octokit-types.ts";
 import { createTokenMinter } from "./github/tokens.ts";
 import { createAckQueue } from "./handlers/ack-queue.ts";
-import { acknowledgeRun } from "./handlers/acknowledge.ts";
+import { acknowledgeRun, type AcknowledgeDeps } from "./handlers/acknowledge.ts";
 import type { IntakeDeps } from "./handlers/intake.ts";
 import { createRepoConfigCache } from "./handlers/repo-config-cache.ts";
 import { parsePassthroughList } from "./config/sandbox-passthrough.ts";
-import { createReplyLimiter } from "./handlers/reply-limiter.ts";
-import { createEmbeddedQueue } from "./jobs/embedded-queue.ts";
+import { createReplyLimiter, type ReplyLimiter } from "./handlers/reply-limiter.ts";
+import { createEmbeddedQueue, type EmbeddedWorkerOptions } from "./jobs/embedded-queue.ts";
 import { createPgBossQueue } from "./jobs/pg-boss-queue.ts";
-import type { ExecuteRun } from "./jobs/types.ts";
-import { HAND_BACK } from "./runs/cancellation.ts";
+import type { RunQueue } from "./jobs/types.ts";
 import { createRunEvents } from "./runs/run-events.ts";
 import { startReaper } from "./runs/reaper.ts";
 import { recoverUnfinished } from "./runs/recover.ts";
 import { runJob, type RunJobDeps } from "./runs/run-job.ts";
+import { createWorker, type Worker } from "./runs/worker.ts";
 import { createSandboxProvider } from "./sandbox/create-provider.ts";
+import type { SandboxProvider } from "./sandbox/types.ts";
 import { isPostgresUrl, openStore } from "./store/open-store.ts";
 import { gitBaseUrl } from "./workspace/clone-url.ts";
 import { createHostGit } from "./workspace/host-git.ts";
 import { parsePostgresUrl } from "./store/postgres-store.ts";
-import type { RunRecord } from "./store/types.ts";
+import type { RunRecord, Store } from "./store/types.ts";
 import type { WebhookGauge } from "./web/webhook-gauge.ts";
 
 /** Wires the parts together from the config. Everything a part needs is passed to it here. */
@@ -55,7 +56,123 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
   const sandboxes = await createSandboxProvider(config, log);
   const hostGit = await createHostGit();
   const modelGateway = createGateway(config, log);
-  const runDeps: RunJobDeps = {
+  const runDeps = runJobDeps({ app, appClient, config, claudeCommand, store, sandboxes, hostGit, events, modelGateway, appLogin, triggerPhrase, log });
+  // `acknowledge` is defined below, with the queue the worker makes; recovery first runs in start().
+  const worker = workerFor(config, { store, sandboxes, runDeps, acknowledge: (run) => acknowledge(run, null, log.child({ run: run.id, delivery: run.deliveryId, recovered: true })), log });
+  const queue = worker.queue;
+
+  const replyLimiter = createReplyLimiter(NOT_ALLOWED_REPLY_WINDOW_MS, (key) => store.recordDelivery(key, "reply-limit"));
+  const { acknowledge, acks } = acknowledger({ config, store, queue, replyLimiter, webhooks, installationClient: runDeps.installationClient, log });
+
+  const intakeDeps: IntakeDeps = {
+    store,
+    triggerPhrase: () => triggerPhrase,
+    appLogin: () => appLogin,
+    repoConfig: createRepoConfigCache(CONFIG_CACHE_MS, { passthrough: parsePassthroughList(config.SANDBOX_PASSTHROUGH_ENV) }),
+    cancelLocal: worker.cancelLocal,
+    replyLimiter,
+    acknowledge,
+  };
+
+  return {
+    intakeDeps,
+    /** The model gateway's `/model` handler, when MODEL_GATEWAY=on. */
+    modelGateway,
+    triggerPhrase,
+    store,
+    queue,
+    events,
+    sandboxes,
+    /** The run API: start a run like a mention, or continue one's conversation. */
+    api: runApi(config, { store, queue, appClient, installationClient: runDeps.installationClient, log }),
+    cancelRun: worker.cancelRun,
+    /** Workers (ROLE=worker or all) recover, execute and reap; ROLE=web only takes webhooks. */
+    start: () => worker.start(),
+    /** Stops taking runs, lets running ones finish up to the deadline, then hands the rest back. */
+    async stop(deadlineMs: number) {
+      // Acknowledgements under way finish (seconds at most); waiting ones stay "received" for recovery.
+      await worker.stop(deadlineMs, () => acks.stop(Math.min(deadlineMs, 10_000)));
+      await hostGit.close();
+      await store.close();
+    },
+  };
+}
+
+/** The worker's parts: the queue for the database, runJob, recovery, the reaper's schedule and limits. */
+function workerFor(config: Config, { store, sandboxes, runDeps, acknowledge, log }: { store: Store; sandboxes: SandboxProvider; runDeps: RunJobDeps; acknowledge: (run: RunRecord) => void; log: Logger }): Worker {
+  const leaseMs = config.RUN_LEASE_SECONDS * 1000;
+  return createWorker({
+    createQueue: (execute) => createQueue(config, { store, concurrency: config.WORKER_CONCURRENCY, log: log.child({ name: "worker" }), heartbeatMs: leaseMs / 3, execute }),
+    store,
+    runJob: (run, signal) => runJob(runDeps, run, signal),
+    recover: (queue) => recoverUnfinished(store, queue, log, leaseMs, acknowledge),
+    recoverEveryMs: leaseMs / 2,
+    startReaper: () =>
+      startReaper({
+        store,
+        sandboxes,
+        log: log.child({ name: "reaper" }),
+        intervalMs: config.REAPER_INTERVAL_SECONDS * 1000,
+        // An orphan gets two leases (at least 10 min) to be claimed again.
+        limits: { pausedRetentionMs: config.SANDBOX_RETENTION_HOURS * 3_600_000, orphanGraceMs: Math.max(10 * 60_000, 2 * leaseMs) },
+      }),
+    works: config.ROLE !== "web",
+    log,
+  });
+}
+
+/** The run API's start and continue, with the deployment's settings. */
+function runApi(config: Config, parts: Pick<ApiRunDeps, "store" | "queue" | "appClient" | "installationClient" | "log">) {
+  const deps: ApiRunDeps = {
+    ...parts,
+    actor: "api",
+    branchPrefix: config.BRANCH_PREFIX,
+    installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION,
+    allowDefaultBranch: config.RUN_API_ALLOW_DEFAULT_BRANCH,
+    passthrough: parsePassthroughList(config.SANDBOX_PASSTHROUGH_ENV),
+    log: parts.log.child({ name: "run-api" }),
+  };
+  return {
+    start: (input: StartRunInput) => startApiRun(deps, input),
+    continue: (runId: number, prompt: string) => continueApiRun(deps, runId, prompt),
+  };
+}
+
+interface AcknowledgerParts {
+  config: Config;
+  store: AcknowledgeDeps["store"] & Pick<Store, "heartbeat">;
+  queue: RunQueue;
+  replyLimiter: ReplyLimiter;
+  webhooks: WebhookGauge;
+  installationClient: (installationId: number) => Promise<GitHubClient>;
+  log: Logger;
+}
+
+/** Acknowledgements (permission, budget, 👀, progress comment) happen after the webhook's 2xx, in the ack queue. */
+function acknowledger({ config, store, queue, replyLimiter, webhooks, installationClient, log }: AcknowledgerParts) {
+  const heartbeatMs = (config.RUN_LEASE_SECONDS * 1000) / 3;
+  const acks = createAckQueue({ concurrency: ACK_CONCURRENCY, busy: () => webhooks.inFlight() > 0, heartbeatMs, heartbeat: (ids) => store.heartbeat(ids), log });
+  webhooks.onIdle(() => acks.resume());
+  const ackDeps: AcknowledgeDeps = { store, queue, replyLimiter, installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION };
+  const acknowledge = (run: RunRecord, client: GitHubClient | null, runLog: Logger) =>
+    acks.submit(run.id, async () => acknowledgeRun(ackDeps, run, client ?? (await installationClient(run.installationId)), runLog));
+  return { acknowledge, acks };
+}
+
+type RunJobParts = Pick<RunJobDeps, "store" | "sandboxes" | "hostGit" | "events"> & {
+  app: Probot;
+  appClient: () => Promise<GitHubClient>;
+  config: Config;
+  claudeCommand: string;
+  modelGateway: ModelGatewayService | undefined;
+  appLogin: string;
+  triggerPhrase: string;
+  log: Logger;
+};
+
+/** What a run needs, from the config and the parts built for it. */
+function runJobDeps({ app, appClient, config, claudeCommand, store, sandboxes, hostGit, events, modelGateway, appLogin, triggerPhrase, log }: RunJobParts): RunJobDeps {
+  return {
     store,
     sandboxes,
     hostGit,
@@ -83,111 +200,13 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
     ...(modelGateway ? { modelGateway } : {}),
     log: log.child({ name: "run" }),
   };
+}
 
-  // Runs executing in this process, so `@bot stop` can abort one at once.
-  const executing = new Map<number, AbortController>();
-  const execute: ExecuteRun = async (run) => {
-    const controller = new AbortController();
-    executing.set(run.id, controller);
-    try {
-      await runJob(runDeps, run, controller.signal);
-    } finally {
-      executing.delete(run.id);
-    }
-  };
-  const leaseMs = config.RUN_LEASE_SECONDS * 1000;
-  const queueOptions = { store, concurrency: config.WORKER_CONCURRENCY, log: log.child({ name: "worker" }), heartbeatMs: leaseMs / 3, execute };
-  const queue = isPostgresUrl(config.DATABASE_URL)
-    ? createPgBossQueue({ ...queueOptions, connectionString: config.DATABASE_URL, schema: pgBossSchema(config.DATABASE_URL) })
-    : createEmbeddedQueue(queueOptions);
-
-  const replyLimiter = createReplyLimiter(NOT_ALLOWED_REPLY_WINDOW_MS, (key) => store.recordDelivery(key, "reply-limit"));
-  // Acknowledgements (permission, budget, 👀, progress comment) happen after the webhook's 2xx.
-  const acks = createAckQueue({ concurrency: ACK_CONCURRENCY, busy: () => webhooks.inFlight() > 0, heartbeatMs: leaseMs / 3, heartbeat: (ids) => store.heartbeat(ids), log });
-  webhooks.onIdle(() => acks.resume());
-  const ackDeps = { store, queue, replyLimiter, installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION };
-  const acknowledge = (run: RunRecord, client: GitHubClient | null, runLog: Logger) =>
-    acks.submit(run.id, async () => acknowledgeRun(ackDeps, run, client ?? (await runDeps.installationClient(run.installationId)), runLog));
-
-  const intakeDeps: IntakeDeps = {
-    store,
-    triggerPhrase: () => triggerPhrase,
-    appLogin: () => appLogin,
-    repoConfig: createRepoConfigCache(CONFIG_CACHE_MS, { passthrough: parsePassthroughList(config.SANDBOX_PASSTHROUGH_ENV) }),
-    cancelLocal: (runId) => executing.get(runId)?.abort(),
-    replyLimiter,
-    acknowledge,
-  };
-
-  const recover = () =>
-    recoverUnfinished(store, queue, log, leaseMs, (run) => acknowledge(run, null, log.child({ run: run.id, delivery: run.deliveryId, recovered: true }))).catch((error: unknown) => {
-      log.error({ err: error }, "could not recover interrupted runs; will try again");
-      return 0;
-    });
-  let recovery: NodeJS.Timeout | null = null;
-  let stopReaper: (() => void) | null = null;
-  const works = config.ROLE !== "web";
-
-  const apiRunDeps: ApiRunDeps = { store, queue, appClient, installationClient: runDeps.installationClient, actor: "api", branchPrefix: config.BRANCH_PREFIX, installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION, allowDefaultBranch: config.RUN_API_ALLOW_DEFAULT_BRANCH, passthrough: parsePassthroughList(config.SANDBOX_PASSTHROUGH_ENV), log: log.child({ name: "run-api" }) };
-
-  return {
-    intakeDeps,
-    /** The model gateway's `/model` handler, when MODEL_GATEWAY=on. */
-    modelGateway,
-    triggerPhrase,
-    store,
-    queue,
-    events,
-    sandboxes,
-    /** The run API: start a run like a mention, or continue one's conversation. */
-    api: {
-      start: (input: StartRunInput) => startApiRun(apiRunDeps, input),
-      continue: (runId: number, prompt: string) => continueApiRun(apiRunDeps, runId, prompt),
-    },
-    /** Stops a run wherever it executes: at once here, within a poll elsewhere (the store's flag). */
-    async cancelRun(runId: number) {
-      await store.updateRun(runId, { cancelRequested: true });
-      executing.get(runId)?.abort();
-    },
-    /** Workers (ROLE=worker or all) recover, execute and reap; ROLE=web only takes webhooks. */
-    async start() {
-      if (!works) return;
-      const recovered = await recover();
-      if (recovered > 0) log.warn({ recovered }, "runs interrupted by a dead process were queued again");
-      await queue.start();
-      recovery = setInterval(() => void recover(), leaseMs / 2);
-      recovery.unref();
-      stopReaper = startReaper({
-        store,
-        sandboxes,
-        log: log.child({ name: "reaper" }),
-        intervalMs: config.REAPER_INTERVAL_SECONDS * 1000,
-        limits: { pausedRetentionMs: config.SANDBOX_RETENTION_HOURS * 3_600_000, orphanGraceMs: Math.max(10 * 60_000, 2 * leaseMs) },
-      });
-    },
-    /** Stops taking runs, lets running ones finish up to the deadline, then hands the rest back. */
-    async stop(deadlineMs: number) {
-      if (recovery) clearInterval(recovery);
-      stopReaper?.();
-      // Acknowledgements under way finish (seconds at most); waiting ones stay "received" for recovery.
-      await acks.stop(Math.min(deadlineMs, 10_000));
-      if (works) {
-        // Stop taking runs now; wait for the running ones up to the deadline.
-        const drained = queue.stop(deadlineMs + 10_000);
-        const deadline = Date.now() + deadlineMs;
-        while (executing.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-        for (const [runId, controller] of executing) {
-          log.warn({ run: runId }, "shutdown deadline passed: handing the run back to the queue");
-          await store.updateRun(runId, { state: "queued" }).catch(() => undefined);
-          controller.abort(HAND_BACK);
-        }
-        // The handed-back runs stop their processes and pause their sandboxes before the store closes.
-        await drained;
-      }
-      await hostGit.close();
-      await store.close();
-    },
-  };
+/** PostgreSQL: pg-boss, shared by every process; SQLite: the embedded queue. */
+function createQueue(config: Config, options: EmbeddedWorkerOptions): RunQueue {
+  return isPostgresUrl(config.DATABASE_URL)
+    ? createPgBossQueue({ ...options, connectionString: config.DATABASE_URL, schema: pgBossSchema(config.DATABASE_URL) })
+    : createEmbeddedQueue(options);
 }
 
 /** pg-boss keeps its tables beside ours: `?schema=x` → `x_pgboss`, else its default `pgboss`. */
