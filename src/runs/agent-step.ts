@@ -1,7 +1,7 @@
 import { transcriptPath } from "../agent/claude-args.ts";
 import type { ClaudeRunOutput } from "../agent/run-claude.ts";
 import { reduceProgress } from "./report/progress-state.ts";
-import { requestText } from "../triggers/request-text.ts";
+import { runRequest } from "../triggers/request-text.ts";
 import { pinAgentConfigToBase } from "../workspace/agent-config.ts";
 import { describeAgentFailure } from "./agent-failure.ts";
 import { runAgentPhase, type AgentSettings } from "./agent-phase.ts";
@@ -25,7 +25,7 @@ export async function runAgent(ctx: RunContext, ws: Workspace, maxBudgetUsd: num
     session: ws.session,
     trigger: t,
     config: ctx.config,
-    request: requestText(t, ctx.config.triggerPhrase ?? ctx.deps.triggerPhrase()),
+    request: runRequest(t, ctx.config.triggerPhrase ?? ctx.deps.triggerPhrase()),
     branch: plan.branch,
     context,
     readOnly: !plan.push && t.mode === "code",

@@ -1,4 +1,4 @@
-import { checkBudget } from "./budget.ts";
+import { checkRunBudget } from "./budget.ts";
 import { describeLimits, minDefined } from "./limits.ts";
 import { isPhase, PhaseError } from "./phases.ts";
 import { MAX_ATTEMPTS } from "./recover.ts";
@@ -15,7 +15,7 @@ export async function allowRun(ctx: RunContext): Promise<number | undefined> {
     throw new PhaseError(isPhase(run.phase) ? run.phase : "queue", "The bot was restarted during this run more than once, so it gave up.", { category: "internal" });
   }
   const installationDailyUsd = deps.settings.installationDailyUsd;
-  const budget = await checkBudget(deps.store, { repoFullName: t.repo.fullName, installationId: t.installationId }, { repoDailyUsd: config.budget.dailyUsd, installationDailyUsd }, ctx.now());
+  const budget = await checkRunBudget(deps.store, t, installationDailyUsd, ctx.now());
   if (!budget.allowed) throw new PhaseError("queue", budget.message, { category: "budget" });
   const maxBudgetUsd = minDefined(config.maxCostUsd, budget.remainingUsd ?? undefined);
   ctx.trail.limits = describeLimits({ runTimeoutMs: ctx.runTimeoutMs, maxTurns: config.maxTurns ?? deps.settings.maxTurns, maxBudgetUsd, config, budget, repo: t.repo.fullName, installationDailyUsd });

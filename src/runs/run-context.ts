@@ -66,7 +66,7 @@ export async function openRun(deps: RunJobDeps, run: RunRecord, externalSignal: 
   const config = trigger.config ?? DEFAULT_REPO_CONFIG;
   const log = deps.log.child({ run: run.id, thread: run.threadKey, delivery: run.deliveryId });
   const extraEnv = passthroughEnv(config, deps.lookupEnv);
-  const redact = createRedactor([deps.settings.anthropicApiKey, deps.settings.claudeOauthToken, ...Object.values(extraEnv)]);
+  const redact = createRedactor([deps.settings.anthropicApiKey, deps.settings.claudeOauthToken, ...(deps.settings.secrets ?? []), ...Object.values(extraEnv)]);
   const startedAt = now();
   const clock = createPhaseClock(now);
   const cancel = watchCancellation(deps.store, run.id, externalSignal);

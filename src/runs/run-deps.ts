@@ -31,6 +31,8 @@ export interface RunJobDeps {
     sandboxCostPerSecondUsd: number;
     progressIntervalMs: number;
     installationDailyUsd?: number | undefined;
+    /** The deployment's own secrets (util/deployment-secrets.ts): never in a comment, report or pull request. */
+    secrets?: ReadonlyArray<string | undefined>;
   };
   events?: RunEvents;
   /** MODEL_GATEWAY=on: the run's Claude gets a gateway token for the run instead of the model key. */
