@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { createLeaseKeeper } from "../runs/lease-keeper.ts";
-import type { Store } from "../store/types.ts";
+import type { RunRecord, Store } from "../store/types.ts";
 import type { ExecuteRun, RunQueue } from "./types.ts";
 
 /**
@@ -23,40 +23,28 @@ export function createEmbeddedQueue(o: EmbeddedWorkerOptions): RunQueue {
   const running = new Set<Promise<void>>();
   const leases = createLeaseKeeper({ heartbeat: (ids) => o.store.heartbeat(ids), heartbeatMs: o.heartbeatMs, log: o.log, what: "running runs" });
   let stopped = true;
-  let pumping = false;
-  let again = false;
   let timer: NodeJS.Timeout | null = null;
 
-  const pump = async (): Promise<void> => {
-    if (pumping) {
-      again = true;
-      return;
-    }
-    pumping = true;
-    try {
-      do {
-        again = false;
-        while (!stopped && running.size < o.concurrency) {
-          const run = await o.store.claimNextRun();
-          if (!run) break;
-          const job = o
-            .execute(run)
-            .catch((error: unknown) => o.log.error({ err: error, run: run.id }, "run crashed outside its own error handling"))
-            .finally(() => {
-              running.delete(job);
-              leases.release(run.id);
-              void pump().catch((error: unknown) => o.log.error({ err: error }, "queue pump failed"));
-            });
-          running.add(job);
-          leases.hold(run.id);
-        }
-      } while (again && !stopped);
-    } finally {
-      pumping = false;
-    }
-  };
-
   const kick = () => void pump().catch((error: unknown) => o.log.error({ err: error }, "queue pump failed"));
+  const launch = (run: RunRecord) => {
+    leases.hold(run.id);
+    const job: Promise<void> = o
+      .execute(run)
+      .catch((error: unknown) => o.log.error({ err: error, run: run.id }, "run crashed outside its own error handling"))
+      .finally(() => {
+        running.delete(job);
+        leases.release(run.id);
+        kick();
+      });
+    running.add(job);
+  };
+  const pump = coalesced(async () => {
+    while (!stopped && running.size < o.concurrency) {
+      const run = await o.store.claimNextRun();
+      if (!run) break;
+      launch(run);
+    }
+  });
 
   return {
     async start() {
@@ -79,5 +67,26 @@ export function createEmbeddedQueue(o: EmbeddedWorkerOptions): RunQueue {
     get active() {
       return running.size;
     },
+  };
+}
+
+/** fn, never twice at once: a call while it runs has it run once more afterwards, so no wake-up is lost. */
+function coalesced(fn: () => Promise<void>): () => Promise<void> {
+  let busy = false;
+  let again = false;
+  return async () => {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
+    try {
+      do {
+        again = false;
+        await fn();
+      } while (again);
+    } finally {
+      busy = false;
+    }
   };
 }

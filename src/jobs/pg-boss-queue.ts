@@ -1,6 +1,6 @@
 import { PgBoss, type Job, type SendOptions } from "pg-boss";
 import type { Logger } from "pino";
-import { createLeaseKeeper } from "../runs/lease-keeper.ts";
+import { createLeaseKeeper, type LeaseKeeper } from "../runs/lease-keeper.ts";
 import { parsePostgresUrl } from "../store/postgres-store.ts";
 import type { RunRecord, Store } from "../store/types.ts";
 import type { ExecuteRun, RunQueue } from "./types.ts";
@@ -53,76 +53,12 @@ export function createPgBossQueue(o: PgBossQueueOptions): RunQueue {
   const leases = createLeaseKeeper({ heartbeat: (ids) => o.store.heartbeat(ids), heartbeatMs: o.heartbeatMs, log: o.log, what: "running runs" });
   let stopping = false;
   let workId: string | null = null;
-  let booting: Promise<PgBoss> | null = null;
 
-  const boss = new PgBoss({
-    connectionString,
-    schema: o.schema ?? "pgboss",
-    application_name: "claude-sandbox-bot",
-    useListenNotify: true,
-    schedule: false,
-  });
-  // Without a listener an "error" event would throw; pg-boss retries its own polling anyway.
-  boss.on("error", (error) => o.log.error({ err: error }, "pg-boss error"));
-  boss.on("warning", (warning) => o.log.warn({ data: warning.data }, `pg-boss: ${warning.message}`));
+  const { boss, ready, started, reset } = lazyBoss(connectionString, o.schema ?? "pgboss", o.log);
 
-  /** Started on first use: enqueue is needed before start() (recovery) and in processes that never work. */
-  const ready = (): Promise<PgBoss> => {
-    booting ??= (async () => {
-      await boss.start();
-      await boss.createQueue(QUEUE, { policy: "short", notify: true });
-      return boss;
-    })().catch((error: unknown) => {
-      booting = null;
-      throw error;
-    });
-    return booting;
-  };
+  const jobOptions = (run: Pick<RunRecord, "id" | "threadKey">) => runJobOptions(run, bossHeartbeatSeconds);
 
-  const jobOptions = (run: Pick<RunRecord, "id" | "threadKey">): SendOptions => ({
-    group: { id: run.threadKey },
-    singletonKey: String(run.id),
-    expireInSeconds: MAX_JOB_SECONDS,
-    heartbeatSeconds: bossHeartbeatSeconds,
-    // Only a failing claim (database trouble) throws; recovery re-offers the run if these run out.
-    retryLimit: 5,
-    retryDelay: 2,
-    retryBackoff: true,
-    retryDelayMax: 60,
-  });
-
-  const handle = async ([job]: Job<RunJob>[]): Promise<void> => {
-    const runId = Number(job?.data?.runId);
-    if (!Number.isInteger(runId)) {
-      o.log.warn({ job: job?.id }, "dropping a queue job without a run id");
-      return;
-    }
-    if (stopping) {
-      // Fetched while shutting down: hand it to another worker rather than start a run now.
-      const run = await o.store.getRun(runId);
-      if (run?.state === "queued") await boss.send(QUEUE, { runId }, jobOptions(run));
-      return;
-    }
-    const run = await o.store.claimRun(runId);
-    if (!run) {
-      // Not queued any more (finished, or taken by another worker): a duplicate, done. Still queued:
-      // an older run of its thread goes first, so try again shortly.
-      const current = await o.store.getRun(runId);
-      if (current?.state === "queued") {
-        o.log.debug({ run: runId }, "run is not next in its thread yet; offering it again shortly");
-        await boss.send(QUEUE, { runId }, { ...jobOptions(current), startAfter: notNextSeconds });
-      }
-      return;
-    }
-    leases.hold(run.id);
-    try {
-      await o.execute(run);
-    } catch (error) {
-      o.log.error({ err: error, run: run.id }, "run crashed outside its own error handling");
-    } finally {
-      leases.release(run.id);
-    }
-  };
+  const handle = ([job]: Job<RunJob>[]) => handleJob({ ...o, boss, leases, jobOptions, notNextSeconds, stopping: () => stopping }, job);
 
   return {
     async enqueue(run) {
@@ -145,29 +81,115 @@ export function createPgBossQueue(o: PgBossQueueOptions): RunQueue {
     },
     async stop(deadlineMs = 30_000) {
       stopping = true;
-      if (!booting) return;
-      const started = await booting.catch(() => null);
-      if (!started) return;
+      if (!(await started())) return;
       if (workId) {
         // offWork resolves once every worker has finished its current job and stopped fetching.
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          boss.offWork(QUEUE, { id: workId, wait: true }),
-          new Promise((resolve) => {
-            timer = setTimeout(resolve, deadlineMs);
-          }),
-        ]);
-        clearTimeout(timer);
+        await withinMs(boss.offWork(QUEUE, { id: workId, wait: true }), deadlineMs);
         workId = null;
       }
       leases.stop();
       // Past the deadline pg-boss fails the jobs still held; their runs stay "running" until the
       // lease lapses and recovery queues them again.
       await boss.stop({ graceful: false, close: true });
-      booting = null;
+      reset();
     },
     get active() {
       return leases.size;
     },
   };
+}
+
+interface JobContext extends Pick<PgBossQueueOptions, "store" | "execute" | "log"> {
+  boss: PgBoss;
+  leases: LeaseKeeper;
+  jobOptions: (run: Pick<RunRecord, "id" | "threadKey">) => SendOptions;
+  notNextSeconds: number;
+  stopping: () => boolean;
+}
+
+/** One job: claim its run and execute it, offer it again later if it is not next, or drop a duplicate. */
+async function handleJob(c: JobContext, job: Job<RunJob> | undefined): Promise<void> {
+  const runId = Number(job?.data?.runId);
+  if (!Number.isInteger(runId)) {
+    c.log.warn({ job: job?.id }, "dropping a queue job without a run id");
+    return;
+  }
+  if (c.stopping()) {
+    // Fetched while shutting down: hand it to another worker rather than start a run now.
+    const run = await c.store.getRun(runId);
+    if (run?.state === "queued") await c.boss.send(QUEUE, { runId }, c.jobOptions(run));
+    return;
+  }
+  const run = await c.store.claimRun(runId);
+  if (!run) {
+    // Not queued any more (finished, or taken by another worker): a duplicate, done. Still queued:
+    // an older run of its thread goes first, so try again shortly.
+    const current = await c.store.getRun(runId);
+    if (current?.state === "queued") {
+      c.log.debug({ run: runId }, "run is not next in its thread yet; offering it again shortly");
+      await c.boss.send(QUEUE, { runId }, { ...c.jobOptions(current), startAfter: c.notNextSeconds });
+    }
+    return;
+  }
+  c.leases.hold(run.id);
+  try {
+    await c.execute(run);
+  } catch (error) {
+    c.log.error({ err: error, run: run.id }, "run crashed outside its own error handling");
+  } finally {
+    c.leases.release(run.id);
+  }
+}
+
+/**
+ * pg-boss, started on first use: enqueue is needed before start() (recovery) and in processes
+ * that never work. A failed start is tried again on the next use.
+ */
+function lazyBoss(connectionString: string, schema: string, log: Logger) {
+  const boss = new PgBoss({ connectionString, schema, application_name: "claude-sandbox-bot", useListenNotify: true, schedule: false });
+  // Without a listener an "error" event would throw; pg-boss retries its own polling anyway.
+  boss.on("error", (error) => log.error({ err: error }, "pg-boss error"));
+  boss.on("warning", (warning) => log.warn({ data: warning.data }, `pg-boss: ${warning.message}`));
+  let booting: Promise<PgBoss> | null = null;
+  const ready = (): Promise<PgBoss> => {
+    booting ??= (async () => {
+      await boss.start();
+      await boss.createQueue(QUEUE, { policy: "short", notify: true });
+      return boss;
+    })().catch((error: unknown) => {
+      booting = null;
+      throw error;
+    });
+    return booting;
+  };
+  return {
+    boss,
+    ready,
+    /** The started boss, or null if it never started (or failed to). */
+    started: async (): Promise<PgBoss | null> => (booting ? booting.catch(() => null) : null),
+    reset: () => {
+      booting = null;
+    },
+  };
+}
+
+function runJobOptions(run: Pick<RunRecord, "id" | "threadKey">, heartbeatSeconds: number): SendOptions {
+  return {
+    group: { id: run.threadKey },
+    singletonKey: String(run.id),
+    expireInSeconds: MAX_JOB_SECONDS,
+    heartbeatSeconds,
+    // Only a failing claim (database trouble) throws; recovery re-offers the run if these run out.
+    retryLimit: 5,
+    retryDelay: 2,
+    retryBackoff: true,
+    retryDelayMax: 60,
+  };
+}
+
+/** The promise, or nothing once ms have passed. */
+async function withinMs(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
