@@ -1,3 +1,4 @@
+import { deploymentSecrets } from "./util/deployment-secrets.ts";
 import type { Logger } from "pino";
 import type { Probot } from "probot";
 import { continueApiRun, startApiRun, type ApiRunDeps, type StartRunInput } from "./api/start-run.ts";
@@ -195,6 +196,7 @@ function runJobDeps({ app, appClient, config, claudeCommand, store, sandboxes, h
       sandboxCostPerSecondUsd: config.sandboxCostPerSecondUsd,
       progressIntervalMs: config.PROGRESS_INTERVAL_MS,
       installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION,
+      secrets: deploymentSecrets(config),
     },
     events,
     ...(modelGateway ? { modelGateway } : {}),
