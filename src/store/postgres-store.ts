@@ -123,11 +123,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
     async saveThread(t) {
       await pool.query(
-        `INSERT INTO threads (key, repo_full_name, number, kind, branch, pr_number, session_id, transcript, sandbox_id, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        `INSERT INTO threads (key, repo_full_name, number, kind, branch, pr_number, session_id, transcript, sandbox_id, model, plan, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, branch = excluded.branch, pr_number = excluded.pr_number,
-           session_id = excluded.session_id, transcript = excluded.transcript, sandbox_id = excluded.sandbox_id, updated_at = excluded.updated_at`,
-        [t.key, t.repoFullName, t.number, t.kind, t.branch, t.prNumber, t.sessionId, t.transcript, t.sandboxId, now()],
+           session_id = excluded.session_id, transcript = excluded.transcript, sandbox_id = excluded.sandbox_id, model = excluded.model, plan = excluded.plan, updated_at = excluded.updated_at`,
+        [t.key, t.repoFullName, t.number, t.kind, t.branch, t.prNumber, t.sessionId, t.transcript, t.sandboxId, t.model ?? null, t.plan ?? null, now()],
       );
     },
     async createRun(run: NewRun) {

@@ -63,6 +63,8 @@ export function toThread(row: Row): ThreadRecord {
     sessionId: str(row.session_id),
     transcript: str(row.transcript),
     sandboxId: str(row.sandbox_id),
+    model: str(row.model),
+    plan: str(row.plan),
     updatedAt: String(row.updated_at),
   };
 }

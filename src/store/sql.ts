@@ -3,6 +3,8 @@
  * data the same way. Types are the common subset (TEXT, INTEGER, BIGINT, DOUBLE PRECISION).
  */
 
+import { GATEWAY_MIGRATION } from "./gateway-ledger.ts";
+
 export const MIGRATIONS: string[] = [
   `CREATE TABLE deliveries (
      id TEXT PRIMARY KEY,
@@ -45,6 +47,11 @@ export const MIGRATIONS: string[] = [
    CREATE INDEX runs_thread ON runs(thread_key, state);
    CREATE INDEX runs_repo_created ON runs(repo_full_name, created_at);
    CREATE INDEX runs_installation_created ON runs(installation_id, created_at);`,
+  // A thread's chosen model and its plan waiting for approval.
+  `ALTER TABLE threads ADD COLUMN model TEXT;
+   ALTER TABLE threads ADD COLUMN plan TEXT;`,
+  // The model gateway's run tokens and per-request usage (gateway-ledger.ts).
+  GATEWAY_MIGRATION,
 ];
 
 /** A queued run is next when its thread has nothing running and nothing older still pending. */

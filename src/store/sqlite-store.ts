@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { columnValue, receivedRun, toRun, toThread, type Row } from "./rows.ts";
+import { createGatewayLedger } from "./gateway-ledger.ts";
 import { MIGRATIONS, NEXT_IN_THREAD, RECEIVED_STALE, RUN_COLUMNS } from "./sql.ts";
 import type { NewRun, RunFilter, RunRecord, Store } from "./types.ts";
 
@@ -78,11 +79,11 @@ export function openSqliteStore(path: string): Store {
     },
     async saveThread(t) {
       prep(
-        `INSERT INTO threads (key, repo_full_name, number, kind, branch, pr_number, session_id, transcript, sandbox_id, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO threads (key, repo_full_name, number, kind, branch, pr_number, session_id, transcript, sandbox_id, model, plan, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, branch = excluded.branch, pr_number = excluded.pr_number,
-           session_id = excluded.session_id, transcript = excluded.transcript, sandbox_id = excluded.sandbox_id, updated_at = excluded.updated_at`,
-      ).run(t.key, t.repoFullName, t.number, t.kind, t.branch, t.prNumber, t.sessionId, t.transcript, t.sandboxId, now());
+           session_id = excluded.session_id, transcript = excluded.transcript, sandbox_id = excluded.sandbox_id, model = excluded.model, plan = excluded.plan, updated_at = excluded.updated_at`,
+      ).run(t.key, t.repoFullName, t.number, t.kind, t.branch, t.prNumber, t.sessionId, t.transcript, t.sandboxId, t.model ?? null, t.plan ?? null, now());
     },
     async createRun(run: NewRun) {
       return insertRun(run);
@@ -160,6 +161,7 @@ export function openSqliteStore(path: string): Store {
       const row = prep(`SELECT COALESCE(SUM(cost_usd), 0) AS total FROM runs WHERE ${column} = ? AND created_at >= ?`).get(value, since) as Row;
       return Number(row.total);
     },
+    gateway: createGatewayLedger(async (sql, params) => prep(sql).all(...(params as Array<string | number | null>)) as Row[]),
     async ping() {
       prep("SELECT 1").get();
     },

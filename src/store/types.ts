@@ -1,3 +1,4 @@
+import type { GatewayLedger } from "./gateway-ledger.ts";
 import type { Trigger } from "../triggers/types.ts";
 
 /** Durable state: one row per conversation thread, one per run, one per webhook delivery. */
@@ -16,6 +17,10 @@ export interface ThreadRecord {
   transcript: string | null;
   /** A paused sandbox that still holds the checkout and the session (the fast resume path). */
   sandboxId: string | null;
+  /** The model the thread's last run was asked to use (`@bot /model <name>`): follow-ups keep it. */
+  model?: string | null;
+  /** A plan run's plan, waiting for `@bot go`; any other run in the thread drops it. */
+  plan?: string | null;
   updatedAt: string;
 }
 
@@ -102,6 +107,8 @@ export interface Store {
   listRuns(filter: RunFilter): Promise<RunRecord[]>;
   /** Sum of costUsd of runs created since `since` (ISO), for one repository or installation. */
   costSince(scope: { repoFullName: string } | { installationId: number }, since: string): Promise<number>;
+  /** The model gateway's run tokens and per-request usage. */
+  readonly gateway: GatewayLedger;
   /** Throws when the database cannot be reached (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

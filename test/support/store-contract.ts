@@ -86,6 +86,18 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
       if (other !== store) await other.close();
     });
 
+    it("keeps a thread's model and pending plan, and clears them when saved without", async () => {
+      const thread = { key: "a/b#3", repoFullName: "a/b", number: 3, kind: "issue" as const, branch: "claude/issue-3", prNumber: null, sessionId: "s", transcript: "{}\n", sandboxId: null };
+      await store.saveThread({ ...thread, model: "opus", plan: "- [ ] step one" });
+      const other = reopen ? await reopen() : store;
+      expect(await other.getThread("a/b#3")).toMatchObject({ model: "opus", plan: "- [ ] step one" });
+      await store.saveThread({ ...thread, model: "opus", plan: null });
+      expect(await other.getThread("a/b#3")).toMatchObject({ model: "opus", plan: null });
+      await store.saveThread(thread);
+      expect(await other.getThread("a/b#3")).toMatchObject({ model: null, plan: null });
+      if (other !== store) await other.close();
+    });
+
     it("claims one run per thread at a time, in arrival order", async () => {
       const a1 = await store.createRun({ threadKey: "t#1", deliveryId: "1", trigger: trigger("o/r", 1) });
       const a2 = await store.createRun({ threadKey: "t#1", deliveryId: "2", trigger: trigger("o/r", 1) });
