@@ -180,6 +180,26 @@ export const repoConfigSchema = z
       })
       .prefault({})
       .describe("Spending limits."),
+    checkRun: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe("Show each run as a check run on the head commit (a pull request's, or the issue branch's once it exists), and give each commit a run pushes a completed one; the app needs the `checks: write` permission."),
+        name: nonEmpty.max(100, { error: "must be at most 100 characters" }).default("claude-sandbox-bot").describe("The check run's name, as the checks list shows it."),
+      })
+      .prefault({})
+      .describe("The run's check run, where the pull request's checks, branch protection and notifications see it."),
+    ciFix: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe("When checks fail on a branch the bot owns (`<branchPrefix>issue-<n>`), start a follow-up run in the pull request's session with the failed checks, their annotations and the tail of each failed job's log; the app needs `actions: read` and `checks: read`."),
+        allPullRequests: z.boolean().default(false).describe("Do the same on every pull request from a branch of this repository (never a fork's), not only the bot's own."),
+        maxAttempts: z.int().min(0).max(10).default(2).describe("Automatic attempts per pull request until a person starts a run there again; `@bot fix-ci` is not counted."),
+        onlyChecks: z.array(nonEmpty).default([]).describe("Globs (`*`, `?`) of check names that count; empty means all.").meta({ defaultText: "all checks" }),
+        ignoreChecks: z.array(nonEmpty).default([]).describe("Globs (`*`, `?`) of check names that never count, e.g. `codecov/*`."),
+      })
+      .prefault({})
+      .describe("Fixing failing CI on the bot's pull requests in the same Claude session."),
   })
   .describe("Per-repository settings for claude-sandbox-bot, read from .github/claude-sandbox-bot.yml on the default branch.")
   .meta({ title: "claude-sandbox-bot repository configuration" });
