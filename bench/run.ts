@@ -5,27 +5,29 @@
  * table on stdout, everything in bench/results/latest.json. See BENCHMARKS.md.
  *
  *   BENCH_QUICK=1         a fast smoke pass (few repetitions)
- *   BENCH_ONLY=e2e,ack    only these figures (e2e, followup, ack, intake, memory; "none" for none)
+ *   BENCH_ONLY=e2e,ack    only these figures (e2e, followup, ack, intake, memory, gateway; "none" for none)
  *   BENCH_EXPERIMENTS=a.ts,b.ts  also measure bots with these modules preloaded (NODE_OPTIONS=--import),
  *                         each beside the stock bot: how to try a fix before making it (see BENCHMARKS.md)
  *   BENCH_PROFILE=1       also CPU-profile the bot under intake load (bench/results/profiles/)
  *   BENCH_OUT=file.json   write the results there instead of bench/results/latest.json
  *   and the counts: BENCH_ACK_REPS, BENCH_ACK_DELIVERIES, BENCH_ACK_THREADS, BENCH_ACK_RATE,
  *   BENCH_INTAKE_REPS, BENCH_INTAKE_SECONDS, BENCH_INTAKE_CONCURRENCY, BENCH_INTAKE_POOL,
- *   BENCH_INTAKE_WARMUP, BENCH_E2E_REPS, BENCH_E2E_SLOW_MODEL_MS, BENCH_FOLLOWUP_REPS, BENCH_MEMORY_IN_FLIGHT
+ *   BENCH_INTAKE_WARMUP, BENCH_E2E_REPS, BENCH_E2E_SLOW_MODEL_MS, BENCH_FOLLOWUP_REPS, BENCH_MEMORY_IN_FLIGHT,
+ *   BENCH_GATEWAY_REPS, BENCH_GATEWAY_PAIRS, BENCH_GATEWAY_EVENT_GAP_MS, BENCH_GATEWAY_STREAMS, BENCH_GATEWAY_CLI_REPS
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { measureAck, measureAckVariants, measureBareResponse, type AckResult } from "./figures/ack.ts";
 import { measureE2e, type E2eResult } from "./figures/e2e.ts";
 import { measureFollowUp, type FollowUpResult } from "./figures/followup.ts";
+import { measureGateway, type GatewayResult } from "./figures/gateway.ts";
 import { measureIntake, type IntakeResult } from "./figures/intake.ts";
 import { measureMemory, type MemoryResult } from "./figures/memory.ts";
 import { summarize as summarizeProfile } from "./lib/cpuprofile.ts";
 import { progress } from "./lib/log.ts";
 import { machineInfo } from "./lib/machine.ts";
 import { startForeignCpuMonitor } from "./lib/proc.ts";
-import type { Latency } from "./lib/stats.ts";
+import { median, type Latency } from "./lib/stats.ts";
 
 const BENCH_DIR = import.meta.dirname;
 const RESULTS_DIR = join(BENCH_DIR, "results");
@@ -36,7 +38,7 @@ const num = (name: string, full: number, fast: number): number => {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
   return value;
 };
-const only = new Set((process.env.BENCH_ONLY ?? "e2e,followup,ack,intake,memory").split(",").map((s) => s.trim()).filter(Boolean));
+const only = new Set((process.env.BENCH_ONLY ?? "e2e,followup,ack,intake,memory,gateway").split(",").map((s) => s.trim()).filter(Boolean));
 const experiments = (process.env.BENCH_EXPERIMENTS ?? "").split(",").map((f) => f.trim()).filter(Boolean);
 const profile = process.env.BENCH_PROFILE === "1";
 
@@ -55,6 +57,15 @@ const settings = {
   e2e: { reps: num("BENCH_E2E_REPS", 9, 2), slowModelDelayMs: num("BENCH_E2E_SLOW_MODEL_MS", 5000, 2000) },
   followup: { reps: num("BENCH_FOLLOWUP_REPS", 9, 2) },
   memory: { inFlight: num("BENCH_MEMORY_IN_FLIGHT", 50, 8), samples: quick ? 3 : 6 },
+  gateway: {
+    reps: num("BENCH_GATEWAY_REPS", 3, 1),
+    pairs: num("BENCH_GATEWAY_PAIRS", 300, 60),
+    warmup: 30,
+    eventGapMs: num("BENCH_GATEWAY_EVENT_GAP_MS", 2, 2),
+    streams: num("BENCH_GATEWAY_STREAMS", 50, 50),
+    samples: quick ? 3 : 6,
+    cliReps: num("BENCH_GATEWAY_CLI_REPS", 5, 1),
+  },
 };
 
 const ACK_VARIANTS = [
@@ -75,6 +86,7 @@ interface Results {
   ack?: { withWorker: AckResult; webOnly: AckResult; bareBaseline: Latency };
   intake?: IntakeResult;
   memory?: MemoryResult;
+  gateway?: GatewayResult;
   experiments?: Record<string, unknown>;
   profile?: unknown;
 }
@@ -109,6 +121,7 @@ async function main(): Promise<void> {
   }
   if (only.has("intake")) results.intake = await figure(results, "intake", () => measureIntake(settings.intake));
   if (only.has("memory")) results.memory = await figure(results, "memory", () => measureMemory(settings.memory));
+  if (only.has("gateway")) results.gateway = await figure(results, "gateway", () => measureGateway(settings.gateway));
 
   if (experiments.length > 0) {
     results.experiments = await figure(results, "experiments", async () => {
@@ -170,6 +183,8 @@ async function main(): Promise<void> {
 type Row = [figure: string, ours: string, baseline: string, ratio: string, target: string, met: string];
 
 const ms = (v: number) => `${Math.round(v)} ms`;
+const ms1 = (v: number) => `${v.toFixed(1)} ms`;
+const plus = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(1)}`;
 const yes = (ok: boolean) => (ok ? "yes" : "NO");
 
 function renderTable(r: Results): string {
@@ -212,12 +227,32 @@ function renderTable(r: Results): string {
     rows.push([`6 bot RSS with ${m.inFlight} runs in flight`, `${m.inFlightRssMiB.toFixed(0)} MiB (peak ${m.peakRssMiB.toFixed(0)})`, `idle ${m.idleRssMiB.toFixed(0)} MiB`, `${(m.inFlightRssMiB / m.idleRssMiB).toFixed(2)}×`, "≤ 300 MB", yes(m.peakRssMiB * 1.048576 <= 300)]);
     rows.push([`6 its ${m.children.claudeCount} Claude processes (children)`, `${(m.children.rssMiB / 1024).toFixed(1)} GiB RSS, ${(m.children.pssMiB / 1024).toFixed(1)} GiB PSS`, "—", "—", "(reported)", "—"]);
   }
+  if (r.gateway) {
+    const g = r.gateway;
+    const t = g.ttfb;
+    rows.push(["7 gateway: added time to first byte p50 / p99 (streaming /v1/messages)", `${plus(t.addedP50Ms)} / ${plus(t.addedP99Ms)} ms (${t.gateway.p50.toFixed(1)} / ${ms1(t.gateway.p99)})`, `direct ${t.direct.p50.toFixed(1)} / ${ms1(t.direct.p99)}`, `${(t.gateway.p99 / t.direct.p99).toFixed(2)}×`, "added p99 ≤ 5 ms", yes(t.addedP99Ms <= 5)]);
+    rows.push(["7 … the same handler on a plain node:http server (no Probot request log)", `${plus(t.bareAddedP50Ms)} / ${plus(t.bareAddedP99Ms)} ms (${t.bare.p50.toFixed(1)} / ${ms1(t.bare.p99)})`, `direct ${t.direct.p50.toFixed(1)} / ${ms1(t.direct.p99)}`, `${(t.bare.p99 / t.direct.p99).toFixed(2)}×`, "—", "—"]);
+    rows.push(["7 … no gateway: a bare relay process (key swapped, bodies piped; the hop alone)", `${plus(t.pipeAddedP50Ms)} / ${plus(t.pipeAddedP99Ms)} ms (${t.pipe.p50.toFixed(1)} / ${ms1(t.pipe.p99)})`, `direct ${t.direct.p50.toFixed(1)} / ${ms1(t.direct.p99)}`, `${(t.pipe.p99 / t.direct.p99).toFixed(2)}×`, "—", "—"]);
+    rows.push([`7 … added total time per request (p50; ${g.sseEvents} events ${g.eventGapMs} ms apart)`, `${plus(g.total.addedP50Ms)} ms (${ms1(g.total.gateway.p50)}; bare ${plus(g.total.bareAddedP50Ms)}, relay ${plus(g.total.pipeAddedP50Ms)})`, `direct ${ms1(g.total.direct.p50)}`, `${(g.total.gateway.p50 / g.total.direct.p50).toFixed(2)}×`, "—", "—"]);
+    const m = g.memory;
+    rows.push([`7 gateway process RSS with ${m.streams} concurrent streams`, `${m.streamingRssMiB.toFixed(0)} MiB (peak ${m.peakRssMiB.toFixed(0)}), ${plus(m.peakAddedMiB)} MiB at peak`, `idle ${m.idleRssMiB.toFixed(0)} MiB`, `${(m.peakRssMiB / m.idleRssMiB).toFixed(2)}×`, "≤ +40 MB over idle", yes(m.peakAddedMiB * 1.048576 <= 40)]);
+    const c = g.cli;
+    rows.push([`7 … Claude CLI run (${c.modelRequestsPerRun} model request${c.modelRequestsPerRun === 1 ? "" : "s"}) through the gateway, median`, ms(median(c.gatewayMs)), `CLI direct ${ms(median(c.directMs))}`, `${(median(c.gatewayMs) / median(c.directMs)).toFixed(2)}×`, "(reported)", `paired ${plus(c.pairedAddedMs)} ms`]);
+  }
   const header: Row = ["figure", "ours", "baseline", "ratio", "target", "met?"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (row: Row) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
   const table = [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)];
   if (r.intake) table.push("", `intake CPU per delivery: bot ${r.intake.bot.cpuMsPerDelivery.toFixed(2)} ms (acknowledgement included), bare Probot ${r.intake.bare.cpuMsPerDelivery.toFixed(2)} ms, no-op handler ${r.intake.noop.cpuMsPerDelivery.toFixed(2)} ms; ${r.intake.githubRequestsPerDelivery.toFixed(1)} GitHub requests per bot delivery`);
   if (r.e2e) table.push(`issue → PR: bot ${r.e2e.botMs.join(", ")} ms; plain ${r.e2e.plainMs.join(", ")} ms`);
+  if (r.gateway) {
+    const g = r.gateway;
+    table.push(
+      `gateway: ${g.requestBodyBytes}-byte request (the CLI's own); paired TTFB difference p50/p99 ${plus(g.ttfb.paired.p50)}/${plus(g.ttfb.paired.p99)} ms; ` +
+        `${(g.incrementalShare * 100).toFixed(0)} % of streams had their first event ≥ 3 pauses before the end; metered ${g.metering.meteredRequests ?? "?"} of ${g.metering.sentThroughGateway} requests; ` +
+        `${g.memory.streams} streams open ${Math.round(g.memory.rampMs)} ms after the first was sent, ${g.memory.openAtLastSample} still open at the last sample; CLI direct ${g.cli.directMs.join(", ")} ms, gateway ${g.cli.gatewayMs.join(", ")} ms`,
+    );
+  }
   if (r.experiments) {
     const x = r.experiments as {
       ack: Record<string, { ack: Latency }>;

@@ -185,7 +185,9 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
       "cache-control": "no-cache",
       "request-id": randomId("req_"),
     });
-    for (const event of messageToSseEvents(message)) {
+    const gap = reply.eventGapMs ?? 0;
+    for (const [i, event] of messageToSseEvents(message).entries()) {
+      if (gap > 0 && i > 0) await sleep(gap, res);
       if (isGone(res)) return;
       res.write(formatSse(event));
     }

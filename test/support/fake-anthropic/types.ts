@@ -19,6 +19,8 @@ export interface ContentReply {
   stopReason?: StopReason;
   /** Wait this long before answering (headers included). */
   delayMs?: number;
+  /** Streaming only: wait this long between SSE events, so the stream is really incremental. */
+  eventGapMs?: number;
   usage?: Usage;
 }
 
