@@ -233,6 +233,9 @@ function renderTable(r: Results): string {
     rows.push(["7 gateway: added time to first byte p50 / p99 (streaming /v1/messages)", `${plus(t.addedP50Ms)} / ${plus(t.addedP99Ms)} ms (${t.gateway.p50.toFixed(1)} / ${ms1(t.gateway.p99)})`, `direct ${t.direct.p50.toFixed(1)} / ${ms1(t.direct.p99)}`, `${(t.gateway.p99 / t.direct.p99).toFixed(2)}×`, "added p99 ≤ 5 ms", yes(t.addedP99Ms <= 5)]);
     rows.push(["7 … the same handler on a plain node:http server (no Probot request log)", `${plus(t.bareAddedP50Ms)} / ${plus(t.bareAddedP99Ms)} ms (${t.bare.p50.toFixed(1)} / ${ms1(t.bare.p99)})`, `direct ${t.direct.p50.toFixed(1)} / ${ms1(t.direct.p99)}`, `${(t.bare.p99 / t.direct.p99).toFixed(2)}×`, "—", "—"]);
     rows.push(["7 … no gateway: a bare relay process (key swapped, bodies piped; the hop alone)", `${plus(t.pipeAddedP50Ms)} / ${plus(t.pipeAddedP99Ms)} ms (${t.pipe.p50.toFixed(1)} / ${ms1(t.pipe.p99)})`, `direct ${t.direct.p50.toFixed(1)} / ${ms1(t.direct.p99)}`, `${(t.pipe.p99 / t.direct.p99).toFixed(2)}×`, "—", "—"]);
+    rows.push(["7 … the gateway's own share: gateway − relay, p50 / p99", `${plus(t.gateway.p50 - t.pipe.p50)} / ${plus(t.gateway.p99 - t.pipe.p99)} ms`, `relay ${t.pipe.p50.toFixed(1)} / ${ms1(t.pipe.p99)}`, "—", "—", "—"]);
+    const cpu = g.cpuMsPerRequest;
+    rows.push(["7 … CPU per request of the process serving it (all its threads)", `gateway ${cpu.gateway!.toFixed(2)} ms (bare ${cpu.bare!.toFixed(2)})`, `relay ${cpu.pipe!.toFixed(2)} ms`, `${(cpu.gateway! / cpu.pipe!).toFixed(1)}×`, "—", "—"]);
     rows.push([`7 … added total time per request (p50; ${g.sseEvents} events ${g.eventGapMs} ms apart)`, `${plus(g.total.addedP50Ms)} ms (${ms1(g.total.gateway.p50)}; bare ${plus(g.total.bareAddedP50Ms)}, relay ${plus(g.total.pipeAddedP50Ms)})`, `direct ${ms1(g.total.direct.p50)}`, `${(g.total.gateway.p50 / g.total.direct.p50).toFixed(2)}×`, "—", "—"]);
     const m = g.memory;
     rows.push([`7 gateway process RSS with ${m.streams} concurrent streams`, `${m.streamingRssMiB.toFixed(0)} MiB (peak ${m.peakRssMiB.toFixed(0)}), ${plus(m.peakAddedMiB)} MiB at peak`, `idle ${m.idleRssMiB.toFixed(0)} MiB`, `${(m.peakRssMiB / m.idleRssMiB).toFixed(2)}×`, "≤ +40 MB over idle", yes(m.peakAddedMiB * 1.048576 <= 40)]);
@@ -249,6 +252,7 @@ function renderTable(r: Results): string {
     const g = r.gateway;
     table.push(
       `gateway: ${g.requestBodyBytes}-byte request (the CLI's own); paired TTFB difference p50/p99 ${plus(g.ttfb.paired.p50)}/${plus(g.ttfb.paired.p99)} ms; ` +
+        `waiting for a CPU per round (ms): ${Object.entries(g.runQueueWaitMsPerRequest).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}; ` +
         `${(g.incrementalShare * 100).toFixed(0)} % of streams had their first event ≥ 3 pauses before the end; metered ${g.metering.meteredRequests ?? "?"} of ${g.metering.sentThroughGateway} requests; ` +
         `${g.memory.streams} streams open ${Math.round(g.memory.rampMs)} ms after the first was sent, ${g.memory.openAtLastSample} still open at the last sample; CLI direct ${g.cli.directMs.join(", ")} ms, gateway ${g.cli.gatewayMs.join(", ")} ms`,
     );

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import http from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -6,7 +7,7 @@ import { buildMessage, makeCheckout, messageToSseEvents, removeDirs, runClaude, 
 import type { FakeAnthropic, RecordedRequest, Reply } from "../../test/support/fake-anthropic/types.ts";
 import { waitFor } from "../../test/support/wait-for.ts";
 import { progress, sleep } from "../lib/log.ts";
-import { rssMiB } from "../lib/proc.ts";
+import { cpuMs, rssMiB } from "../lib/proc.ts";
 import { latency, median, medianLatency, type Latency } from "../lib/stats.ts";
 
 /**
@@ -67,6 +68,10 @@ export interface GatewayResult {
   total: { direct: Latency; gateway: Latency; bare: Latency; pipe: Latency; addedP50Ms: number; bareAddedP50Ms: number; pipeAddedP50Ms: number; paired: Latency };
   /** Share of the timed gateway requests whose first event reached the client at least 3 scripted pauses before the stream's end. */
   incrementalShare: number;
+  /** Per timed round, how long each process's JavaScript thread waited for a CPU while runnable (the machine's share of the tails). */
+  runQueueWaitMsPerRequest: Record<string, number>;
+  /** CPU (user + system) per timed round of each process: what one request costs the gateway, whatever the machine's load. */
+  cpuMsPerRequest: Record<string, number>;
   perRep: GatewayRep[];
   metering: { sentThroughGateway: number; meteredRequests: number | null; usd: number | null };
   memory: { streams: number; streamGapMs: number; idleRssMiB: number; streamingRssMiB: number; peakRssMiB: number; addedMiB: number; peakAddedMiB: number; afterRssMiB: number; rampMs: number; openAtLastSample: number; ttfbUnderLoad: Latency };
@@ -81,6 +86,15 @@ const REPLAYED_HEADERS = ["anthropic-version", "anthropic-beta", "content-type",
 /** A streamed answer: `text` is cut into 512-character deltas, `gapMs` between events. */
 function streamed(text: string, gapMs: number): Reply {
   return { content: [{ type: "text", text }], stopReason: "end_turn", eventGapMs: gapMs, usage: { input_tokens: 1200, output_tokens: Math.ceil(text.length / 4) } };
+}
+
+/** Time the process's main (JavaScript) thread has spent runnable but waiting for a CPU (/proc/<pid>/schedstat), in ms. */
+function runQueueWaitMs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[1]) / 1e6;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function freePort(): Promise<number> {
@@ -232,9 +246,12 @@ async function measureLatency(fake: FakeAnthropic, servers: Record<"gateway" | "
   let gatewayTimed = 0;
   const minLead = o.eventGapMs * 3;
   const sides = (t: Record<Side, Timed[]>, side: Side) => ({ ttfb: latency(t[side].map((x) => x.firstByteMs)), total: latency(t[side].map((x) => x.totalMs)) });
+  const pids = { bench: process.pid, gateway: servers.gateway.pid, bare: servers.bare.pid, pipe: servers.pipe.pid };
   try {
     for (let i = 0; i < o.warmup; i++) for (const side of ROTATIONS[i % ROTATIONS.length]!) await send(side);
     sent += o.warmup;
+    const waitBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, runQueueWaitMs(pid)]));
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
     const perRep: GatewayRep[] = [];
     for (let rep = 0; rep < o.reps; rep++) {
       const t: Record<Side, Timed[]> = { direct: [], gateway: [], bare: [], pipe: [] };
@@ -258,7 +275,10 @@ async function measureLatency(fake: FakeAnthropic, servers: Record<"gateway" | "
       const f = (l: Latency) => `${l.p50.toFixed(2)}/${l.p99.toFixed(2)}`;
       progress(`  gateway rep ${rep + 1}/${o.reps}: TTFB p50/p99 direct ${f(r.direct.ttfb)} ms, gateway ${f(r.gateway.ttfb)} ms, bare ${f(r.bare.ttfb)} ms, pipe ${f(r.pipe.ttfb)} ms; total p50 ${r.direct.total.p50.toFixed(1)} / ${r.gateway.total.p50.toFixed(1)} / ${r.bare.total.p50.toFixed(1)} / ${r.pipe.total.p50.toFixed(1)} ms`);
     }
-    return { perRep, sent, incrementalShare: incremental / gatewayTimed };
+    // Each process served one request per round (the bench process: all of them, both ends).
+    const runQueueWaitMsPerRequest = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, (runQueueWaitMs(pid) - waitBefore[k]!) / gatewayTimed]));
+    const cpuMsPerRequest = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, (cpuMs(pid) - cpuBefore[k]!) / gatewayTimed]));
+    return { perRep, sent, incrementalShare: incremental / gatewayTimed, runQueueWaitMsPerRequest, cpuMsPerRequest };
   } finally {
     agent.destroy();
   }
@@ -383,6 +403,8 @@ export async function measureGateway(o: GatewayOptions): Promise<GatewayResult> 
         paired: medianLatency(lat.perRep.map((r) => r.pairedTotal)),
       },
       incrementalShare: lat.incrementalShare,
+      runQueueWaitMsPerRequest: lat.runQueueWaitMsPerRequest,
+      cpuMsPerRequest: lat.cpuMsPerRequest,
       perRep: lat.perRep,
       metering,
       memory,
