@@ -94,6 +94,12 @@ export const repoConfigSchema = z
       .describe("Branches the bot creates are `<branchPrefix>issue-<n>`.")
       .meta({ defaultText: "the deployment's `BRANCH_PREFIX` (`claude/` unless set)" }),
     draftPullRequests: z.boolean().default(true).describe("Open pull requests as drafts."),
+    signedCommits: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Make the bot's commits through GitHub's API, which signs them for the app (shown as Verified). A change the API cannot express (a symbolic link, a submodule, another file mode, a file over 39 MB, a merge) is pushed unsigned instead, and the report says why. `false`: push every commit from the bot's machine, unsigned.",
+      ),
     baseBranch: nonEmpty
       .optional()
       .describe("The branch work starts from and pull requests target.")

@@ -28,6 +28,8 @@ export interface RunOutcome {
   files: Array<{ path: string; added: number; removed: number }>;
   /** Code mode on a fork's PR: the change, since nothing was pushed. */
   patch?: string | undefined;
+  /** Pushed from the bot's machine rather than made (signed) through the API: why. */
+  unsigned?: string | undefined;
   /** Review mode: the review that was posted. */
   review?: { htmlUrl: string; event: string; inline: number; moved: number } | undefined;
 }

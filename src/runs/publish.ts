@@ -3,10 +3,12 @@ import type { GitHubClient } from "../github/octokit-types.ts";
 import { openOrFindPull, type PullRef } from "../github/pulls.ts";
 import type { TokenMinter } from "../github/tokens.ts";
 import type { Sandbox } from "../sandbox/types.ts";
-import type { Trigger } from "../triggers/types.ts";
+import type { Actor, Trigger } from "../triggers/types.ts";
 import type { Redactor } from "../util/redact.ts";
 import type { HostRepo } from "../workspace/host-repo.ts";
 import type { AddedText } from "../workspace/added-text.ts";
+import { coAuthorTrailers } from "../workspace/co-authors.ts";
+import { gitDataApi } from "../workspace/git-data-commit.ts";
 import { commitLeftovers, diffSince, logSince, type CommitResult } from "../workspace/workspace.ts";
 import type { CheckoutPlan } from "./checkout-plan.ts";
 import type { ClaudeRunOutput } from "../agent/run-claude.ts";
@@ -19,7 +21,9 @@ import type { Workspace } from "./workspace-step.ts";
  * After Claude, in code mode: commit what it left; if anything changed, push with a fresh token
  * from the bot's own machine (the sandbox hands its commits over as a bundle: see host-repo.ts)
  * and open the PR (issue threads) — or, where nothing may be pushed (a fork's PR), keep the
- * change as a patch for the report. A change holding a secret value is never published.
+ * change as a patch for the report. A change holding a secret value is never published. Every
+ * commit credits the people the run answers (Co-authored-by) and, unless the repository says
+ * `signedCommits: false`, is made through GitHub's API, which signs it (git-data-commit.ts).
  */
 
 export interface PublishInput {
@@ -37,13 +41,15 @@ export interface PublishInput {
   startSha: string;
   claudeSummary: string;
   runId: number;
+  /** The people the run answers, credited in every commit (default: the trigger's actor). Bots are left out. */
+  coAuthors?: Actor[];
   /** Throws (CanceledError) when the run was stopped; asked right before the push and the pull request. */
   checkCanceled?: () => Promise<void>;
 }
 
 export type PublishResult =
   | { changed: false }
-  | { changed: true; files: CommitResult["files"]; pr: PullRef | null; patch: string | null };
+  | { changed: true; files: CommitResult["files"]; pr: PullRef | null; patch: string | null; pushedSha?: string; unsigned?: string };
 
 export async function publish(input: PublishInput): Promise<PublishResult> {
   const { sandbox, trigger: t, redact, plan } = input;
@@ -65,9 +71,10 @@ export async function publish(input: PublishInput): Promise<PublishResult> {
   redact.add(writeToken);
   refuseSecrets(await repo.importBundle(bundle).catch(gitFailed), redact);
   await input.checkCanceled?.();
-  await repo.push(plan.branch, writeToken).catch(gitFailed);
+  const { sha: pushedSha, unsigned } = await publishCommits(input, repo, writeToken, gitFailed);
+  const pushed = { pushedSha, ...(unsigned ? { unsigned } : {}) };
   if (!plan.openPull) {
-    return { changed: true, files: commit.files, pr: { number: t.thread.number, htmlUrl: t.thread.htmlUrl, created: false }, patch: null };
+    return { changed: true, files: commit.files, pr: { number: t.thread.number, htmlUrl: t.thread.htmlUrl, created: false }, patch: null, ...pushed };
   }
   await input.checkCanceled?.();
   const pr = await openOrFindPull(input.client, { owner: t.repo.owner, repo: t.repo.name }, {
@@ -85,7 +92,33 @@ export async function publish(input: PublishInput): Promise<PublishResult> {
       { cause: error, category: "github" },
     );
   });
-  return { changed: true, files: commit.files, pr, patch: null };
+  return { changed: true, files: commit.files, pr, patch: null, ...pushed };
+}
+
+const PUSH_HINT = "if someone pushed to the branch meanwhile, mention the bot again to continue on top of it; otherwise check the branch protection rules and the app's contents permission";
+
+/**
+ * Credits the run's commits, then publishes them: through the API (verified), or pushed when the
+ * repository turned that off or the API cannot express the change. Returns the branch's new tip
+ * and why the commits went unsigned (null: signed, or signing is off).
+ */
+async function publishCommits(input: PublishInput, repo: HostRepo, writeToken: string, gitFailed: (error: unknown) => never): Promise<{ sha: string; unsigned: string | null }> {
+  const { trigger: t, client, plan } = input;
+  const lookupId = (username: string) => client.rest.users.getByUsername({ username }).then((r) => r.data.id, () => null);
+  const tip = await repo.credit(await coAuthorTrailers(input.coAuthors ?? [t.actor], lookupId)).catch(gitFailed);
+  if (input.config.signedCommits === false) {
+    await repo.push(plan.branch, writeToken).catch(gitFailed);
+    return { sha: tip, unsigned: null };
+  }
+  const api = gitDataApi(client, { owner: t.repo.owner, repo: t.repo.name });
+  const made = await repo.publishThroughApi(api, plan.branch, input.branchIsNew).catch((error: unknown) => {
+    const status = (error as { status?: number }).status;
+    const what = status ? `HTTP ${status}: ${(error as Error).message}` : (error as Error).message;
+    throw new PhaseError("publish", input.redact(`The commits could not be made through GitHub's API (${what}), so ${plan.branch} was not changed: ${PUSH_HINT}. \`signedCommits: false\` in the repository config pushes them instead.`), { cause: error, category: status ? "github" : "git" });
+  });
+  if (made.published) return { sha: made.sha, unsigned: null };
+  await repo.push(plan.branch, writeToken).catch(gitFailed);
+  return { sha: tip, unsigned: made.reason };
 }
 
 /**
@@ -130,5 +163,5 @@ export async function publishCode(ctx: RunContext, ws: Workspace, claude: Claude
   });
   if (!published.changed) return { outcome: "no_changes", files: [] };
   if (published.pr) ctx.trail.thread.prNumber = published.pr.number;
-  return { outcome: "done", pr: published.pr ?? undefined, files: published.files, patch: published.patch ?? undefined };
+  return { outcome: "done", pr: published.pr ?? undefined, files: published.files, patch: published.patch ?? undefined, unsigned: published.unsigned };
 }

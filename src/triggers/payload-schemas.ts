@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /** Only the webhook payload fields we use, validated; everything else GitHub sends is ignored. */
 
-export const actorSchema = z.object({ login: z.string(), type: z.string() });
+export const actorSchema = z.object({ login: z.string(), type: z.string(), id: z.number().optional() });
 
 export const repositorySchema = z.object({
   id: z.number(),

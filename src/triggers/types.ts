@@ -15,6 +15,8 @@ export interface RepoRef {
 export interface Actor {
   login: string;
   type: string;
+  /** The account's numeric id, from the payload (its commits' Co-authored-by address); runs stored before have none. */
+  id?: number | undefined;
 }
 
 /** The issue or pull request the conversation happens in. */

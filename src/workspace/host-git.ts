@@ -34,8 +34,13 @@ export interface HostGit {
   /** Pushes `ref` to the branch. Never forces: someone else's commits are kept. */
   push(cloneUrl: string, ref: string, branch: string, token: string): Promise<void>;
   dropRef(cloneUrl: string, ref: string): Promise<void>;
+  /** Runs the bot's own plumbing on the mirror (commit-credit.ts, git-data-commit.ts), in turn with the operations above. */
+  withPlumbing<T>(cloneUrl: string, fn: (git: MirrorPlumbing) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/** git on one mirror, no network and no token: stdout as bytes (blobs and commit objects are not always UTF-8). */
+export type MirrorPlumbing = (args: string[], input?: Uint8Array | string) => Promise<Buffer>;
 
 const ROOT_PREFIX = "csb-git-";
 
@@ -82,6 +87,16 @@ export async function createHostGit(options: HostGitOptions = {}): Promise<HostG
     locks.set(dir, next.catch(() => undefined));
     return next;
   };
+  const plumbing = (dir: string): MirrorPlumbing => (args, input) =>
+    new Promise<Buffer>((resolve, reject) => {
+      const child = execFile("git", [...safe, ...args], { cwd: dir, env, maxBuffer: 256 * 1024 * 1024, timeout: 10 * 60_000, encoding: "buffer" }, (error, stdout, stderr) => {
+        if (error) reject(new GitError(args[0] ?? "plumbing", { stdout: "", stderr: stderr.toString("utf8") || error.message }, ""));
+        else resolve(stdout);
+      });
+      // A command that reads no input may be gone before it is written to.
+      child.stdin?.on("error", () => undefined);
+      child.stdin?.end(input ?? "");
+    });
   const has = async (dir: string, shas: string[]): Promise<string[]> => {
     if (shas.length === 0) return [];
     const out = await new Promise<string>((resolve) => {
@@ -156,6 +171,7 @@ export async function createHostGit(options: HostGitOptions = {}): Promise<HostG
         ).then(() => undefined),
       ),
     dropRef: (cloneUrl, ref) => withMirror(cloneUrl, (dir) => git(dir, "update-ref", "", ["update-ref", "-d", ref]).then(() => undefined)),
+    withPlumbing: (cloneUrl, fn) => withMirror(cloneUrl, (dir) => fn(plumbing(dir))),
     close: () => rm(root, { recursive: true, force: true }),
   };
 }

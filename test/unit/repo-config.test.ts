@@ -32,6 +32,7 @@ describe("parseRepoConfig: defaults", () => {
     expect(DEFAULT_REPO_CONFIG).toEqual({
       labels: { fix: "claude-fix", review: "claude-review", removeFixLabelWhenDone: true },
       draftPullRequests: true,
+      signedCommits: true,
       timeoutMinutes: 30,
       env: [],
       setup: [],
@@ -65,6 +66,7 @@ describe("parseRepoConfig: a full valid file", () => {
       labels: { fix: "ai-fix", review: "ai-review", removeFixLabelWhenDone: false },
       branchPrefix: "bots/claude/",
       draftPullRequests: false,
+      signedCommits: false,
       baseBranch: "develop",
       model: "sonnet",
       maxTurns: 40,

@@ -69,6 +69,7 @@ export function renderReport(s: RunSummary, redact: (text: string) => string = (
   }
   if (s.outcome === "no_changes") top.push("", "Claude finished without changing any file, so nothing was pushed.");
   if (s.patch) top.push("", "This pull request comes from a fork, and the bot never pushes to forks. The change is below as a patch: apply it with `git apply`, or ask the author to.");
+  if (s.unsigned) top.push("", `Pushed unsigned: ${s.unsigned}, which GitHub's API cannot express, so the commits were pushed from the bot's machine instead of being made (and signed) through the API.`);
 
   const fileLines =
     s.files.length > 0

@@ -60,6 +60,7 @@ export function newInstallationToken(): string {
 
 export class Store {
   state: FakeState = {
+    gitDataCommits: [],
     issues: [],
     comments: [],
     deletedComments: [],

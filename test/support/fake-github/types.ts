@@ -178,7 +178,16 @@ export interface GitLogEntry {
   author: string;
 }
 
+/** A commit made through the Git Data API (routes/git-data.ts); verified when GitHub would have signed it. */
+export interface GitDataCommit {
+  repo: string;
+  sha: string;
+  verified: boolean;
+  message: string;
+}
+
 export interface FakeState {
+  gitDataCommits: GitDataCommit[];
   issues: Issue[];
   comments: Comment[];
   deletedComments: Comment[];
