@@ -47,6 +47,7 @@ export async function react(client: GitHubClient, where: RepoCoords, source: Sou
       return;
     case "review":
     case "api":
+    case "ci":
       return;
     default:
       await client.rest.reactions.createForIssue({ ...where, issue_number: threadNumber, content });

@@ -20,10 +20,12 @@ export interface AcknowledgeDeps extends AdmitDeps {
 
 /**
  * A run API run was authorised by the admin token when it was created (its actor "api" is no
- * GitHub user to ask about); anyone else's permission is checked now. Pure.
+ * GitHub user to ask about); so was an automatic CI follow-up (ci-trigger.ts: a branch of the
+ * repository itself, never a fork's, that the bot last pushed). Anyone else's permission is
+ * checked now. Pure.
  */
 export function authorizedAtCreation(trigger: Pick<Trigger, "kind">): boolean {
-  return trigger.kind === "api";
+  return trigger.kind === "api" || trigger.kind === "ci_failure";
 }
 
 export async function acknowledgeRun(deps: AcknowledgeDeps, run: RunRecord, client: GitHubClient, log: Logger): Promise<void> {

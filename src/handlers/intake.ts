@@ -9,6 +9,7 @@ import type { ParseResult } from "../triggers/parse-trigger.ts";
 import { threadKey, type Trigger } from "../triggers/types.ts";
 import type { ConfigClient } from "../config/repo-config-read.ts";
 import { authorize, senderMayEverRun } from "./authorize.ts";
+import { fixCiIntake } from "./ci-intake.ts";
 import { handleCommand } from "./commands.ts";
 import { replyConfigProblems, replyCouldNotTake, replyNotAllowed } from "./replies.ts";
 import type { RepoConfigCache } from "./repo-config-cache.ts";
@@ -40,6 +41,10 @@ export interface IntakeDeps {
   replyLimiter: ReplyLimiter;
   /** Acknowledges the run after the 2xx (this process's acknowledgement queue). */
   acknowledge: (run: RunRecord, client: GitHubClient, log: Logger) => void;
+  /** The deployment's BRANCH_PREFIX (which branches are the bot's, for CI follow-ups); `claude/` when unset. */
+  branchPrefix?: string;
+  /** The deployment's secrets, redacted from CI logs before they reach a prompt. */
+  secrets?: readonly string[];
 }
 
 export async function intake(deps: IntakeDeps, context: Context, event: string, parsed: ParseResult): Promise<void> {
@@ -79,6 +84,8 @@ export async function intake(deps: IntakeDeps, context: Context, event: string, 
     return;
   }
 
+  // `@bot fix-ci` needs the head's checks and logs: gathered after the 2xx (handlers/ci-intake.ts).
+  if (intent.type === "run" && intent.fixCi) return fixCiIntake(deps, octokit, { deliveryId: context.id, event, trigger, config, objectKey: triggerObjectKey(trigger, action) }, log);
   const key = threadKey(trigger.repo.fullName, trigger.thread.number);
   // Deduplicated on the delivery id and on the triggering object (the same comment under two delivery ids).
   const run = await deps.store.acceptRun({ threadKey: key, deliveryId: context.id, trigger: { ...trigger, mode: intent.mode, request, config } }, event, triggerObjectKey(trigger, action));

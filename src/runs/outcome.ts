@@ -30,6 +30,8 @@ export interface RunOutcome {
   patch?: string | undefined;
   /** Pushed from the bot's machine rather than made (signed) through the API: why. */
   unsigned?: string | undefined;
+  /** The head commit the push left (CI follow-ups compare it with the head whose checks failed). */
+  pushedSha?: string | undefined;
   /** Review mode: the review that was posted. */
   review?: { htmlUrl: string; event: string; inline: number; moved: number } | undefined;
 }
@@ -65,6 +67,7 @@ export const storedResultSchema = z
     failedPhase: z.string().nullable().optional(),
     errorCategory: z.string().nullable().optional(),
     pr: z.object({ number: z.number(), htmlUrl: z.string() }).loose().nullable().optional(),
+    pushedSha: z.string().nullable().optional(),
     phaseMs: z.record(z.string(), z.number()).optional(),
     sandboxCostUsd: z.number().optional(),
     claude: z.object({ total_cost_usd: z.number().optional(), num_turns: z.number().optional(), session_id: z.string().optional() }).loose().nullable().optional(),
@@ -78,6 +81,7 @@ export function storedResult(summary: RunSummary): StoredResult {
     failedPhase: summary.failedPhase ?? null,
     errorCategory: summary.errorCategory ?? null,
     pr: summary.pr ?? null,
+    pushedSha: summary.pushedSha ?? null,
     phaseMs: summary.phaseMs,
     sandboxCostUsd: summary.sandboxCostUsd,
     claude: summary.result,

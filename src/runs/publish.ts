@@ -163,5 +163,5 @@ export async function publishCode(ctx: RunContext, ws: Workspace, claude: Claude
   });
   if (!published.changed) return { outcome: "no_changes", files: [] };
   if (published.pr) ctx.trail.thread.prNumber = published.pr.number;
-  return { outcome: "done", pr: published.pr ?? undefined, files: published.files, patch: published.patch ?? undefined, unsigned: published.unsigned };
+  return { outcome: "done", pr: published.pr ?? undefined, files: published.files, patch: published.patch ?? undefined, pushedSha: published.pushedSha, unsigned: published.unsigned };
 }

@@ -9,7 +9,8 @@ import type { Actor, Trigger, WebhookTrigger } from "./types.ts";
 export type Command = "stop" | "status" | "reset";
 
 export type Intent =
-  | { type: "run"; mode: "code" | "review" }
+  /** fixCi: `@bot fix-ci`, a CI follow-up asked for (handlers/ci-intake.ts gathers the failing checks). */
+  | { type: "run"; mode: "code" | "review"; fixCi?: true }
   | { type: "command"; command: Command }
   | { type: "ignore"; reason: string };
 
@@ -62,6 +63,7 @@ function mentionDecision(f: IntentFacts, expectedAction: string): Decision {
   const request = extractRequest(t.text, f.triggerPhrase);
   const command = commandOf(request);
   if (command) return { intent: { type: "command", command } };
+  if (/^fix-ci[.!?]*$/i.test(request.trim())) return { intent: { type: "run", mode: "code", fixCi: true }, request: "Fix the failing CI checks of this pull request." };
   return run(f, t.thread.isPullRequest && /^review\b/i.test(request.trim()) ? "review" : "code", request);
 }
 

@@ -76,3 +76,38 @@ export const pullRequestPayload = z.object({
   requested_reviewer: actorSchema.optional(),
   requested_team: z.object({ slug: z.string(), name: z.string().optional() }).optional(),
 });
+
+/** The pull requests a check payload names (empty for a fork's: GitHub only lists the repository's own). */
+const checkPulls = z.array(z.object({ number: z.number(), head: z.object({ ref: z.string(), sha: z.string() }) })).default([]);
+
+const ciBase = {
+  action: z.string(),
+  installation: z.object({ id: z.number() }),
+  repository: repositorySchema,
+  sender: actorSchema,
+};
+
+const checkApp = z.object({ id: z.number(), slug: z.string().optional() }).nullable().optional();
+
+export const checkSuitePayload = z.object({
+  ...ciBase,
+  check_suite: z.object({ id: z.number(), head_sha: z.string(), head_branch: z.string().nullable(), status: z.string().nullable(), conclusion: z.string().nullable(), app: checkApp, pull_requests: checkPulls }),
+});
+
+export const checkRunPayload = z.object({
+  ...ciBase,
+  check_run: z.object({
+    id: z.number(),
+    name: z.string(),
+    head_sha: z.string(),
+    conclusion: z.string().nullable(),
+    app: checkApp,
+    pull_requests: checkPulls,
+    check_suite: z.object({ head_branch: z.string().nullable() }).optional(),
+  }),
+});
+
+export const workflowRunPayload = z.object({
+  ...ciBase,
+  workflow_run: z.object({ id: z.number(), head_sha: z.string(), head_branch: z.string().nullable(), conclusion: z.string().nullable(), pull_requests: checkPulls }),
+});

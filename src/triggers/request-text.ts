@@ -22,6 +22,7 @@ export function requestText(trigger: Pick<Trigger, "kind" | "mode" | "text" | "t
     case "review_requested":
       return "Review this pull request.";
     case "api":
+    case "ci_failure":
       return trigger.text;
   }
 }

@@ -41,7 +41,9 @@ export type Source =
   | { type: "assignment"; assignee: string }
   | { type: "review_request"; reviewer: string }
   /** The run API (POST /api/runs): no comment to react to; answered on the issue if one was named. */
-  | { type: "api" };
+  | { type: "api" }
+  /** Failing CI on a pull request's head (a check event): nothing to react to. */
+  | { type: "ci" };
 
 export type TriggerKind =
   | "issue_comment"
@@ -52,10 +54,35 @@ export type TriggerKind =
   | "issue_labeled"
   | "review_requested"
   | "pull_labeled"
-  | "api";
+  | "api"
+  | "ci_failure";
 
-/** What a webhook delivery can be (parse-trigger.ts). "api" runs come from the run API, which decides them itself. */
-export type WebhookTriggerKind = Exclude<TriggerKind, "api">;
+/**
+ * What a webhook delivery can be (parse-trigger.ts). "api" runs come from the run API, which
+ * decides them itself; "ci_failure" runs from check events (triggers/ci-trigger.ts).
+ */
+export type WebhookTriggerKind = Exclude<TriggerKind, "api" | "ci_failure">;
+
+/** One failed check of a head commit, as the CI follow-up's prompt shows it (ci-logs.ts gathers it). */
+export interface FailedCheck {
+  name: string;
+  /** failure, timed_out, startup_failure (check runs) or failure, error (commit statuses). */
+  conclusion: string;
+  url: string | null;
+  annotations: Array<{ path: string; line: number | null; level: string; message: string }>;
+  /** The end of the GitHub Actions job's log, redacted and bounded; null when there is none. */
+  logTail: string | null;
+}
+
+/** Failing CI on a pull request's head commit: what a CI follow-up run is asked to fix. */
+export interface CiFailure {
+  headSha: string;
+  branch: string;
+  pullNumber: number;
+  /** true: started by a check event; false: asked for (`@bot fix-ci`). */
+  auto: boolean;
+  checks: FailedCheck[];
+}
 
 export interface Trigger {
   kind: TriggerKind;
@@ -80,6 +107,8 @@ export interface Trigger {
    * requestText.
    */
   request?: string;
+  /** A CI follow-up (a check event, or `@bot fix-ci`): the failing checks to fix. */
+  ci?: CiFailure;
 }
 
 /** A trigger parsed from a webhook payload. */
