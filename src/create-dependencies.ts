@@ -73,6 +73,7 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
     cancelLocal: worker.cancelLocal,
     replyLimiter,
     acknowledge,
+    deploymentModel: () => config.CLAUDE_MODEL,
   };
 
   return {

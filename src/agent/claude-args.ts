@@ -13,12 +13,16 @@ export interface ClaudeArgsInput {
   mcpConfigPath?: string | undefined;
   /** Constrains the final answer (review mode). */
   jsonSchema?: object | undefined;
+  /** "plan": the CLI's plan mode (reads, never writes) instead of skipping permission checks. */
+  permissionMode?: "plan" | undefined;
 }
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function buildClaudeArgs(input: ClaudeArgsInput): string[] {
-  const args = [input.command, "-p", "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions"];
+  // Plan mode is a permission mode of its own: with the checks skipped it would not hold.
+  const permissions = input.permissionMode === "plan" ? ["--permission-mode", "plan"] : ["--dangerously-skip-permissions"];
+  const args = [input.command, "-p", "--output-format", "stream-json", "--verbose", ...permissions];
   if (input.resumeSessionId) {
     // --session-id only names a NEW session; continuing one is --resume.
     if (!SESSION_ID.test(input.resumeSessionId)) throw new Error(`Refusing to resume: "${input.resumeSessionId}" is not a Claude session id`);

@@ -79,7 +79,17 @@ function rules(input: PromptInput): string[] {
       "Answer with the structured output: a summary, a verdict (approve, request_changes or comment), and inline comments on specific lines of the diff (path, line number in the new file for side RIGHT or the old file for side LEFT, and the comment).",
     ];
   }
+  if (input.trigger.mode === "plan") {
+    return [
+      "Plan first: do not change any file. Read what you need in the checkout, then propose how you would carry out the request.",
+      "Finish with the plan: one short paragraph, then its steps as a numbered list, one concrete step per item. It is posted for the user to approve; once approved, you will carry it out in this same conversation.",
+    ];
+  }
+  const approved = input.trigger.approvesPlan
+    ? ["The user approved the plan you proposed earlier in this conversation: carry it out now. Their remarks, if any, are the request above."]
+    : [];
   return [
+    ...approved,
     "Make the change in this checkout. Keep it focused on the request.",
     input.readOnly
       ? "This pull request comes from a fork, which the bot never pushes to: your changes will be posted as a patch for the author to apply."

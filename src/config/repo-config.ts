@@ -108,6 +108,27 @@ export const repoConfigSchema = z
       .optional()
       .describe("Claude Code's `--model`, e.g. `sonnet`, `opus` or a full model name.")
       .meta({ defaultText: "the deployment's `CLAUDE_MODEL`, else the CLI's default" }),
+    models: z
+      .strictObject({
+        allowed: z
+          .array(nonEmpty)
+          .max(20, { error: "at most 20 models" })
+          .optional()
+          .describe("Models a request may pick with `@bot /model <name> <task>` (or `--model <name>`); the default model is always allowed. A thread's follow-ups keep the model its last request picked.")
+          .meta({ defaultText: "only the default model" }),
+        default: nonEmpty
+          .optional()
+          .describe("The model of a run whose request names none. Wins over `model` when both are set.")
+          .meta({ defaultText: "`model`, else the deployment's `CLAUDE_MODEL`, else the CLI's default" }),
+      })
+      .optional()
+      .describe("Which models requests may pick.")
+      .meta({ defaultText: "the default model only" }),
+    planFirst: z
+      .boolean()
+      .optional()
+      .meta({ defaultText: "`false`" })
+      .describe("In issue threads, every request first gets a plan (Claude in plan mode: nothing written or pushed), posted as a checklist; `@bot go` carries it out. `@bot plan <task>` asks for one anywhere."),
     maxTurns: z
       .int()
       .min(1)

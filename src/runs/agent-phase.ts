@@ -30,6 +30,8 @@ export interface AgentPhaseInput {
   branch: string;
   context: ThreadContext;
   readOnly: boolean;
+  /** The run's model (run-model.ts): undefined leaves it to the CLI. */
+  model: string | undefined;
   settings: AgentSettings;
   /** --max-budget-usd: the run's cap, lowered to what is left of the day's budget. */
   maxBudgetUsd: number | undefined;
@@ -55,7 +57,7 @@ export async function runAgentPhase(input: AgentPhaseInput): Promise<ClaudeRunOu
     argv: buildClaudeArgs({
       command: settings.claudeCommand,
       resumeSessionId: session.path === "new" ? null : session.id,
-      model: config.model ?? settings.model,
+      model: input.model,
       maxTurns: config.maxTurns ?? settings.maxTurns,
       maxBudgetUsd: input.maxBudgetUsd,
       allowedTools: config.allowedTools,
@@ -63,6 +65,7 @@ export async function runAgentPhase(input: AgentPhaseInput): Promise<ClaudeRunOu
       appendSystemPrompt: config.instructions,
       mcpConfigPath,
       jsonSchema: input.trigger.mode === "review" ? REVIEW_JSON_SCHEMA : undefined,
+      permissionMode: input.trigger.mode === "plan" ? "plan" : undefined,
     }),
     env: buildClaudeEnv({
       homeDir: box.homeDir,

@@ -7,6 +7,7 @@ import { describeAgentFailure } from "./agent-failure.ts";
 import { runAgentPhase, type AgentSettings } from "./agent-phase.ts";
 import { PhaseError } from "./phases.ts";
 import type { RunContext } from "./run-context.ts";
+import { chooseRunModel } from "./run-model.ts";
 import { releasePin } from "./run-scope.ts";
 import type { Workspace } from "./workspace-step.ts";
 
@@ -29,6 +30,7 @@ export async function runAgent(ctx: RunContext, ws: Workspace, maxBudgetUsd: num
     branch: plan.branch,
     context,
     readOnly: !plan.push && t.mode === "code",
+    model: chooseRunModel(ctx),
     settings: agentSettings(ctx),
     maxBudgetUsd,
     extraEnv: ctx.extraEnv,
@@ -41,6 +43,8 @@ export async function runAgent(ctx: RunContext, ws: Workspace, maxBudgetUsd: num
     ctx.log.warn({ rejectedResult: claude.rejectedResult, extraResults: claude.extraResults }, "Claude's result line was not believed (forged or absurd figures); the run's cost is not taken from it");
   }
   ctx.trail.result = claude.result;
+  // The session has moved past a pending plan: only a plan run leaves one (publish-plan.ts).
+  ctx.trail.thread.plan = null;
   if (claude.sessionId) {
     ctx.trail.thread.sessionId = claude.sessionId;
     ctx.trail.thread.transcript = await box.readFile(transcriptPath(box.homeDir, box.workdir, claude.sessionId));

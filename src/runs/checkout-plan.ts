@@ -12,7 +12,7 @@ export interface CheckoutPlan {
   base: string;
   /** A ref to fetch explicitly (a fork's PR head lives only in refs/pull/N/head). */
   fetchRef: string | null;
-  /** Fork PRs and review mode: nothing is pushed. */
+  /** Fork PRs, review and plan mode: nothing is pushed. */
   push: boolean;
   /** Open a PR for the branch (issue threads) or not (the PR exists). */
   openPull: boolean;
@@ -20,7 +20,8 @@ export interface CheckoutPlan {
 
 /** `deploymentPrefix` is BRANCH_PREFIX: the prefix of a new branch when the repository sets none. */
 export function planCheckout(trigger: Trigger, config: RepoConfig, thread: Pick<ThreadRecord, "branch"> | null, pull: PullContext | null, deploymentPrefix: string): CheckoutPlan {
-  const review = trigger.mode === "review";
+  // Review and plan runs push nothing.
+  const review = trigger.mode !== "code";
   if (pull) {
     return {
       branch: pull.fromFork ? `pr-${trigger.thread.number}-head` : pull.headRef,

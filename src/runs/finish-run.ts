@@ -33,6 +33,7 @@ export async function finishRun(ctx: RunContext, outcome: RunOutcome): Promise<v
     phaseMs: ctx.clock.durations(),
     sandboxCostUsd,
     limits: trail.limits,
+    model: trail.model,
   };
   const claudeCostUsd = trail.result?.total_cost_usd ?? 0;
   await deps.store.updateRun(run.id, {

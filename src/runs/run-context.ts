@@ -36,6 +36,8 @@ export interface RunTrail {
   result: ResultEvent | null;
   sandboxStartedAt: number;
   limits: string[];
+  /** The model the agent was started with (the report names it); undefined: the CLI's default. */
+  model?: string | undefined;
 }
 
 export interface RunContext {

@@ -4,6 +4,7 @@ import { finishRun, outcomeOfError } from "./finish-run.ts";
 import type { RunOutcome } from "./outcome.ts";
 import { publishCode } from "./publish.ts";
 import { publishReview } from "./publish-review.ts";
+import { publishPlan } from "./publish-plan.ts";
 import { allowRun } from "./run-allowance.ts";
 import { openRun, type RunContext } from "./run-context.ts";
 import type { RunJobDeps } from "./run-deps.ts";
@@ -41,5 +42,6 @@ async function runSteps(ctx: RunContext): Promise<RunOutcome> {
   const workspace = await prepareWorkspace(ctx);
   const claude = await runAgent(ctx, workspace, maxBudgetUsd);
   await ctx.progress.enter("publish");
-  return ctx.trigger.mode === "review" ? publishReview(ctx, workspace, claude) : publishCode(ctx, workspace, claude);
+  const mode = ctx.trigger.mode;
+  return mode === "review" ? publishReview(ctx, workspace, claude) : mode === "plan" ? publishPlan(ctx, workspace.sandbox, claude) : publishCode(ctx, workspace, claude);
 }

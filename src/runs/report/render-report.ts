@@ -15,6 +15,7 @@ function headline(s: RunSummary): string {
   switch (s.outcome) {
     case "done":
       if (s.review) return `### ✅ Reviewed — ${s.review.event.toLowerCase().replace("_", " ")}`;
+      if (s.plan) return `### ✅ Plan ready — reply \`${s.plan.approveWith}\` to carry it out`;
       if (s.patch) return "### ✅ Done — a patch for the fork (nothing pushed)";
       return s.pr ? `### ✅ Done — ${s.pr.created ? "opened" : "updated"} #${s.pr.number}` : "### ✅ Done";
     case "no_changes":
@@ -24,6 +25,12 @@ function headline(s: RunSummary): string {
     case "failed":
       return s.failedPhase ? `### ❌ Failed in ${s.failedPhase}: ${PHASE_LABEL[s.failedPhase]}` : "### ❌ Failed";
   }
+}
+
+function planLine(plan: NonNullable<RunSummary["plan"]>): string {
+  const what = plan.htmlUrl ? `[The plan](${plan.htmlUrl})` : "The plan";
+  const go = `Reply \`${plan.approveWith}\` to carry it out in this session on this branch (remarks may follow: \`${plan.approveWith}, but …\`), or ask again for a new plan.`;
+  return `${what} has ${plan.steps} step${plan.steps === 1 ? "" : "s"}; nothing was written or pushed. ${go}`;
 }
 
 function cut(text: string, max: number, what: string): string {
@@ -42,11 +49,12 @@ function tokens(usage: Record<string, unknown>): string | null {
 
 function facts(s: RunSummary): string[] {
   const r = s.result;
-  const linkBranch = s.outcome === "done" && !s.patch && !s.review;
+  const linkBranch = s.outcome === "done" && !s.patch && !s.review && !s.plan;
   const line1 = [linkBranch ? `**Branch:** [\`${s.branch}\`](${s.branchUrl})` : `**Branch:** \`${s.branch}\``];
   if (s.review) line1.push(`**Review:** [${s.review.inline} inline comment${s.review.inline === 1 ? "" : "s"}](${s.review.htmlUrl})${s.review.moved ? ` (+${s.review.moved} outside the diff, in the summary)` : ""}`);
   if (s.pr) line1.push(`**Pull request:** [#${s.pr.number}](${s.pr.htmlUrl})`);
   line1.push(`**Duration:** ${formatDuration(s.durationMs)}`);
+  if (s.model) line1.push(`**Model:** \`${s.model}\``);
   if (r) line1.push(`**Turns:** ${r.num_turns}`);
   const tok = r ? tokens(r.usage) : null;
   if (tok) line1.push(`**Tokens:** ${tok}`);
@@ -68,6 +76,7 @@ export function renderReport(s: RunSummary, redact: (text: string) => string = (
     top.push("", `> **${category.replace("_", " ")}**${reason ? `: ${reason}` : ""}`, ">", `> ${ERROR_CATEGORIES[category]}`);
   }
   if (s.outcome === "no_changes") top.push("", "Claude finished without changing any file, so nothing was pushed.");
+  if (s.plan) top.push("", planLine(s.plan));
   if (s.patch) top.push("", "This pull request comes from a fork, and the bot never pushes to forks. The change is below as a patch: apply it with `git apply`, or ask the author to.");
   if (s.unsigned) top.push("", `Pushed unsigned: ${s.unsigned}, which GitHub's API cannot express, so the commits were pushed from the bot's machine instead of being made (and signed) through the API.`);
 
@@ -76,8 +85,8 @@ export function renderReport(s: RunSummary, redact: (text: string) => string = (
       ? ["", `<details><summary>Files changed (${s.files.length})</summary>`, "", ...s.files.map((f) => `- \`${f.path}\` (+${f.added} −${f.removed})`), "", "</details>"]
       : [];
   const json = r ? redact(JSON.stringify(r, null, 2)) : "";
-  // A review's structured answer is already posted as the review: its JSON is in the result block.
-  const finalText = s.review ? "" : redact(r?.result ?? "");
+  // A review's structured answer is already posted as the review, a plan as its comment: the JSON is in the result block.
+  const finalText = s.review || s.plan?.htmlUrl ? "" : redact(r?.result ?? "");
   const patch = s.patch ? redact(s.patch) : "";
 
   // Claude's final text is kept whole before anything else is cut: the patch, the JSON, then the
