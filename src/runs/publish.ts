@@ -7,7 +7,7 @@ import type { Actor, Trigger } from "../triggers/types.ts";
 import type { Redactor } from "../util/redact.ts";
 import type { HostRepo } from "../workspace/host-repo.ts";
 import type { AddedText } from "../workspace/added-text.ts";
-import { coAuthorTrailers } from "../workspace/co-authors.ts";
+import { askers, coAuthorTrailers } from "../workspace/co-authors.ts";
 import { gitDataApi } from "../workspace/git-data-commit.ts";
 import { commitLeftovers, diffSince, logSince, type CommitResult } from "../workspace/workspace.ts";
 import type { CheckoutPlan } from "./checkout-plan.ts";
@@ -41,7 +41,7 @@ export interface PublishInput {
   startSha: string;
   claudeSummary: string;
   runId: number;
-  /** The people the run answers, credited in every commit (default: the trigger's actor). Bots are left out. */
+  /** The people the run answers, credited in every commit (default: co-authors.ts's askers). Bots are left out. */
   coAuthors?: Actor[];
   /** Throws (CanceledError) when the run was stopped; asked right before the push and the pull request. */
   checkCanceled?: () => Promise<void>;
@@ -97,6 +97,17 @@ export async function publish(input: PublishInput): Promise<PublishResult> {
 
 const PUSH_HINT = "if someone pushed to the branch meanwhile, mention the bot again to continue on top of it; otherwise check the branch protection rules and the app's contents permission";
 
+/** The API path failed: said like the push's rejection when GitHub refused to move the branch, since the cause is the same. */
+function apiFailure(error: unknown, branch: string, redact: Redactor): PhaseError {
+  const status = (error as { status?: number }).status;
+  const message = (error as Error).message;
+  if (status === 422 && /fast.forward/i.test(message)) {
+    return new PhaseError("publish", `git push failed — the push to ${branch} was rejected (GitHub: ${redact(message)}): ${PUSH_HINT}`, { cause: error, category: "git" });
+  }
+  const what = status ? `HTTP ${status}: ${message}` : message;
+  return new PhaseError("publish", redact(`The commits could not be made through GitHub's API (${what}), so ${branch} was not changed: ${PUSH_HINT}. \`signedCommits: false\` in the repository config pushes them instead.`), { cause: error, category: status ? "github" : "git" });
+}
+
 /**
  * Credits the run's commits, then publishes them: through the API (verified), or pushed when the
  * repository turned that off or the API cannot express the change. Returns the branch's new tip
@@ -105,16 +116,14 @@ const PUSH_HINT = "if someone pushed to the branch meanwhile, mention the bot ag
 async function publishCommits(input: PublishInput, repo: HostRepo, writeToken: string, gitFailed: (error: unknown) => never): Promise<{ sha: string; unsigned: string | null }> {
   const { trigger: t, client, plan } = input;
   const lookupId = (username: string) => client.rest.users.getByUsername({ username }).then((r) => r.data.id, () => null);
-  const tip = await repo.credit(await coAuthorTrailers(input.coAuthors ?? [t.actor], lookupId)).catch(gitFailed);
+  const tip = await repo.credit(await coAuthorTrailers(input.coAuthors ?? askers(t), lookupId)).catch(gitFailed);
   if (input.config.signedCommits === false) {
     await repo.push(plan.branch, writeToken).catch(gitFailed);
     return { sha: tip, unsigned: null };
   }
   const api = gitDataApi(client, { owner: t.repo.owner, repo: t.repo.name });
   const made = await repo.publishThroughApi(api, plan.branch, input.branchIsNew).catch((error: unknown) => {
-    const status = (error as { status?: number }).status;
-    const what = status ? `HTTP ${status}: ${(error as Error).message}` : (error as Error).message;
-    throw new PhaseError("publish", input.redact(`The commits could not be made through GitHub's API (${what}), so ${plan.branch} was not changed: ${PUSH_HINT}. \`signedCommits: false\` in the repository config pushes them instead.`), { cause: error, category: status ? "github" : "git" });
+    throw apiFailure(error, plan.branch, input.redact);
   });
   if (made.published) return { sha: made.sha, unsigned: null };
   await repo.push(plan.branch, writeToken).catch(gitFailed);

@@ -1,4 +1,4 @@
-import type { Actor } from "../triggers/types.ts";
+import type { Actor, Trigger } from "../triggers/types.ts";
 
 /**
  * Credit for the people a run answers: one `Co-authored-by` trailer each, with the address GitHub
@@ -12,6 +12,11 @@ const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 /** The app's own account and other bots get no trailer: it credits a person. */
 export function isBotActor(actor: Pick<Actor, "login" | "type">): boolean {
   return actor.type === "Bot" || /\[bot\]$/i.test(actor.login);
+}
+
+/** Who a run answers: its trigger's actor — but not for the run API, whose caller is the deployment's operator, not a GitHub account ("api"). */
+export function askers(trigger: Pick<Trigger, "kind" | "actor">): Actor[] {
+  return trigger.kind === "api" ? [] : [trigger.actor];
 }
 
 /** The trailer for one account; without an id, the older id-less noreply form (GitHub links it for accounts created before July 2017 only). */

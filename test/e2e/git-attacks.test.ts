@@ -37,7 +37,8 @@ describe("the clone URL comes from GHE_HOST and the repository's name, never fro
   let relay: Awaited<ReturnType<typeof startRecorder>>;
   beforeAll(async () => {
     relay = await startRecorder();
-    w = await startWorld({ script });
+    // Pushed, not made through the API (signedCommits: false): this test follows git's own traffic.
+    w = await startWorld({ script, files: { ".github/claude-sandbox-bot.yml": "signedCommits: false\n" } });
   }, 60_000);
   afterAll(async () => {
     await w?.close();

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { BotOctokit } from "../../src/github/bot-octokit.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GitHubClient } from "../../src/github/octokit-types.ts";
-import { coAuthorTrailer, coAuthorTrailers, withTrailers } from "../../src/workspace/co-authors.ts";
+import { parseIssueComment } from "../../src/triggers/parse-trigger.ts";
+import { askers, coAuthorTrailer, coAuthorTrailers, withTrailers } from "../../src/workspace/co-authors.ts";
 import { rewriteCommitObject } from "../../src/workspace/commit-credit.ts";
 import { API_BLOB_MAX_BYTES, gitDataApi, unsignedReason, type RunCommit } from "../../src/workspace/git-data-commit.ts";
 import { createHostGit, type HostGit } from "../../src/workspace/host-git.ts";
@@ -209,5 +210,26 @@ describe("credit (pure)", () => {
     );
     expect(trailers).toEqual([TRAILER, coAuthorTrailer("bob", 77), "Co-authored-by: carol <carol@users.noreply.github.com>"]);
     expect(looked).toEqual(["bob", "carol"]);
+  });
+
+  it("a run API run credits nobody: its caller is the operator, not a GitHub account", () => {
+    const actor = { login: "api", type: "User" };
+    expect(askers({ kind: "api", actor })).toEqual([]);
+    expect(askers({ kind: "issue_comment", actor })).toEqual([actor]);
+  });
+});
+
+describe("the asker's id comes from the webhook payload", () => {
+  const repository = { id: 7, name: "w", full_name: "acme/w", owner: { login: "acme" }, html_url: "https://github.com/acme/w", default_branch: "main", private: true };
+  const payload = (user: Record<string, unknown>) => ({
+    action: "created", installation: { id: 1 }, repository, sender: user,
+    issue: { number: 3, title: "t", body: null, html_url: "https://github.com/acme/w/issues/3", user: { login: "bob", type: "User", id: 2 } },
+    comment: { id: 9, body: "@bot go", user },
+  });
+  it("keeps user.id on the actor, and does without it", () => {
+    const withId = parseIssueComment("d", payload({ login: "alice", type: "User", id: 5001 }));
+    expect(withId.ok && withId.trigger.actor).toEqual({ login: "alice", type: "User", id: 5001 });
+    const without = parseIssueComment("d", payload({ login: "alice", type: "User" }));
+    expect(without.ok && without.trigger.actor).toEqual({ login: "alice", type: "User" });
   });
 });
