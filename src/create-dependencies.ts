@@ -104,7 +104,7 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
 function workerFor(config: Config, { store, sandboxes, runDeps, acknowledge, log }: { store: Store; sandboxes: SandboxProvider; runDeps: RunJobDeps; acknowledge: (run: RunRecord) => void; log: Logger }): Worker {
   const leaseMs = config.RUN_LEASE_SECONDS * 1000;
   return createWorker({
-    createQueue: (execute) => createQueue(config, { store, concurrency: config.WORKER_CONCURRENCY, log: log.child({ name: "worker" }), heartbeatMs: leaseMs / 3, execute }),
+    createQueue: (execute) => createQueue(config, { store, concurrency: config.WORKER_CONCURRENCY, log: log.child({ name: "worker" }), heartbeatMs: leaseMs / 3, maxRunsPerInstallation: config.MAX_RUNS_PER_INSTALLATION, execute }),
     store,
     runJob: (run, signal) => runJob(runDeps, run, signal),
     recover: (queue) => recoverUnfinished(store, queue, log, leaseMs, acknowledge),

@@ -43,6 +43,7 @@ export const ENV_DOCS = {
   DATABASE_URL: { default: "`sqlite:./data/bot.db`", meaning: "thread state and the run queue: embedded SQLite via node:sqlite, or `postgres://user:pass@host:5432/db` (optionally `?schema=name`) to share one database between many processes, with pg-boss as the queue" },
   ROLE: { default: "`all`", meaning: "`web` takes webhooks only, `worker` executes runs only (its port must not receive webhooks), `all` both; many of each can share one PostgreSQL" },
   WORKER_CONCURRENCY: { default: "`4`", meaning: "runs (sandboxes) this process works on at once" },
+  MAX_RUNS_PER_INSTALLATION: { default: "`0` (no fixed cap)", meaning: "at most this many runs of one installation at once, counted across all processes. Whatever it is, a free worker slot goes to the installation with the fewest running runs (then the oldest run), so one installation's flood never makes another's mention wait behind it, and installations with work all get an equal share; a cap also keeps slots free for an installation that has none queued yet" },
   RUN_LEASE_SECONDS: { default: "`60`", meaning: "a running run whose worker has not renewed its lease for this long is taken to be dead and queued again" },
   SANDBOX_RETENTION_HOURS: { default: "`24`", meaning: "a thread's paused sandbox is kept this long for the next request (the fast path); after that the reaper kills it and the next request restores the saved transcript" },
   REAPER_INTERVAL_SECONDS: { default: "`300`", meaning: "how often the reaper looks for sandboxes nothing needs" },

@@ -59,6 +59,8 @@ export const envSchema = z
     REAPER_INTERVAL_SECONDS: positiveInt(300),
     SHUTDOWN_GRACE_SECONDS: positiveInt(30),
     WORKER_CONCURRENCY: positiveInt(4),
+    /** A hard cap on one installation's running runs (all processes); 0: none, free slots still go to the least busy installation. */
+    MAX_RUNS_PER_INSTALLATION: z.coerce.number().int().min(0).default(0),
     RUN_LEASE_SECONDS: positiveInt(60),
     PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),
 

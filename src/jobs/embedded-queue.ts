@@ -5,7 +5,8 @@ import type { ExecuteRun, RunQueue } from "./types.ts";
 
 /**
  * The embedded queue: runs are rows in the store; this pool claims them (one per thread at a time,
- * in arrival order) and executes up to `concurrency` at once. A poll catches work enqueued by
+ * in arrival order; across installations the least busy first, see store.claimNextRun) and
+ * executes up to `concurrency` at once. A poll catches work enqueued by
  * another process sharing the database, and anything a notify() was missed for.
  */
 
@@ -17,6 +18,8 @@ export interface EmbeddedWorkerOptions {
   pollIntervalMs?: number;
   /** How often running runs' leases are renewed (store.heartbeat). */
   heartbeatMs: number;
+  /** MAX_RUNS_PER_INSTALLATION: one installation's running runs, at most (0 or unset: no cap). */
+  maxRunsPerInstallation?: number;
 }
 
 export function createEmbeddedQueue(o: EmbeddedWorkerOptions): RunQueue {
@@ -40,7 +43,7 @@ export function createEmbeddedQueue(o: EmbeddedWorkerOptions): RunQueue {
   };
   const pump = coalesced(async () => {
     while (!stopped && running.size < o.concurrency) {
-      const run = await o.store.claimNextRun();
+      const run = await o.store.claimNextRun({ maxPerInstallation: o.maxRunsPerInstallation });
       if (!run) break;
       launch(run);
     }

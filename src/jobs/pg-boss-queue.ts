@@ -7,8 +7,12 @@ import type { ExecuteRun, RunQueue } from "./types.ts";
 
 /**
  * The Postgres-mode queue: a pg-boss job {runId} per queued run, worked by any number of processes.
- * pg-boss only delivers; store.claimRun decides (one run per thread, in order), so a job for a run
- * that is not next yet is offered again a little later, and one for a run already taken is dropped.
+ * pg-boss only delivers; the store's claim decides. A job is a turn at claiming: its handler takes
+ * the fairest claimable run (store.claimNextRun: one run per thread, in order; the least busy
+ * installation first, under MAX_RUNS_PER_INSTALLATION), which need not be the job's own run, since
+ * pg-boss hands jobs out in arrival order and one installation's flood would otherwise come first.
+ * A job whose run was not taken is offered again (at once when another run took its turn, a little
+ * later when nothing could be claimed); one for a run already taken is dropped.
  *
  * pg-boss features used, as optimisations the claim does not rely on:
  * - group = thread key with groupConcurrency 1: a thread whose run is executing is not fetched at
@@ -34,6 +38,8 @@ export interface PgBossQueueOptions {
   notNextDelayMs?: number;
   /** Fetch poll, the floor under LISTEN/NOTIFY (and what picks up delayed jobs); at least 500. */
   pollIntervalMs?: number;
+  /** MAX_RUNS_PER_INSTALLATION: one installation's running runs, at most (0 or unset: no cap). */
+  maxRunsPerInstallation?: number;
 }
 
 const QUEUE = "runs";
@@ -99,7 +105,7 @@ export function createPgBossQueue(o: PgBossQueueOptions): RunQueue {
   };
 }
 
-interface JobContext extends Pick<PgBossQueueOptions, "store" | "execute" | "log"> {
+interface JobContext extends Pick<PgBossQueueOptions, "store" | "execute" | "log" | "maxRunsPerInstallation"> {
   boss: PgBoss;
   leases: LeaseKeeper;
   jobOptions: (run: Pick<RunRecord, "id" | "threadKey">) => SendOptions;
@@ -107,7 +113,7 @@ interface JobContext extends Pick<PgBossQueueOptions, "store" | "execute" | "log
   stopping: () => boolean;
 }
 
-/** One job: claim its run and execute it, offer it again later if it is not next, or drop a duplicate. */
+/** One job: claim the fairest run and execute it; offer the job's own run again if it is still queued, or drop a duplicate. */
 async function handleJob(c: JobContext, job: Job<RunJob> | undefined): Promise<void> {
   const runId = Number(job?.data?.runId);
   if (!Number.isInteger(runId)) {
@@ -120,17 +126,9 @@ async function handleJob(c: JobContext, job: Job<RunJob> | undefined): Promise<v
     if (run?.state === "queued") await c.boss.send(QUEUE, { runId }, c.jobOptions(run));
     return;
   }
-  const run = await c.store.claimRun(runId);
-  if (!run) {
-    // Not queued any more (finished, or taken by another worker): a duplicate, done. Still queued:
-    // an older run of its thread goes first, so try again shortly.
-    const current = await c.store.getRun(runId);
-    if (current?.state === "queued") {
-      c.log.debug({ run: runId }, "run is not next in its thread yet; offering it again shortly");
-      await c.boss.send(QUEUE, { runId }, { ...c.jobOptions(current), startAfter: c.notNextSeconds });
-    }
-    return;
-  }
+  const run = await c.store.claimNextRun({ maxPerInstallation: c.maxRunsPerInstallation });
+  if (run?.id !== runId) await offerAgain(c, runId, run !== null);
+  if (!run) return;
   c.leases.hold(run.id);
   try {
     await c.execute(run);
@@ -139,6 +137,19 @@ async function handleJob(c: JobContext, job: Job<RunJob> | undefined): Promise<v
   } finally {
     c.leases.release(run.id);
   }
+}
+
+/**
+ * The job's run was not claimed. Not queued any more (finished, or taken by another turn): a
+ * duplicate, done. Still queued: another run was fairer (offered again now, for the next free
+ * slot), or nothing could be claimed (an older run of its thread, or its installation's cap, goes
+ * first: try again shortly).
+ */
+async function offerAgain(c: JobContext, runId: number, anotherTookTheTurn: boolean): Promise<void> {
+  const current = await c.store.getRun(runId);
+  if (current?.state !== "queued") return;
+  c.log.debug({ run: runId, anotherTookTheTurn }, "run not claimed for its own job; offering it again");
+  await c.boss.send(QUEUE, { runId }, anotherTookTheTurn ? c.jobOptions(current) : { ...c.jobOptions(current), startAfter: c.notNextSeconds });
 }
 
 /**

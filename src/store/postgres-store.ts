@@ -1,8 +1,8 @@
 import pg from "pg";
 import type { Logger } from "pino";
 import { columnValue, receivedRun, toRun, toThread, type Row } from "./rows.ts";
-import { MIGRATIONS, NEXT_IN_THREAD, RECEIVED_STALE, RUN_COLUMNS } from "./sql.ts";
-import type { NewRun, RunFilter, RunRecord, Store } from "./types.ts";
+import { fairNextRuns, MIGRATIONS, NEXT_IN_THREAD, RECEIVED_STALE, RUN_COLUMNS, underCap } from "./sql.ts";
+import type { ClaimOptions, NewRun, RunFilter, RunRecord, Store } from "./types.ts";
 
 /**
  * The shared store: PostgreSQL through a pg.Pool, so web and worker processes on many machines see
@@ -87,17 +87,32 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   /**
    * The claim itself, run while holding the thread's lock: a new statement, so under READ COMMITTED
    * it sees every claim (and every createRun) that held the lock before — the thread rule is
-   * re-checked against the latest committed state, never against a stale snapshot.
+   * re-checked against the latest committed state, never against a stale snapshot. With a cap, the
+   * installation's lock is held too, so its running runs are counted the same way.
    */
-  const claimLocked = async (client: pg.PoolClient, id: number): Promise<RunRecord | null> => {
+  const claimLocked = async (client: pg.PoolClient, id: number, maxPerInstallation = 0): Promise<RunRecord | null> => {
     const at = now();
     const { rows } = await client.query(
       `UPDATE runs r SET state = 'running', attempts = r.attempts + 1, started_at = $2, heartbeat_at = $2
-       WHERE r.id = $1 AND ${NEXT_IN_THREAD} RETURNING *`,
+       WHERE r.id = $1 AND ${NEXT_IN_THREAD} AND ${underCap(maxPerInstallation)} RETURNING *`,
       [id, at],
     );
     return rows[0] ? toRun(rows[0] as Row) : null;
   };
+  /**
+   * One candidate of claimNextRun: skipped when its thread's lock is held (its holder is claiming
+   * there), like SKIP LOCKED for threads. With a cap, the claims of one installation then take
+   * turns on its lock (always after a thread's lock, so no two claimers wait on each other), and
+   * each counts the running runs after the one before it committed: the cap holds across processes.
+   */
+  const claimCandidate = (row: Row, options: ClaimOptions | undefined) =>
+    transaction(async (client) => {
+      const lock = await client.query("SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok", [LOCK_NAMESPACE, lockKey(String(row.thread_key))]);
+      if (!lock.rows[0]?.ok) return null;
+      const cap = options?.maxPerInstallation ?? 0;
+      if (cap > 0) await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [LOCK_NAMESPACE, lockKey(`installation:${String(row.installation_id)}`)]);
+      return claimLocked(client, Number(row.id), cap);
+    });
   /** Under the thread's lock, so ids within a thread are handed out in commit order: a claim can
    * never miss an older run whose insert had not committed yet. */
   const insertRun = async (client: pg.PoolClient, run: NewRun): Promise<RunRecord> => {
@@ -162,17 +177,13 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       const sets = entries.map(([key], i) => `${RUN_COLUMNS[key]} = $${i + 1}`).join(", ");
       await pool.query(`UPDATE runs SET ${sets} WHERE id = $${entries.length + 1}`, [...entries.map(([key, value]) => columnValue(key, value)), id]);
     },
-    async claimNextRun() {
-      // Candidates come from a plain read; each is then claimed under its thread's lock. A thread
-      // whose lock is held is skipped (its holder is claiming there), like SKIP LOCKED for threads.
+    async claimNextRun(options) {
+      // Candidates, fairest first, come from a plain read; each is then claimed under its locks.
       for (let round = 0; round < CLAIM_ROUNDS; round++) {
-        const { rows } = await pool.query(`SELECT r.id, r.thread_key FROM runs r WHERE ${NEXT_IN_THREAD} ORDER BY r.id LIMIT ${CANDIDATES}`);
+        const { rows } = await pool.query(fairNextRuns(options?.maxPerInstallation, CANDIDATES));
         if (rows.length === 0) return null;
         for (const row of rows as Row[]) {
-          const claimed = await transaction(async (client) => {
-            const lock = await client.query("SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok", [LOCK_NAMESPACE, lockKey(String(row.thread_key))]);
-            return lock.rows[0]?.ok ? claimLocked(client, Number(row.id)) : null;
-          });
+          const claimed = await claimCandidate(row, options);
           if (claimed) return claimed;
         }
         // Every candidate went to another claimer (or was being claimed): look again, briefly later.

@@ -79,3 +79,32 @@ export const RUN_COLUMNS: Record<string, string> = {
   costUsd: "cost_usd",
   cancelRequested: "cancel_requested",
 };
+
+/** How many runs of r's installation are running now (the fair-share order and the cap). */
+const INSTALLATION_RUNNING = "(SELECT COUNT(*) FROM runs x WHERE x.installation_id = r.installation_id AND x.state = 'running')";
+
+/** A cap from the config, checked here because it is interpolated: a whole number, 0 for none. */
+function capValue(maxPerInstallation: number | undefined): number {
+  const cap = maxPerInstallation ?? 0;
+  if (!Number.isInteger(cap) || cap < 0) throw new Error(`maxPerInstallation must be a whole number ≥ 0, got ${cap}`);
+  return cap;
+}
+
+/** r's installation is under the cap (always, for 0). */
+export function underCap(maxPerInstallation: number | undefined): string {
+  const cap = capValue(maxPerInstallation);
+  return cap === 0 ? "1 = 1" : `${INSTALLATION_RUNNING} < ${cap}`;
+}
+
+/**
+ * The claimable runs, fairest first: next in their thread, their installation under the cap,
+ * the installation with the fewest running runs first, then the oldest run. So one installation's
+ * flood of queued runs never stands in front of another installation's single run.
+ */
+export function fairNextRuns(maxPerInstallation: number | undefined, limit: number): string {
+  const cap = capValue(maxPerInstallation);
+  return `WITH busy AS (SELECT installation_id, COUNT(*) AS n FROM runs WHERE state = 'running' GROUP BY installation_id)
+    SELECT r.id, r.thread_key, r.installation_id FROM runs r LEFT JOIN busy ON busy.installation_id = r.installation_id
+    WHERE ${NEXT_IN_THREAD}${cap === 0 ? "" : ` AND COALESCE(busy.n, 0) < ${cap}`}
+    ORDER BY COALESCE(busy.n, 0), r.id LIMIT ${Math.trunc(limit)}`;
+}

@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { columnValue, receivedRun, toRun, toThread, type Row } from "./rows.ts";
 import { createGatewayLedger } from "./gateway-ledger.ts";
-import { MIGRATIONS, NEXT_IN_THREAD, RECEIVED_STALE, RUN_COLUMNS } from "./sql.ts";
+import { fairNextRuns, MIGRATIONS, NEXT_IN_THREAD, RECEIVED_STALE, RUN_COLUMNS } from "./sql.ts";
 import type { NewRun, RunFilter, RunRecord, Store } from "./types.ts";
 
 /** The embedded store: node:sqlite, one file, no native addon. Migrations run on open. */
@@ -112,9 +112,10 @@ export function openSqliteStore(path: string): Store {
       const sets = entries.map(([key]) => `${RUN_COLUMNS[key]} = ?`).join(", ");
       prep(`UPDATE runs SET ${sets} WHERE id = ?`).run(...entries.map(([key, value]) => columnValue(key, value)), id);
     },
-    async claimNextRun() {
+    async claimNextRun(options) {
+      // One writer (BEGIN IMMEDIATE): the running counts the choice is made on cannot change under it.
       return transaction(() => {
-        const row = prep(`SELECT r.id FROM runs r WHERE ${NEXT_IN_THREAD} ORDER BY r.id LIMIT 1`).get() as Row | undefined;
+        const row = prep(fairNextRuns(options?.maxPerInstallation, 1)).get() as Row | undefined;
         return row ? claim(Number(row.id)) : null;
       });
     },

@@ -91,10 +91,12 @@ export interface Store {
   getRun(id: number): Promise<RunRecord | null>;
   updateRun(id: number, patch: RunPatch): Promise<void>;
   /**
-   * Atomically moves the oldest queued run whose thread has nothing running (and no older run
-   * pending) to "running", counting the attempt. One run per thread at a time, in arrival order.
+   * Atomically moves a queued run whose thread has nothing running (and no older run pending) to
+   * "running", counting the attempt. One run per thread at a time, in arrival order. Across
+   * installations it is fair: the run comes from the installation with the fewest running runs
+   * (ties: the oldest run), and none from one already at `maxPerInstallation` running runs.
    */
-  claimNextRun(): Promise<RunRecord | null>;
+  claimNextRun(options?: ClaimOptions): Promise<RunRecord | null>;
   /** Moves this queued run to "running" if its thread is free and it is next in line; else null. */
   claimRun(id: number): Promise<RunRecord | null>;
   /** The worker executing these runs is alive: extends their lease. */
@@ -112,4 +114,9 @@ export interface Store {
   /** Throws when the database cannot be reached (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface ClaimOptions {
+  /** At most this many running runs per installation, counted in the store (all processes); 0 or unset: no cap. */
+  maxPerInstallation?: number;
 }

@@ -120,6 +120,57 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
       expect(await store.getRun(a1.id)).toMatchObject({ result: { outcome: "done" }, costUsd: 0.25, cancelRequested: true });
     });
 
+    /** A queued run of installation `inst` in thread `thread` (a repository per installation). */
+    const queued = async (inst: number, thread: string) => {
+      const run = await store.createRun({ threadKey: thread, deliveryId: `d-${inst}-${thread}-${Math.random()}`, trigger: trigger(`inst${inst}/r`, 1, inst) });
+      await store.updateRun(run.id, { state: "queued" });
+      return run;
+    };
+
+    it("claims fairly across installations: A's 50 queued runs do not stand in front of B's one", async () => {
+      const flood = [];
+      for (let i = 0; i < 50; i++) flood.push(await queued(1, `a#${i}`));
+      expect((await store.claimNextRun())?.id).toBe(flood[0]!.id); // nobody else waits: the oldest
+      const lone = await queued(2, "b#1");
+      // A has one running, B none: B's run is next, though 49 of A's are older.
+      expect((await store.claimNextRun())?.id).toBe(lone.id);
+      // Both have one running: the oldest again, and then B has nothing left.
+      expect((await store.claimNextRun())?.id).toBe(flood[1]!.id);
+      const late = await queued(2, "b#2");
+      expect((await store.claimNextRun())?.id).toBe(late.id); // A 2 running, B 1
+    });
+
+    it("never runs more of one installation at once than the cap, counting what is running", async () => {
+      const cap = { maxPerInstallation: 2 };
+      const a = [];
+      for (let i = 0; i < 4; i++) a.push(await queued(1, `a#${i}`));
+      const claimed = [await store.claimNextRun(cap), await store.claimNextRun(cap)];
+      expect(claimed.map((r) => r?.id)).toEqual([a[0]!.id, a[1]!.id]);
+      expect(await store.claimNextRun(cap)).toBeNull(); // A is at its cap
+      const b = await queued(2, "b#1");
+      expect((await store.claimNextRun(cap))?.id).toBe(b.id); // B is not
+      await store.updateRun(a[0]!.id, { state: "succeeded" });
+      expect((await store.claimNextRun(cap))?.id).toBe(a[2]!.id); // a slot of A's freed
+      expect(await store.claimNextRun(cap)).toBeNull();
+      expect((await store.claimNextRun())?.id).toBe(a[3]!.id); // no cap asked for: none applies
+    });
+
+    it("keeps each thread's order and one-at-a-time rule while sharing fairly", async () => {
+      const a1 = await queued(1, "a#1");
+      const a2 = await queued(1, "a#1");
+      const b1 = await queued(2, "b#1");
+      const b2 = await queued(2, "b#1");
+      const cap = { maxPerInstallation: 5 };
+      expect((await store.claimNextRun(cap))?.id).toBe(a1.id);
+      expect((await store.claimNextRun(cap))?.id).toBe(b1.id);
+      // Both installations are under the cap, but both threads are busy.
+      expect(await store.claimNextRun(cap)).toBeNull();
+      await store.updateRun(b1.id, { state: "succeeded" });
+      expect((await store.claimNextRun(cap))?.id).toBe(b2.id);
+      await store.updateRun(a1.id, { state: "failed" });
+      expect((await store.claimNextRun(cap))?.id).toBe(a2.id);
+    });
+
     it("lists runs by thread and state, newest first, and those a dead process left unfinished", async () => {
       const r1 = await store.createRun({ threadKey: "t#1", deliveryId: "1", trigger: trigger("o/r", 1) });
       const r2 = await store.createRun({ threadKey: "t#2", deliveryId: "2", trigger: trigger("o/r", 2) });

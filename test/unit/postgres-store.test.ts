@@ -115,4 +115,50 @@ describe("PostgreSQL store under concurrency", () => {
       await b.close();
     }
   });
+
+  it("two stores, many claimers, a cap: never more than the cap of one installation running at once", async () => {
+    const schema = newSchema();
+    const a = await openPostgresStore(TEST_DATABASE_URL, { log, schema, max: 8 });
+    const b = await openPostgresStore(TEST_DATABASE_URL, { log, schema, max: 8 });
+    try {
+      const CAP = 2;
+      const RUNS = 240;
+      const byInstallation = (i: number) => ({ kind: "issue_comment", installationId: 1 + (i % 2), repo: { fullName: `o/r${i % 2}` }, issue: { number: i } }) as unknown as Trigger;
+      for (let i = 0; i < RUNS; i++) {
+        // A thread each, so only the cap (not the thread rule) holds claims back.
+        const run = await a.createRun({ threadKey: `o/r#${i}`, deliveryId: `d-${i}`, trigger: byInstallation(i) });
+        await a.updateRun(run.id, { state: "queued" });
+      }
+      const running = new Map<number, number>();
+      const violations: string[] = [];
+      let peak = 0;
+      let finished = 0;
+      const claimer = async (store: Store) => {
+        while (finished < RUNS) {
+          const run = await store.claimNextRun({ maxPerInstallation: CAP });
+          if (!run) {
+            await sleep(Math.random());
+            continue;
+          }
+          const now = (running.get(run.installationId) ?? 0) + 1;
+          running.set(run.installationId, now);
+          peak = Math.max(peak, now);
+          if (now > CAP) violations.push(`run ${run.id}: ${now} of installation ${run.installationId} running`);
+          await sleep(3 + Math.random() * 5);
+          // Off the books before the row says so: a claim seen after this is a real excess.
+          running.set(run.installationId, running.get(run.installationId)! - 1);
+          await store.updateRun(run.id, { state: "succeeded", finishedAt: new Date().toISOString() });
+          finished++;
+        }
+      };
+      await Promise.all([...Array.from({ length: 8 }, () => claimer(a)), ...Array.from({ length: 8 }, () => claimer(b))]);
+      expect(violations).toEqual([]);
+      expect(peak).toBe(CAP); // the claimers did press against it
+      const stored = await a.listRuns({ limit: 1000 });
+      expect(stored.every((r) => r.state === "succeeded" && r.attempts === 1)).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
 });
