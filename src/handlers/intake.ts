@@ -11,6 +11,7 @@ import type { ConfigClient } from "../config/repo-config-read.ts";
 import { authorize, senderMayEverRun } from "./authorize.ts";
 import { fixCiIntake } from "./ci-intake.ts";
 import { handleCommand } from "./commands.ts";
+import { answerRefusal, checkRunRequest } from "./run-refusal.ts";
 import { replyConfigProblems, replyCouldNotTake, replyNotAllowed } from "./replies.ts";
 import type { RepoConfigCache } from "./repo-config-cache.ts";
 import type { ReplyLimiter } from "./reply-limiter.ts";
@@ -45,6 +46,8 @@ export interface IntakeDeps {
   branchPrefix?: string;
   /** The deployment's secrets, redacted from CI logs before they reach a prompt. */
   secrets?: readonly string[];
+  /** The deployment's CLAUDE_MODEL: the default model when a repository names none. */
+  deploymentModel?: () => string | undefined;
 }
 
 export async function intake(deps: IntakeDeps, context: Context, event: string, parsed: ParseResult): Promise<void> {
@@ -71,7 +74,8 @@ export async function intake(deps: IntakeDeps, context: Context, event: string, 
   }
   // An invalid file, or one not read for this sender, still lets us decide with the defaults whether the delivery was for us.
   const config: RepoConfig = loaded?.ok ? loaded.config : DEFAULT_REPO_CONFIG;
-  const { intent, request } = decideDelivery({ action, trigger, config, triggerPhrase: config.triggerPhrase ?? deps.triggerPhrase(), appLogin: deps.appLogin() });
+  const decision = decideDelivery({ action, trigger, config, triggerPhrase: config.triggerPhrase ?? deps.triggerPhrase(), appLogin: deps.appLogin() });
+  const { intent, request } = decision;
   if (intent.type === "ignore") {
     log.debug({ reason: intent.reason, intake: "ignored" }, "no run");
     return;
@@ -87,8 +91,11 @@ export async function intake(deps: IntakeDeps, context: Context, event: string, 
   // `@bot fix-ci` needs the head's checks and logs: gathered after the 2xx (handlers/ci-intake.ts).
   if (intent.type === "run" && intent.fixCi) return fixCiIntake(deps, octokit, { deliveryId: context.id, event, trigger, config, objectKey: triggerObjectKey(trigger, action) }, log);
   const key = threadKey(trigger.repo.fullName, trigger.thread.number);
+  const checked = await checkRunRequest({ store: deps.store, threadKey: key, config, deploymentModel: deps.deploymentModel?.() }, decision);
+  if (!checked.ok) return answerRefusal(deps, octokit, context.id, event, trigger, config.access, checked, log);
+  const asked = { ...(checked.model ? { model: checked.model } : {}), ...(decision.approvesPlan ? { approvesPlan: true } : {}) };
   // Deduplicated on the delivery id and on the triggering object (the same comment under two delivery ids).
-  const run = await deps.store.acceptRun({ threadKey: key, deliveryId: context.id, trigger: { ...trigger, mode: intent.mode, request, config } }, event, triggerObjectKey(trigger, action));
+  const run = await deps.store.acceptRun({ threadKey: key, deliveryId: context.id, trigger: { ...trigger, mode: intent.mode, request, config, ...asked } }, event, triggerObjectKey(trigger, action));
   if (!run) return duplicate(log);
   const runLog = log.child({ run: run.id, thread: key });
   runLog.debug("run received; acknowledging after the 2xx");

@@ -34,6 +34,8 @@ export interface RunOutcome {
   pushedSha?: string | undefined;
   /** Review mode: the review that was posted. */
   review?: { htmlUrl: string; event: string; inline: number; moved: number } | undefined;
+  /** Plan mode: the plan comment (no URL when there is no thread), its steps, and the reply that carries it out. */
+  plan?: { htmlUrl: string; steps: number; approveWith: string } | undefined;
 }
 
 export interface RunSummary extends RunOutcome {
@@ -48,6 +50,8 @@ export interface RunSummary extends RunOutcome {
   session: SessionPath;
   /** The limits the run ran under (time, turns, cost, daily budgets). */
   limits?: string[] | undefined;
+  /** The model the agent ran with, when the bot chose one (else the CLI's default). */
+  model?: string | undefined;
 }
 
 export const CANCELED: RunOutcome = { outcome: "canceled", error: "Stopped on request. Nothing from this run was pushed.", errorCategory: "canceled", files: [] };

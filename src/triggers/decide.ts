@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import type { RepoConfig } from "../config/repo-config.ts";
 import { extractRequest, mentions } from "./mention.ts";
-import { requestText } from "./request-text.ts";
-import type { Actor, Trigger, WebhookTrigger } from "./types.ts";
+import { requestOptions, requestText, type RequestOptions } from "./request-text.ts";
+import type { Actor, RunMode, Trigger, WebhookTrigger } from "./types.ts";
 
 /** Pure decisions about what a delivery asks for. Table-tested. */
 
@@ -10,7 +10,7 @@ export type Command = "stop" | "status" | "reset";
 
 export type Intent =
   /** fixCi: `@bot fix-ci`, a CI follow-up asked for (handlers/ci-intake.ts gathers the failing checks). */
-  | { type: "run"; mode: "code" | "review"; fixCi?: true }
+  | { type: "run"; mode: RunMode; fixCi?: true }
   | { type: "command"; command: Command }
   | { type: "ignore"; reason: string };
 
@@ -47,13 +47,24 @@ function commandOf(request: string): Command | null {
 export interface Decision {
   intent: Intent;
   request?: string;
+  /** `/model <name>` or `--model <name>`: not yet checked against the config (intake does that). */
+  model?: string;
+  /** `go` / `approve`: the thread's pending plan is carried out. */
+  approvesPlan?: boolean;
 }
 
 const ignore = (reason: string): Decision => ({ intent: { type: "ignore", reason } });
 
-/** A run in this mode; `asked` is the text with the mention taken out, when it was already. */
-function run(f: IntentFacts, mode: "code" | "review", asked?: string): Decision {
-  return { intent: { type: "run", mode }, request: requestText({ ...f.trigger, mode }, f.triggerPhrase, asked) };
+/**
+ * A run in this mode; `asked` is the text with the mention taken out, when it was already, and
+ * `options` what it asked besides its task. With `planFirst`, a code run in an issue thread plans first.
+ */
+function run(f: IntentFacts, asked: string | undefined, options: Omit<RequestOptions, "rest"> & { mode: "code" | "review" }): Decision {
+  const approvesPlan = options.verb === "approve";
+  const planFirst = options.mode === "code" && !approvesPlan && f.config.planFirst && !f.trigger.thread.isPullRequest;
+  const mode: RunMode = options.verb === "plan" || planFirst ? "plan" : options.mode;
+  const request = requestText({ ...f.trigger, mode, approvesPlan }, f.triggerPhrase, asked);
+  return { intent: { type: "run", mode }, request, ...(options.model ? { model: options.model } : {}), ...(approvesPlan ? { approvesPlan } : {}) };
 }
 
 function mentionDecision(f: IntentFacts, expectedAction: string): Decision {
@@ -64,7 +75,8 @@ function mentionDecision(f: IntentFacts, expectedAction: string): Decision {
   const command = commandOf(request);
   if (command) return { intent: { type: "command", command } };
   if (/^fix-ci[.!?]*$/i.test(request.trim())) return { intent: { type: "run", mode: "code", fixCi: true }, request: "Fix the failing CI checks of this pull request." };
-  return run(f, t.thread.isPullRequest && /^review\b/i.test(request.trim()) ? "review" : "code", request);
+  const { rest, ...options } = requestOptions(request);
+  return run(f, rest, { ...options, mode: !options.verb && t.thread.isPullRequest && /^review\b/i.test(rest) ? "review" : "code" });
 }
 
 function matchesReviewer(reviewer: string, configured: readonly string[]): boolean {
@@ -88,23 +100,23 @@ export function decideDelivery(f: IntentFacts): Decision {
       return mentionDecision(f, "submitted");
     case "issue_opened":
       if (!mentions(t.text, f.triggerPhrase)) return ignore(`no ${f.triggerPhrase} mention in the new issue`);
-      return run(f, "code");
+      return run(f, undefined, { mode: "code" });
     case "issue_assigned": {
       const assignee = t.source.type === "assignment" ? t.source.assignee : "";
       if (!config.assignees.some((a) => sameLogin(a, assignee))) return ignore(`assigned to ${assignee}, not a configured assignee`);
-      return run(f, "code");
+      return run(f, undefined, { mode: "code" });
     }
     case "issue_labeled":
     case "pull_labeled": {
       const label = t.source.type === "label" ? t.source.label : "";
-      if (sameLogin(label, config.labels.fix)) return run(f, "code");
-      if (t.thread.isPullRequest && sameLogin(label, config.labels.review)) return run(f, "review");
+      if (sameLogin(label, config.labels.fix)) return run(f, undefined, { mode: "code" });
+      if (t.thread.isPullRequest && sameLogin(label, config.labels.review)) return run(f, undefined, { mode: "review" });
       return ignore(`label "${label}" is not one of ours`);
     }
     case "review_requested": {
       const reviewer = t.source.type === "review_request" ? t.source.reviewer : "";
       if (!matchesReviewer(reviewer, config.reviewers)) return ignore(`review requested from ${reviewer}, not a configured reviewer`);
-      return run(f, "review");
+      return run(f, undefined, { mode: "review" });
     }
   }
 }

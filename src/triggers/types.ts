@@ -95,8 +95,11 @@ export interface Trigger {
   source: Source;
   /** The text addressed to the bot: a comment or review body, or the issue's title and body. */
   text: string;
-  /** code: change the branch and push. review: post one pull request review, push nothing. */
-  mode: "code" | "review";
+  /**
+   * code: change the branch and push. review: post one pull request review, push nothing. plan:
+   * Claude in plan mode, its plan posted as a comment, nothing written or pushed.
+   */
+  mode: RunMode;
   /** The repository's configuration when the run was asked for (set at intake). */
   config?: RepoConfig;
   /** Run API only: the branch to work on (created from the base branch if it does not exist). */
@@ -107,9 +110,15 @@ export interface Trigger {
    * requestText.
    */
   request?: string;
+  /** `@bot /model <name>` (or `--model <name>`): the model asked for, checked at intake against the config's allowed models. */
+  model?: string;
+  /** `@bot go` / `@bot approve`: carries out the plan pending in the thread (a code run in the plan's session). */
+  approvesPlan?: boolean;
   /** A CI follow-up (a check event, or `@bot fix-ci`): the failing checks to fix. */
   ci?: CiFailure;
 }
+
+export type RunMode = "code" | "review" | "plan";
 
 /** A trigger parsed from a webhook payload. */
 export type WebhookTrigger = Trigger & { kind: WebhookTriggerKind };
