@@ -73,6 +73,8 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
     cancelLocal: worker.cancelLocal,
     replyLimiter,
     acknowledge,
+    branchPrefix: config.BRANCH_PREFIX,
+    secrets: deploymentSecrets(config),
     deploymentModel: () => config.CLAUDE_MODEL,
   };
 

@@ -1,5 +1,6 @@
 import type { ThreadContext } from "../github/thread-context.ts";
 import type { Trigger } from "../triggers/types.ts";
+import { ciRules, ciSection } from "./ci-prompt.ts";
 import { sanitizeUserText } from "./sanitize.ts";
 
 /** The task prompt, for every entry point. Pure. User text is cleaned and fenced as data. */
@@ -90,6 +91,7 @@ function rules(input: PromptInput): string[] {
     : [];
   return [
     ...approved,
+    ...ciRules(input.trigger),
     "Make the change in this checkout. Keep it focused on the request.",
     input.readOnly
       ? "This pull request comes from a fork, which the bot never pushes to: your changes will be posted as a patch for the author to apply."
@@ -115,6 +117,7 @@ export function buildPrompt(input: PromptInput): string {
     pullSection(input.context, t.thread.number),
     conversation(input.context),
     sourceSection(t),
+    ciSection(t),
     userBlock(`request_from_${t.actor.login.replace(/[^A-Za-z0-9_-]/g, "_")}`, input.request, MAX_BODY),
     "",
     "How to work:",
