@@ -16,7 +16,8 @@ import { createReplyLimiter, type ReplyLimiter } from "./handlers/reply-limiter.
 import { createEmbeddedQueue, type EmbeddedWorkerOptions } from "./jobs/embedded-queue.ts";
 import { createPgBossQueue } from "./jobs/pg-boss-queue.ts";
 import type { RunQueue } from "./jobs/types.ts";
-import { createRunEvents } from "./runs/run-events.ts";
+import { createRunEvents, type RunEvents } from "./runs/run-events.ts";
+import type { GatewayLedger } from "./store/gateway-ledger.ts";
 import { startReaper } from "./runs/reaper.ts";
 import { recoverUnfinished } from "./runs/recover.ts";
 import { runJob, type RunJobDeps } from "./runs/run-job.ts";
@@ -56,7 +57,7 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
   const events = createRunEvents((error) => log.warn({ err: error }, "a run-event listener failed"));
   const sandboxes = await createSandboxProvider(config, log);
   const hostGit = await createHostGit();
-  const modelGateway = createGateway(config, log);
+  const modelGateway = createGateway(config, { ledger: store.gateway, events }, log);
   const runDeps = runJobDeps({ app, appClient, config, claudeCommand, store, sandboxes, hostGit, events, modelGateway, appLogin, triggerPhrase, log });
   // `acknowledge` is defined below, with the queue the worker makes; recovery first runs in start().
   const worker = workerFor(config, { store, sandboxes, runDeps, acknowledge: (run) => acknowledge(run, null, log.child({ run: run.id, delivery: run.deliveryId, recovered: true })), log });
@@ -257,7 +258,7 @@ export function describeIdentityFailure(error: unknown, appId: number, api: stri
  * MODEL_GATEWAY=on: runs get a per-run token for the bot's `/model` gateway instead of the model
  * key. Off: the key is in every sandbox, said once at start-up.
  */
-function createGateway(config: Config, log: Logger): ModelGatewayService | undefined {
+function createGateway(config: Config, parts: { ledger: GatewayLedger; events: RunEvents }, log: Logger): ModelGatewayService | undefined {
   const sw = gatewaySwitch({ provider: config.SANDBOX_PROVIDER, publicUrl: config.PUBLIC_URL, modelGateway: config.MODEL_GATEWAY, port: config.PORT });
   if (!sw.on) {
     log.warn(sw.reason);
@@ -265,5 +266,13 @@ function createGateway(config: Config, log: Logger): ModelGatewayService | undef
   }
   const credential: UpstreamCredential = config.ANTHROPIC_API_KEY ? { kind: "api-key", value: config.ANTHROPIC_API_KEY } : { kind: "oauth", value: config.CLAUDE_CODE_OAUTH_TOKEN ?? "" };
   log.info({ gateway: sw.publicBaseUrl }, "model gateway on: sandboxes get a run token, never the model key");
-  return createModelGatewayService({ publicBaseUrl: sw.publicBaseUrl, upstreamBaseUrl: config.ANTHROPIC_BASE_URL, credential, log });
+  return createModelGatewayService({
+    publicBaseUrl: sw.publicBaseUrl,
+    upstreamBaseUrl: config.ANTHROPIC_BASE_URL,
+    credential,
+    ledger: parts.ledger,
+    events: parts.events,
+    maxConcurrentPerInstallation: config.MODEL_GATEWAY_MAX_CONCURRENT_PER_INSTALLATION,
+    log,
+  });
 }

@@ -44,7 +44,9 @@ export const envSchema = z
     CLAUDE_CODE_OAUTH_TOKEN: optionalString,
     ANTHROPIC_BASE_URL: z.url().optional(),
     PUBLIC_URL: z.url().optional(),
-    MODEL_GATEWAY: z.enum(["on", "off"], { error: "MODEL_GATEWAY must be on or off" }).default("off"),
+    // Unset: on wherever sandboxes can reach the bot (the local provider; e2b with PUBLIC_URL).
+    MODEL_GATEWAY: z.enum(["on", "off"], { error: "MODEL_GATEWAY must be on or off" }).optional(),
+    MODEL_GATEWAY_MAX_CONCURRENT_PER_INSTALLATION: z.coerce.number().int().positive().optional(),
     CLAUDE_COMMAND: z.string().min(1).default("claude"),
     CLAUDE_MODEL: optionalString,
     CLAUDE_MAX_TURNS: z.coerce.number().int().positive().optional(),

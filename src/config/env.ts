@@ -25,9 +25,8 @@ function crossFieldIssues(env: NodeJS.ProcessEnv): Array<{ path: string; message
     issues.push({ path: "DATABASE_URL", message: "must start with sqlite: (e.g. sqlite:./data/bot.db) or postgres://" });
   }
   issues.push(...passthroughListIssues(env.SANDBOX_PASSTHROUGH_ENV));
-  if (env.MODEL_GATEWAY === "on") {
-    if ((env.ROLE ?? "all") !== "all") issues.push({ path: "MODEL_GATEWAY", message: "MODEL_GATEWAY=on needs ROLE=all for now: a run's gateway token lives in the process that runs it" });
-    if ((env.SANDBOX_PROVIDER ?? "e2b") === "e2b" && !set("PUBLIC_URL")) issues.push({ path: "PUBLIC_URL", message: "required when MODEL_GATEWAY=on with SANDBOX_PROVIDER=e2b: the bot's externally reachable base URL, which sandboxes call at <PUBLIC_URL>/model" });
+  if (env.MODEL_GATEWAY === "on" && (env.SANDBOX_PROVIDER ?? "e2b") === "e2b" && !set("PUBLIC_URL")) {
+    issues.push({ path: "PUBLIC_URL", message: "required when MODEL_GATEWAY=on with SANDBOX_PROVIDER=e2b: the bot's externally reachable base URL, which sandboxes call at <PUBLIC_URL>/model" });
   }
   return issues;
 }

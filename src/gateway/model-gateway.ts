@@ -1,43 +1,34 @@
 /**
- * The model gateway as one service the bot composes: run tokens + the /model handler + per-run
- * usage totals + the per-run hard cap. What wiring needs is here: mount `handle` in the web
- * handler, call openRun() where a run's sandbox env is built (its `env` replaces the model key)
- * and closeRun() where the run ends.
- *
- * Totals are kept in memory, per process, like the tokens (see run-tokens.ts): the process that
- * issued a run's token is the one that serves and meters it.
+ * The model gateway as one service the bot composes: run tokens + the /model handler + per-request
+ * usage in the bot's database + the per-run hard cap + a per-installation limit on concurrent
+ * model requests. Wiring mounts `handle` in the web handler, calls openRun() where a run's
+ * sandbox env is built (its `env` replaces the model key), closeRun() where the run ends, and
+ * runReport() for the report's cost. Tokens and usage live in the Store (store/gateway-ledger.ts),
+ * so whichever process serves `/model` verifies and meters any run's requests.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import type { RunEvents } from "../runs/run-events.ts";
+import type { GatewayLedger, RunGrant, UsageTotals } from "../store/gateway-ledger.ts";
 import { budgetRefusal, createModelGateway, type Admission, type GatewayUsage, type UpstreamCredential } from "./proxy.ts";
 import { createRunTokens, type RunTokens } from "./run-tokens.ts";
 
 export const ANTHROPIC_API_URL = "https://api.anthropic.com";
 
-export interface RunUsageTotals {
-  requests: number;
-  upstreamErrors: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationInputTokens: number;
-  cacheReadInputTokens: number;
-  usd: number;
-  /** Models seen, with their request counts. */
-  models: Record<string, number>;
-  /** Requests whose model was not in the price table (charged at the dearest rates). */
-  unpricedRequests: number;
-  ttfbMs: number[];
+export interface GatewayRunReport {
+  usage: UsageTotals;
+  /** The cap the gateway refused the run a request at, in the report's words; null when it did not. */
+  refused: string | null;
 }
 
 export interface ModelGatewayService {
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
   /** At run start: the variables the sandbox's Claude gets instead of the deployment's key. */
-  openRun(runId: string): { env: { ANTHROPIC_BASE_URL: string; ANTHROPIC_API_KEY: string } };
+  openRun(grant: RunGrant): Promise<{ env: { ANTHROPIC_BASE_URL: string; ANTHROPIC_API_KEY: string } }>;
   /** "ended": the token works for the grace period; "revoked" (cancel, stop, failure): not at all. */
-  closeRun(runId: string, how: "ended" | "revoked"): void;
-  usage(runId: string): RunUsageTotals | undefined;
-  /** Drop a run's totals once they are stored elsewhere (the report). */
-  forget(runId: string): void;
+  closeRun(runId: string, how: "ended" | "revoked"): Promise<void>;
+  /** What the run spent through the gateway, and whether a cap stopped it. */
+  runReport(runId: string): Promise<GatewayRunReport>;
 }
 
 export interface ModelGatewayServiceOptions {
@@ -46,82 +37,94 @@ export interface ModelGatewayServiceOptions {
   /** The deployment's ANTHROPIC_BASE_URL, else the Anthropic API. */
   upstreamBaseUrl?: string | undefined;
   credential: UpstreamCredential;
+  ledger: GatewayLedger;
   log: Logger;
-  /** The run's USD cap (repo maxCostUsd lowered to what is left of the day's budget), if any. */
-  capUsd?: (runId: string) => number | undefined;
-  onUsage?: (runId: string, usage: GatewayUsage) => void;
+  /** MODEL_GATEWAY_MAX_CONCURRENT_PER_INSTALLATION: model requests of one installation at once in this process (unset: no limit). */
+  maxConcurrentPerInstallation?: number | undefined;
+  /** Each metered request, for /metrics. */
+  events?: Pick<RunEvents, "emit">;
   tokens?: RunTokens;
   maxBodyBytes?: number;
+  now?: () => number;
 }
-
-function emptyTotals(): RunUsageTotals {
-  return { requests: 0, upstreamErrors: 0, inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0, usd: 0, models: {}, unpricedRequests: 0, ttfbMs: [] };
-}
-
-/** Keep at most this many time-to-first-byte samples per run (for p50/p99; bounded memory). */
-const MAX_TTFB_SAMPLES = 1000;
 
 export function createModelGatewayService(opts: ModelGatewayServiceOptions): ModelGatewayService {
-  const tokens = opts.tokens ?? createRunTokens();
-  const totals = new Map<string, RunUsageTotals>();
+  const now = opts.now ?? Date.now;
+  const tokens = opts.tokens ?? createRunTokens(opts.ledger, { now });
   const log = opts.log.child({ name: "model-gateway" });
-
-  /** Only billable calls are capped: count_tokens costs nothing and stays answered. */
-  function admit(runId: string, path: string): Admission {
-    if (path !== "/v1/messages") return { ok: true };
-    const cap = opts.capUsd?.(runId);
-    const spent = totals.get(runId)?.usd ?? 0;
-    if (cap !== undefined && spent >= cap) {
-      return budgetRefusal(`Run budget reached: this run has spent ${spent.toFixed(4)} USD of its ${cap} USD cap. The bot ends the run here.`);
-    }
-    return { ok: true };
-  }
-
-  function record(runId: string, u: GatewayUsage): void {
-    const t = totals.get(runId) ?? emptyTotals();
-    totals.set(runId, t);
-    t.requests++;
-    if (u.status === 0 || u.status >= 500 || u.aborted) t.upstreamErrors++;
-    t.inputTokens += u.inputTokens;
-    t.outputTokens += u.outputTokens;
-    t.cacheCreationInputTokens += u.cacheCreationInputTokens;
-    t.cacheReadInputTokens += u.cacheReadInputTokens;
-    t.usd += u.usd;
-    if (u.model !== undefined) {
-      t.models[u.model] = (t.models[u.model] ?? 0) + 1;
-      if (!u.priceKnown) {
-        t.unpricedRequests++;
-        log.warn({ runId, model: u.model }, "model gateway: model not in the price table; charged at the dearest rates (update src/gateway/prices.ts)");
-      }
-    }
-    if (t.ttfbMs.length < MAX_TTFB_SAMPLES) t.ttfbMs.push(u.ttfbMs);
-    opts.onUsage?.(runId, u);
-  }
-
+  const admit = admission(opts, log);
   const handle = createModelGateway({
     upstreamBaseUrl: opts.upstreamBaseUrl ?? ANTHROPIC_API_URL,
     credential: opts.credential,
     tokens,
     log: opts.log,
     admit,
-    onUsage: record,
+    onUsage: (grant, usage) => void record(opts, log, now, grant, usage),
     ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
   });
-
   return {
     handle,
-    openRun(runId) {
-      return { env: { ANTHROPIC_BASE_URL: opts.publicBaseUrl, ANTHROPIC_API_KEY: tokens.issue(runId) } };
+    async openRun(grant) {
+      return { env: { ANTHROPIC_BASE_URL: opts.publicBaseUrl, ANTHROPIC_API_KEY: await tokens.issue(grant) } };
     },
-    closeRun(runId, how) {
-      if (how === "ended") tokens.expire(runId);
-      else tokens.revoke(runId);
-    },
-    usage: (runId) => totals.get(runId),
-    forget(runId) {
-      totals.delete(runId);
+    closeRun: (runId, how) => (how === "ended" ? tokens.expire(runId) : tokens.revoke(runId)),
+    async runReport(runId) {
+      const [usage, refused] = await Promise.all([opts.ledger.runUsage(runId), opts.ledger.refusalFor(runId)]);
+      return { usage, refused };
     },
   };
+}
+
+/** Only billable calls are capped and limited: count_tokens costs nothing and stays answered. */
+function admission(opts: ModelGatewayServiceOptions, log: Logger): (grant: RunGrant, path: string) => Promise<Admission> {
+  const inFlight = new Map<number, number>();
+  return async (grant, path) => {
+    if (path !== "/v1/messages") return { ok: true };
+    if (grant.capUsd !== null) {
+      const spent = (await opts.ledger.runUsage(grant.runId)).usd;
+      if (spent >= grant.capUsd) {
+        const cap = grant.capReason ?? `its cap of ${grant.capUsd} USD`;
+        await opts.ledger.markRefused(grant.runId, cap);
+        log.info({ runId: grant.runId, spent, cap: grant.capUsd }, "model gateway: run over its cap; refusing");
+        return budgetRefusal(`Run budget reached: this run has spent ${spent.toFixed(4)} USD, reaching ${cap}. The bot ends the run here.`);
+      }
+    }
+    const limit = opts.maxConcurrentPerInstallation;
+    if (limit === undefined) return { ok: true };
+    const running = inFlight.get(grant.installationId) ?? 0;
+    if (running >= limit) {
+      return { ok: false, status: 429, type: "rate_limit_error", message: `This installation has ${running} model requests under way, its limit (MODEL_GATEWAY_MAX_CONCURRENT_PER_INSTALLATION=${limit}); try again shortly.` };
+    }
+    inFlight.set(grant.installationId, running + 1);
+    return { ok: true, done: () => inFlight.set(grant.installationId, (inFlight.get(grant.installationId) ?? 1) - 1) };
+  };
+}
+
+async function record(opts: ModelGatewayServiceOptions, log: Logger, now: () => number, grant: RunGrant, u: GatewayUsage): Promise<void> {
+  const upstreamError = u.status === 0 || u.status >= 500 || u.aborted;
+  if (u.model !== undefined && !u.priceKnown) log.warn({ runId: grant.runId, model: u.model }, "model gateway: model not in the price table; charged at the dearest rates (update src/gateway/prices.ts)");
+  try {
+    await opts.ledger.recordUsage({
+      runId: grant.runId,
+      installationId: grant.installationId,
+      repoFullName: grant.repoFullName,
+      model: u.model ?? null,
+      path: u.path,
+      status: u.status,
+      inputTokens: u.inputTokens,
+      outputTokens: u.outputTokens,
+      cacheCreationInputTokens: u.cacheCreationInputTokens,
+      cacheReadInputTokens: u.cacheReadInputTokens,
+      usd: u.usd,
+      ttfbMs: u.ttfbMs,
+      upstreamError,
+      priceKnown: u.priceKnown || u.model === undefined,
+      at: new Date(now()).toISOString(),
+    });
+  } catch (err) {
+    log.error({ err, runId: grant.runId }, "model gateway: could not record a request's usage; the run's cost will be low by it");
+  }
+  opts.events?.emit({ type: "model_request", runId: Number(grant.runId), repo: grant.repoFullName, status: u.status, upstreamError, ttfbMs: u.ttfbMs, inputTokens: u.inputTokens, outputTokens: u.outputTokens, cacheCreationInputTokens: u.cacheCreationInputTokens, cacheReadInputTokens: u.cacheReadInputTokens, usd: u.usd, at: now() });
 }
 
 export type GatewaySwitch = { on: true; publicBaseUrl: string } | { on: false; reason: string };

@@ -6,19 +6,21 @@
  * Order of checks, all before any upstream call: path (404), method (405), run token (401),
  * body size (413), admit hook (the hard cap; refusal as the hook says). The response is piped
  * back chunk by chunk as it arrives and each chunk is also fed to the usage meter; at the end
- * onUsage(runId, …) gets the figures.
+ * onUsage(grant, …) gets the figures.
  */
 import http from "node:http";
 import https from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import type { RunGrant } from "../store/gateway-ledger.ts";
 import type { RunTokens } from "./run-tokens.ts";
 import { meterFor, type RequestUsage } from "./usage.ts";
 
 export type UpstreamCredential = { kind: "api-key"; value: string } | { kind: "oauth"; value: string };
 
 /** The hard-cap decision for one request: let it through, or answer with this Anthropic-style error. */
-export type Admission = { ok: true } | { ok: false; status: number; type: string; message: string };
+/** A refusal is answered as it says; an admitted request may hold a slot (`done` is called once it has ended). */
+export type Admission = { ok: true; done?: () => void } | { ok: false; status: number; type: string; message: string };
 
 export interface GatewayUsage extends RequestUsage {
   /** Upstream path without the mount, e.g. "/v1/messages". */
@@ -42,8 +44,8 @@ export interface ModelGatewayOptions {
   mountPath?: string;
   /** Request bodies over this many bytes get 413 (default 32 MiB). */
   maxBodyBytes?: number;
-  admit?: (runId: string, path: string) => Admission | Promise<Admission>;
-  onUsage?: (runId: string, usage: GatewayUsage) => void;
+  admit?: (grant: RunGrant, path: string) => Admission | Promise<Admission>;
+  onUsage?: (grant: RunGrant, usage: GatewayUsage) => void;
   /** No upstream response headers within this long → 504 (default 10 min; streams can think for long). */
   upstreamTimeoutMs?: number;
   now?: () => number;
@@ -140,11 +142,11 @@ export function createModelGateway(opts: ModelGatewayOptions): (req: IncomingMes
     return { path, query: q === -1 ? "" : rest.slice(q) };
   };
 
-  /** The run the request's token belongs to, or null (after answering 401: no upstream call, no body read). */
-  const authenticate = (req: IncomingMessage, res: ServerResponse): string | null => {
+  /** What the request's token grants, or null (after answering 401: no upstream call, no body read). */
+  const authenticate = async (req: IncomingMessage, res: ServerResponse): Promise<RunGrant | null> => {
     const token = presentedToken(req);
-    const runId = token === undefined ? null : opts.tokens.verify(token);
-    if (runId !== null) return runId;
+    const grant = token === undefined ? null : await opts.tokens.verify(token);
+    if (grant !== null) return grant;
     anthropicError(res, 401, "authentication_error", token === undefined
       ? "No run token: send the run's gateway token as x-api-key or Authorization: Bearer."
       : "This gateway token is not valid: it is unknown, expired (the run ended) or revoked.");
@@ -168,19 +170,19 @@ export function createModelGateway(opts: ModelGatewayOptions): (req: IncomingMes
   };
 
   /** Whether the run may make this request (its caps); a refusal is answered here. */
-  const admitted = async (runId: string, path: string, res: ServerResponse): Promise<boolean> => {
-    if (!opts.admit) return true;
+  const admitted = async (grant: RunGrant, path: string, res: ServerResponse): Promise<Admission> => {
+    if (!opts.admit) return { ok: true };
     let admission: Admission;
     try {
-      admission = await opts.admit(runId, path);
+      admission = await opts.admit(grant, path);
     } catch (err) {
-      log.error({ err, runId }, "model gateway: admit() failed; refusing the request");
+      log.error({ err, runId: grant.runId }, "model gateway: admit() failed; refusing the request");
       admission = { ok: false, status: 500, type: "api_error", message: "The gateway could not check this run's budget." };
     }
-    if (admission.ok) return true;
-    // x-should-retry: false tells the Anthropic SDK in the CLI not to retry this answer.
-    anthropicError(res, admission.status, admission.type, admission.message, { "x-should-retry": "false" });
-    return false;
+    if (admission.ok) return admission;
+    // x-should-retry: false tells the Anthropic SDK in the CLI not to retry this answer (a 429 may be retried).
+    anthropicError(res, admission.status, admission.type, admission.message, admission.status === 429 ? { "retry-after": "1" } : { "x-should-retry": "false" });
+    return admission;
   };
 
   const forward = forwarder({ ...opts, upstream, upstreamPrefix, client, now, log });
@@ -189,10 +191,17 @@ export function createModelGateway(opts: ModelGatewayOptions): (req: IncomingMes
     const url = req.url ?? "/";
     if (url !== mount && !url.startsWith(`${mount}/`) && !url.startsWith(`${mount}?`)) return false;
     const target = route(req, res);
-    const runId = target && authenticate(req, res);
-    if (!target || runId === null) return true;
+    const grant = target && (await authenticate(req, res));
+    if (!target || !grant) return true;
     const payload = await body(req, res);
-    if (payload && (await admitted(runId, target.path, res))) await forward(req, res, { runId, ...target, body: payload });
+    if (!payload) return true;
+    const admission = await admitted(grant, target.path, res);
+    if (!admission.ok) return true;
+    try {
+      await forward(req, res, { grant, ...target, body: payload });
+    } finally {
+      admission.done?.();
+    }
     return true;
   };
 }
@@ -206,7 +215,7 @@ interface ForwarderOptions extends ModelGatewayOptions {
 }
 
 interface Forwarded {
-  runId: string;
+  grant: RunGrant;
   path: string;
   query: string;
   body: Buffer;
@@ -239,9 +248,9 @@ function forwarder(o: ForwarderOptions) {
         settled = true;
         if (metered && o.onUsage && meter) {
           try {
-            o.onUsage(f.runId, { ...meter.end(), path: f.path, status, ttfbMs, durationMs: o.now() - started, aborted });
+            o.onUsage(f.grant, { ...meter.end(), path: f.path, status, ttfbMs, durationMs: o.now() - started, aborted });
           } catch (err) {
-            o.log.error({ err, runId: f.runId }, "model gateway: onUsage() failed");
+            o.log.error({ err, runId: f.grant.runId }, "model gateway: onUsage() failed");
           }
         }
         resolve();
@@ -266,7 +275,7 @@ function forwarder(o: ForwarderOptions) {
       up.on("timeout", () => up.destroy(new Error("upstream timed out")));
       up.on("error", (err) => {
         if (!res.headersSent) {
-          o.log.warn({ err: err.message, runId: f.runId, path: f.path }, "model gateway: upstream unreachable");
+          o.log.warn({ err: err.message, runId: f.grant.runId, path: f.path }, "model gateway: upstream unreachable");
           anthropicError(res, 502, "api_error", "The model gateway could not reach the model API; try again.");
         } else {
           res.destroy();

@@ -9,6 +9,7 @@ import { PhaseError } from "./phases.ts";
 import type { RunContext } from "./run-context.ts";
 import { chooseRunModel } from "./run-model.ts";
 import { releasePin } from "./run-scope.ts";
+import type { Allowance } from "./run-allowance.ts";
 import type { Workspace } from "./workspace-step.ts";
 
 /**
@@ -16,7 +17,7 @@ import type { Workspace } from "./workspace-step.ts";
  * (pinned in the scope, so it is put back whatever happens), with the run's caps. The session is
  * kept in the thread even when the run fails, so the next mention continues the conversation.
  */
-export async function runAgent(ctx: RunContext, ws: Workspace, maxBudgetUsd: number | undefined): Promise<ClaudeRunOutput> {
+export async function runAgent(ctx: RunContext, ws: Workspace, allowance: Allowance): Promise<ClaudeRunOutput> {
   const { sandbox: box, context, plan } = ws;
   const t = ctx.trigger;
   await ctx.progress.enter("agent");
@@ -31,8 +32,8 @@ export async function runAgent(ctx: RunContext, ws: Workspace, maxBudgetUsd: num
     context,
     readOnly: !plan.push && t.mode === "code",
     model: chooseRunModel(ctx),
-    settings: agentSettings(ctx),
-    maxBudgetUsd,
+    settings: await agentSettings(ctx, allowance),
+    maxBudgetUsd: allowance.maxBudgetUsd,
     extraEnv: ctx.extraEnv,
     timeoutMs: Math.max(1_000, ctx.runTimeoutMs - (ctx.now() - ctx.startedAt)),
     signal: ctx.cancel.signal,
@@ -50,16 +51,25 @@ export async function runAgent(ctx: RunContext, ws: Workspace, maxBudgetUsd: num
     ctx.trail.thread.transcript = await box.readFile(transcriptPath(box.homeDir, box.workdir, claude.sessionId));
   }
   ctx.cancel.throwIfCanceled();
+  await throwIfCapped(ctx);
   const failure = describeAgentFailure(claude);
   if (failure) throw new PhaseError("agent", ctx.redact(failure.message), { category: failure.category });
   return claude;
 }
 
-/** The agent's settings for this run: with the gateway, its URL and the run's token instead of the model key. */
-function agentSettings(ctx: RunContext): AgentSettings {
-  const { deps } = ctx;
+/** The agent's settings for this run: with the gateway, its URL and the run's token (bound to the run's cap) instead of the model key. */
+async function agentSettings(ctx: RunContext, allowance: Allowance): Promise<AgentSettings> {
+  const { deps, trigger: t } = ctx;
   if (!deps.modelGateway) return deps.settings;
-  const { env } = deps.modelGateway.openRun(String(ctx.run.id));
+  const grant = { runId: String(ctx.run.id), installationId: t.installationId, repoFullName: t.repo.fullName, capUsd: allowance.cap.capUsd, capReason: allowance.cap.reason };
+  const { env } = await deps.modelGateway.openRun(grant);
   ctx.redact.add(env.ANTHROPIC_API_KEY);
   return { ...deps.settings, anthropicApiKey: env.ANTHROPIC_API_KEY, claudeOauthToken: undefined, anthropicBaseUrl: env.ANTHROPIC_BASE_URL };
+}
+
+/** The model gateway refused the run a request at its cap: the run ends there, saying which cap. */
+async function throwIfCapped(ctx: RunContext): Promise<void> {
+  const refused = ctx.deps.modelGateway ? (await ctx.deps.modelGateway.runReport(String(ctx.run.id))).refused : null;
+  if (!refused) return;
+  throw new PhaseError("agent", `The bot's model gateway stopped Claude: this run reached ${refused}. Nothing more was asked of the model; raise that limit to let runs like this one finish.`, { category: "budget" });
 }

@@ -2,6 +2,7 @@ import type { RunContext } from "./run-context.ts";
 import { CANCELED, failed, runStateFor, storedResult, type RunOutcome, type RunSummary } from "./outcome.ts";
 import { CanceledError } from "./cancellation.ts";
 import { PhaseError } from "./phases.ts";
+import { modelCost } from "./model-cost.ts";
 import { renderReport } from "./report/render-report.ts";
 import { sessionPath } from "./session.ts";
 
@@ -22,6 +23,7 @@ export async function finishRun(ctx: RunContext, outcome: RunOutcome): Promise<v
   const { run, trigger: t, trail, deps, now } = ctx;
   await removeTriggerLabel(ctx);
   const sandboxCostUsd = trail.sandboxStartedAt ? ((now() - trail.sandboxStartedAt) / 1000) * deps.settings.sandboxCostPerSecondUsd : 0;
+  const { claudeCostUsd, gatewayCostUsd } = await modelCost(ctx);
   const summary: RunSummary = {
     ...outcome,
     runId: run.id,
@@ -32,10 +34,10 @@ export async function finishRun(ctx: RunContext, outcome: RunOutcome): Promise<v
     durationMs: now() - ctx.startedAt,
     phaseMs: ctx.clock.durations(),
     sandboxCostUsd,
+    gatewayCostUsd,
     limits: trail.limits,
     model: trail.model,
   };
-  const claudeCostUsd = trail.result?.total_cost_usd ?? 0;
   await deps.store.updateRun(run.id, {
     state: runStateFor(summary.outcome),
     phase: null,

@@ -40,3 +40,19 @@ export function describeLimits(o: LimitsInput): string[] {
   if (o.installationDailyUsd !== undefined) out.push(`${formatUsd(o.installationDailyUsd)} a day for the installation (${formatUsd(o.budget.spent.installation)} used)`);
   return out;
 }
+
+/** The run's spending cap at the model gateway and which limit it is, in the report's words. Pure. */
+export function runCap(o: Pick<LimitsInput, "budget" | "repo" | "installationDailyUsd"> & { maxCostUsd: number | undefined; repoDailyUsd: number | undefined }): { capUsd: number | null; reason: string | null } {
+  const candidates: Array<{ usd: number; reason: string }> = [];
+  if (o.maxCostUsd !== undefined) candidates.push({ usd: o.maxCostUsd, reason: `the repository's maxCostUsd (${formatUsd(o.maxCostUsd)} per run)` });
+  if (o.repoDailyUsd !== undefined) {
+    const left = o.repoDailyUsd - o.budget.spent.repo;
+    candidates.push({ usd: left, reason: `what was left of ${o.repo}'s daily budget (${formatUsd(left)} of ${formatUsd(o.repoDailyUsd)})` });
+  }
+  if (o.installationDailyUsd !== undefined) {
+    const left = o.installationDailyUsd - o.budget.spent.installation;
+    candidates.push({ usd: left, reason: `what was left of the installation's daily budget (${formatUsd(left)} of ${formatUsd(o.installationDailyUsd)})` });
+  }
+  const lowest = candidates.reduce<(typeof candidates)[number] | null>((min, c) => (min === null || c.usd < min.usd ? c : min), null);
+  return lowest ? { capUsd: lowest.usd, reason: lowest.reason } : { capUsd: null, reason: null };
+}

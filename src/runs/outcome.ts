@@ -46,6 +46,8 @@ export interface RunSummary extends RunOutcome {
   phaseMs: Partial<Record<Phase, number>>;
   /** Sandbox lifetime × the configured per-second rate. */
   sandboxCostUsd: number;
+  /** The model's cost as the model gateway metered it, request by request; absent without the gateway (then Claude's own figure counts). */
+  gatewayCostUsd?: number | undefined;
   result: ResultEvent | null;
   session: SessionPath;
   /** The limits the run ran under (time, turns, cost, daily budgets). */

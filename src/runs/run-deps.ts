@@ -36,7 +36,7 @@ export interface RunJobDeps {
   };
   events?: RunEvents;
   /** MODEL_GATEWAY=on: the run's Claude gets a gateway token for the run instead of the model key. */
-  modelGateway?: Pick<ModelGatewayService, "openRun" | "closeRun">;
+  modelGateway?: Pick<ModelGatewayService, "openRun" | "closeRun" | "runReport">;
   log: Logger;
   now?: () => number;
 }

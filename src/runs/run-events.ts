@@ -23,6 +23,21 @@ export type RunEvent =
       claudeCostUsd: number;
       sandboxCostUsd: number;
       at: number;
+    }
+  /** One model request through the model gateway (emitted by the process serving `/model`). */
+  | {
+      type: "model_request";
+      runId: number;
+      repo: string;
+      status: number;
+      upstreamError: boolean;
+      ttfbMs: number;
+      inputTokens: number;
+      outputTokens: number;
+      cacheCreationInputTokens: number;
+      cacheReadInputTokens: number;
+      usd: number;
+      at: number;
     };
 
 export interface RunEvents {

@@ -38,9 +38,9 @@ export async function runJob(deps: RunJobDeps, run: RunRecord, externalSignal?: 
 }
 
 async function runSteps(ctx: RunContext): Promise<RunOutcome> {
-  const maxBudgetUsd = await allowRun(ctx);
+  const allowance = await allowRun(ctx);
   const workspace = await prepareWorkspace(ctx);
-  const claude = await runAgent(ctx, workspace, maxBudgetUsd);
+  const claude = await runAgent(ctx, workspace, allowance);
   await ctx.progress.enter("publish");
   const mode = ctx.trigger.mode;
   return mode === "review" ? publishReview(ctx, workspace, claude) : mode === "plan" ? publishPlan(ctx, workspace.sandbox, claude) : publishCode(ctx, workspace, claude);

@@ -10,7 +10,7 @@ import { keepForNextRun } from "./sandbox-phase.ts";
  */
 export async function releaseScope(ctx: RunContext, wentWell: boolean): Promise<void> {
   const { scope, trail, log } = ctx;
-  ctx.deps.modelGateway?.closeRun(String(ctx.run.id), wentWell ? "ended" : "revoked");
+  await ctx.deps.modelGateway?.closeRun(String(ctx.run.id), wentWell ? "ended" : "revoked").catch((error: unknown) => log.warn({ err: error }, "could not close the run's model gateway token"));
   await releasePin(ctx).catch((error: unknown) => log.warn({ err: error }, "could not put the pull request's agent config back in the sandbox"));
   await (await scope.hostRepo?.catch(() => null))?.dispose();
   scope.hostRepo = null;

@@ -96,6 +96,8 @@ export interface GatewayLedger {
   /** The run's tokens are refused after `at` (or at once when it is earlier than a limit already set). */
   closeTokens(runId: string, at: string): Promise<void>;
   markRefused(runId: string, reason: string): Promise<void>;
+  /** The cap a run was refused at (markRefused), if any. */
+  refusalFor(runId: string): Promise<string | null>;
   recordUsage(row: ModelUsageRow): Promise<void>;
   runUsage(runId: string): Promise<UsageTotals>;
   /** Totals per repository of the requests since `since` (ISO), dearest first. */
@@ -156,6 +158,10 @@ export function createGatewayLedger(query: Query): GatewayLedger {
     },
     async markRefused(runId, reason) {
       await query("UPDATE gateway_tokens SET refused = ? WHERE run_id = ? AND refused IS NULL", [reason, runId]);
+    },
+    async refusalFor(runId) {
+      const [row] = await query("SELECT refused FROM gateway_tokens WHERE run_id = ? AND refused IS NOT NULL LIMIT 1", [runId]);
+      return row ? String(row.refused) : null;
     },
     async recordUsage(u) {
       await query(

@@ -45,6 +45,9 @@ export function busEventMessages(event: RunEvent, runId: number): string[] {
       return [formatSse({ event: "progress", data: { step: event.step, todos: event.todos, turns: event.turns } })];
     case "finished":
       return [formatSse({ event: "finished", data: { outcome: event.outcome, durationMs: event.durationMs, costUsd: event.claudeCostUsd + event.sandboxCostUsd } })];
+    case "model_request":
+      // The run page shows the gateway's figures when it loads; a stream per request would be noise.
+      return [];
   }
 }
 

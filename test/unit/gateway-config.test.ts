@@ -19,13 +19,17 @@ function messageOf(env: NodeJS.ProcessEnv): string {
 }
 
 describe("MODEL_GATEWAY", () => {
-  it("is off by default and takes on/off only", () => {
-    expect(readConfig(valid).MODEL_GATEWAY).toBe("off");
+  it("is unset by default (on wherever sandboxes reach the bot) and takes on/off only", () => {
+    expect(readConfig(valid).MODEL_GATEWAY).toBeUndefined();
+    expect(gatewaySwitch({ provider: "local", modelGateway: readConfig(valid).MODEL_GATEWAY, port: 3000 }).on).toBe(true);
     expect(readConfig({ ...valid, MODEL_GATEWAY: "on" }).MODEL_GATEWAY).toBe("on");
     expect(messageOf({ ...valid, MODEL_GATEWAY: "yes" })).toMatch(/MODEL_GATEWAY must be on or off/);
+    expect(readConfig({ ...valid, MODEL_GATEWAY_MAX_CONCURRENT_PER_INSTALLATION: "4" }).MODEL_GATEWAY_MAX_CONCURRENT_PER_INSTALLATION).toBe(4);
   });
-  it("needs ROLE=all (tokens live in the process that runs the job), and PUBLIC_URL with e2b", () => {
-    expect(messageOf({ ...valid, MODEL_GATEWAY: "on", ROLE: "worker" })).toMatch(/MODEL_GATEWAY=on needs ROLE=all/);
+  it("works with any ROLE (tokens and usage live in the database), and needs PUBLIC_URL with e2b", () => {
+    expect(readConfig({ ...valid, MODEL_GATEWAY: "on", ROLE: "worker" }).ROLE).toBe("worker");
+    const e2bNoUrl = { ...valid, SANDBOX_PROVIDER: "e2b", E2B_API_KEY: "e2b_key" };
+    expect(gatewaySwitch({ provider: "e2b", modelGateway: readConfig(e2bNoUrl).MODEL_GATEWAY, port: 3000 }).on).toBe(false);
     expect(messageOf({ ...valid, MODEL_GATEWAY: "on", SANDBOX_PROVIDER: "e2b", E2B_API_KEY: "e2b_key" })).toMatch(/PUBLIC_URL.*required when MODEL_GATEWAY=on/);
     expect(readConfig({ ...valid, MODEL_GATEWAY: "on", SANDBOX_PROVIDER: "e2b", E2B_API_KEY: "e2b_key", PUBLIC_URL: "https://bot.example.com" }).PUBLIC_URL).toBe("https://bot.example.com");
   });

@@ -3,7 +3,9 @@ import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { budgetRefusal, createModelGateway, type Admission, type GatewayUsage, type ModelGatewayOptions } from "../../src/gateway/proxy.ts";
-import { createRunTokens, RUN_TOKEN_PREFIX } from "../../src/gateway/run-tokens.ts";
+import { RUN_TOKEN_PREFIX } from "../../src/gateway/run-tokens.ts";
+import type { RunGrant } from "../../src/store/gateway-ledger.ts";
+import { testTokens } from "../support/gateway-tokens.ts";
 import { formatSse, makeCheckout, messageToSseEvents, buildMessage, removeDirs, runClaude, startFakeAnthropic, tempDir, text, bash } from "../support/fake-anthropic/index.ts";
 import { sequence } from "../support/fake-anthropic/script.ts";
 import type { FakeAnthropic } from "../support/fake-anthropic/types.ts";
@@ -31,7 +33,7 @@ async function hostGateway(opts: Partial<ModelGatewayOptions> & Pick<ModelGatewa
   const handle = createModelGateway({
     credential: { kind: "api-key", value: REAL_KEY },
     log,
-    onUsage: (runId, u) => usage.push({ runId, usage: u }),
+    onUsage: (grant, u) => usage.push({ runId: grant.runId, usage: u }),
     ...opts,
   });
   const server = await listen((req, res) => {
@@ -60,7 +62,7 @@ describe("model gateway: refusals before any upstream call", () => {
   let fake: FakeAnthropic;
   let host: Awaited<ReturnType<typeof hostGateway>>;
   const clock = { t: 1_000_000 };
-  const tokens = createRunTokens({ now: () => clock.t, graceMs: 5_000 });
+  const tokens = testTokens({ now: () => clock.t, graceMs: 5_000 });
 
   beforeAll(async () => {
     fake = await startFakeAnthropic({ apiKey: REAL_KEY });
@@ -89,16 +91,16 @@ describe("model gateway: refusals before any upstream call", () => {
     expectAuthError({ "x-api-key": `${RUN_TOKEN_PREFIX}${Buffer.alloc(32, 7).toString("base64url")}` }));
 
   it("401 with a revoked token, by x-api-key and by bearer", async () => {
-    const token = tokens.issue("run-revoked");
-    tokens.revoke("run-revoked");
+    const token = await tokens.issue("run-revoked");
+    await tokens.revoke("run-revoked");
     await expectAuthError({ "x-api-key": token });
     await expectAuthError({ authorization: `Bearer ${token}` });
   });
 
   it("401 with another, ended run's token once its grace is over; a live run's token still works", async () => {
-    const ended = tokens.issue("run-ended");
-    const live = tokens.issue("run-live");
-    tokens.expire("run-ended");
+    const ended = await tokens.issue("run-ended");
+    const live = await tokens.issue("run-live");
+    await tokens.expire("run-ended");
     clock.t += 5_000;
     await expectAuthError({ "x-api-key": ended });
     const res = await post(`${host.gateway}/v1/messages`, { "x-api-key": live }, MESSAGE);
@@ -106,7 +108,7 @@ describe("model gateway: refusals before any upstream call", () => {
   });
 
   it("404 for paths it does not serve, 405 for other methods, even with a live token", async () => {
-    const token = tokens.issue("run-paths");
+    const token = await tokens.issue("run-paths");
     for (const path of ["/v1/complete", "/v1/models", "/v1/messages/batches", "/api/oauth/profile", "/", "/v1/messages/../files"]) {
       const res = await post(`${host.gateway}${path}`, { "x-api-key": token }, MESSAGE);
       expect([404, 405], path).toContain(res.status);
@@ -120,7 +122,7 @@ describe("model gateway: refusals before any upstream call", () => {
   });
 
   it("413 for a body over the cap", async () => {
-    const token = tokens.issue("run-big");
+    const token = await tokens.issue("run-big");
     const res = await post(`${host.gateway}/v1/messages`, { "x-api-key": token }, { ...MESSAGE, messages: [{ role: "user", content: "x".repeat(5000) }] });
     expect(res.status).toBe(413);
     expect((await json(res)).error.type).toBe("request_too_large");
@@ -130,7 +132,7 @@ describe("model gateway: refusals before any upstream call", () => {
 
 describe("model gateway: forwarding", () => {
   let fake: FakeAnthropic;
-  const tokens = createRunTokens();
+  const tokens = testTokens();
   beforeAll(async () => {
     fake = await startFakeAnthropic({ apiKey: REAL_KEY });
   });
@@ -142,7 +144,7 @@ describe("model gateway: forwarding", () => {
   it("sends the real key upstream, passes anthropic headers and the query, never the run token, and meters", async () => {
     const host = await hostGateway({ upstreamBaseUrl: fake.url, tokens });
     try {
-      const token = tokens.issue("run-42");
+      const token = await tokens.issue("run-42");
       const res = await post(`${host.gateway}/v1/messages?beta=true`, { "x-api-key": token, "anthropic-beta": "fine-grained-tool-streaming-2025-05-14" }, MESSAGE);
       expect(res.status).toBe(200);
       const message = await json(res);
@@ -179,7 +181,7 @@ describe("model gateway: forwarding", () => {
   it("uses Authorization: Bearer upstream for an OAuth credential", async () => {
     const host = await hostGateway({ upstreamBaseUrl: fake.url, tokens, credential: { kind: "oauth", value: REAL_KEY } });
     try {
-      const res = await post(`${host.gateway}/v1/messages`, { "x-api-key": tokens.issue("run-oauth") }, MESSAGE);
+      const res = await post(`${host.gateway}/v1/messages`, { "x-api-key": await tokens.issue("run-oauth") }, MESSAGE);
       expect(res.status).toBe(200);
       expect(fake.requests[0]!.headers.authorization).toBe(`Bearer ${REAL_KEY}`);
       expect(fake.requests[0]!.headers["x-api-key"]).toBeUndefined();
@@ -190,13 +192,13 @@ describe("model gateway: forwarding", () => {
 
   it("admit() refusing answers with its error and makes no upstream call", async () => {
     const seen: string[] = [];
-    const admit = (runId: string): Admission => {
-      seen.push(runId);
+    const admit = (grant: RunGrant): Admission => {
+      seen.push(grant.runId);
       return budgetRefusal("Run budget reached: maxCostUsd 0.05 USD.");
     };
     const host = await hostGateway({ upstreamBaseUrl: fake.url, tokens, admit });
     try {
-      const res = await post(`${host.gateway}/v1/messages`, { "x-api-key": tokens.issue("run-capped") }, MESSAGE);
+      const res = await post(`${host.gateway}/v1/messages`, { "x-api-key": await tokens.issue("run-capped") }, MESSAGE);
       expect(res.status).toBe(402);
       expect(res.headers.get("x-should-retry")).toBe("false");
       expect(await json(res)).toEqual({ type: "error", error: { type: "billing_error", message: "Run budget reached: maxCostUsd 0.05 USD." } });
@@ -225,10 +227,10 @@ describe("model gateway: streaming is incremental", () => {
       lastSentAt = Date.now();
       res.end();
     });
-    const tokens = createRunTokens();
+    const tokens = testTokens();
     const host = await hostGateway({ upstreamBaseUrl: upstream.url, tokens });
     try {
-      const res = await post(`${host.gateway}/v1/messages`, { "x-api-key": tokens.issue("run-stream") }, { ...MESSAGE, stream: true });
+      const res = await post(`${host.gateway}/v1/messages`, { "x-api-key": await tokens.issue("run-stream") }, { ...MESSAGE, stream: true });
       const reader = res.body!.getReader();
       const firstChunk = new TextDecoder().decode((await reader.read()).value);
       const firstAt = Date.now();
@@ -262,10 +264,10 @@ describe("model gateway: a client that goes away", () => {
       res.write(formatSse(messageToSseEvents(message)[0]!));
       res.on("close", () => upstreamClosed()); // held open until the gateway lets go
     });
-    const tokens = createRunTokens();
+    const tokens = testTokens();
     const host = await hostGateway({ upstreamBaseUrl: upstream.url, tokens });
     try {
-      const res = await post(`${host.gateway}/v1/messages`, { "x-api-key": tokens.issue("run-gone") }, { ...MESSAGE, stream: true });
+      const res = await post(`${host.gateway}/v1/messages`, { "x-api-key": await tokens.issue("run-gone") }, { ...MESSAGE, stream: true });
       const reader = res.body!.getReader();
       await reader.read();
       await reader.cancel(); // the client goes away mid-stream
@@ -297,10 +299,10 @@ describe("model gateway: the real Claude CLI through it", () => {
   it("completes a prompt with a tool call holding only the run token; upstream sees only the real key", async () => {
     fake.requests.length = 0;
     fake.setScript(sequence(bash("echo key=$ANTHROPIC_API_KEY"), text("All done.")));
-    const tokens = createRunTokens();
+    const tokens = testTokens();
     const host = await hostGateway({ upstreamBaseUrl: fake.url, tokens });
     try {
-      const token = tokens.issue("run-cli");
+      const token = await tokens.issue("run-cli");
       const r = await runClaude({ baseUrl: host.gateway, apiKey: token, cwd, home, prompt: "print the key", timeoutMs: 90_000 });
       expect(r.result?.is_error, r.stderr).toBe(false);
       expect(r.result?.result).toContain("All done.");
@@ -327,7 +329,7 @@ describe("model gateway: the real Claude CLI through it", () => {
   it("a budget refusal (402 billing_error) stops the CLI after one request, with its retries on", async () => {
     fake.requests.length = 0;
     fake.setScript(sequence(text("should never be asked")));
-    const tokens = createRunTokens();
+    const tokens = testTokens();
     let admits = 0;
     const host = await hostGateway({
       upstreamBaseUrl: fake.url,
@@ -340,7 +342,7 @@ describe("model gateway: the real Claude CLI through it", () => {
     try {
       const r = await runClaude({
         baseUrl: host.gateway,
-        apiKey: tokens.issue("run-over"),
+        apiKey: await tokens.issue("run-over"),
         cwd,
         home,
         prompt: "hi",

@@ -4,6 +4,8 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createModelGatewayService, gatewaySwitch, type ModelGatewayService } from "../../src/gateway/model-gateway.ts";
 import { createRunTokens } from "../../src/gateway/run-tokens.ts";
+import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import { grantFor } from "../support/gateway-tokens.ts";
 import { bash, makeCheckout, removeDirs, runClaude, startFakeAnthropic, tempDir, text } from "../support/fake-anthropic/index.ts";
 import { sequence } from "../support/fake-anthropic/script.ts";
 import type { FakeAnthropic } from "../support/fake-anthropic/types.ts";
@@ -42,36 +44,39 @@ describe("model gateway service with the real Claude CLI", () => {
     fake.requests.length = 0;
     fake.setScript(sequence(bash("echo one"), bash("echo two"), text("finished")));
     const clock = { t: 0 };
-    const tokens = createRunTokens({ now: () => clock.t, graceMs: 1_000 });
+    const store = openSqliteStore(":memory:");
     // Tiny cap: the first model request (≈ 0.09 USD of claude-opus-5-5 input) already exceeds it.
     const server = await host((publicBaseUrl) =>
       createModelGatewayService({
         publicBaseUrl,
         credential: { kind: "api-key", value: REAL_KEY },
         log: pino({ level: "silent" }),
-        capUsd: (runId) => (runId === "run-capped" ? 0.0001 : undefined),
         upstreamBaseUrl: fake.url,
-        tokens,
+        ledger: store.gateway,
+        tokens: createRunTokens(store.gateway, { now: () => clock.t, graceMs: 1_000 }),
       }),
     );
     const svc = server.service;
     try {
-      const { env } = svc.openRun("run-capped");
+      const { env } = await svc.openRun(grantFor("run-capped", { capUsd: 0.0001, capReason: "the repository's maxCostUsd" }));
       expect(env.ANTHROPIC_BASE_URL).toBe(`${server.url}/model`);
       expect(env.ANTHROPIC_API_KEY).not.toContain(REAL_KEY);
       const r = await runClaude({ baseUrl: env.ANTHROPIC_BASE_URL, apiKey: env.ANTHROPIC_API_KEY, cwd, home, prompt: "run two commands", env: { CLAUDE_CODE_MAX_RETRIES: undefined }, timeoutMs: 90_000 });
       expect(r.timedOut).toBe(false);
       expect(r.result?.is_error).toBe(true);
       expect(String(r.result?.result)).toContain("Run budget reached");
-      const totals = svc.usage("run-capped")!;
+      const report = await svc.runReport("run-capped");
+      const totals = report.usage;
       expect(totals.requests).toBe(1); // one answered upstream call, the next refused at the gateway
       expect(fake.agentRequests()).toHaveLength(1);
       expect(totals.usd).toBeGreaterThan(0.0001);
-      expect(totals.models).toEqual({ "claude-opus-5-5": 1 });
+      expect(totals.unpricedRequests).toBe(0);
       expect(totals.inputTokens).toBeGreaterThan(0);
+      expect(report.refused).toBe("the repository's maxCostUsd");
+      expect(String(r.result?.result)).toContain("the repository's maxCostUsd");
 
       // After the run: within the grace the token still works, after it it gets 401.
-      svc.closeRun("run-capped", "ended");
+      await svc.closeRun("run-capped", "ended");
       const countTokens = (key: string) =>
         fetch(`${server.url}/model/v1/messages/count_tokens`, {
           method: "POST",
@@ -84,8 +89,8 @@ describe("model gateway service with the real Claude CLI", () => {
       expect((await countTokens(env.ANTHROPIC_API_KEY)).status).toBe(401);
       const before = fake.requests.length;
 
-      const other = svc.openRun("run-cancelled");
-      svc.closeRun("run-cancelled", "revoked");
+      const other = await svc.openRun(grantFor("run-cancelled"));
+      await svc.closeRun("run-cancelled", "revoked");
       expect((await countTokens(other.env.ANTHROPIC_API_KEY)).status).toBe(401);
       expect(fake.requests).toHaveLength(before); // the 401s made no upstream call
     } finally {
