@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentRequest } from "../support/fake-anthropic/types.ts";
 import { waitFor } from "../support/wait-for.ts";
-import { planReply, say, tool, type Plan } from "./script-helpers.ts";
+import { cwdOf, planReply, say, tool, type Plan } from "./script-helpers.ts";
 import { reportJson, startWorld, type World } from "./harness.ts";
 
 /**
@@ -19,7 +19,12 @@ const NOTES: Plan = [() => [tool("Bash", { command: "printf 'notes\\n' > NOTES.m
 const MORE_NOTES: Plan = [() => [tool("Bash", { command: "printf 'more\\n' >> NOTES.md", description: "More notes" })], () => [say("Added a line to NOTES.md.")]];
 // Plan mode in print mode: the CLI names a plan file (the one file Claude may write) and has no ExitPlanMode.
 const planFileOf = (req: AgentRequest) => /create your plan at (\S+\.md)/.exec(JSON.stringify(req.body.messages))?.[1] ?? "no plan file named";
-const PLANNING: Plan = [(req) => [say("Here is my plan."), tool("Write", { file_path: planFileOf(req), content: PLAN_TEXT })], () => [say("The plan is in the plan file; waiting for approval.")]];
+// It also tries to write into the checkout, which plan mode refuses (else the go run would commit it).
+const PLANNING: Plan = [
+  (req) => [tool("Write", { file_path: `${cwdOf(req)}/EARLY.md`, content: "written while planning\n" }), tool("Bash", { command: "echo early > EARLY.txt", description: "Write while planning" })],
+  (req) => [say("Here is my plan."), tool("Write", { file_path: planFileOf(req), content: PLAN_TEXT })],
+  () => [say("The plan is in the plan file; waiting for approval.")],
+];
 const CARRY_OUT: Plan = [
   () => [tool("Bash", { command: "printf 'export const cache = new Map();\\n' > cache.js && git add -A && git commit -qm 'Add the cache'", description: "Carry out the plan" })],
   () => [say("Carried out the plan: cache.js is there.")],
@@ -109,6 +114,9 @@ describe("model per request and plan first", () => {
     expect(carried).toContain("Create cache.js with a Map-based cache");
     expect(carried).toContain("approved the plan");
     expect(await w.gh.git.readFile(w.repo.fullName, `claude/issue-${issue}`, "cache.js")).toBe("export const cache = new Map();\n");
+    // Nothing the planning turn tried to write reached the branch.
+    expect(await w.gh.git.readFile(w.repo.fullName, `claude/issue-${issue}`, "EARLY.md")).toBeNull();
+    expect(await w.gh.git.readFile(w.repo.fullName, `claude/issue-${issue}`, "EARLY.txt")).toBeNull();
     // Carried out, the plan is no longer pending.
     await mention(issue, "go");
     expect(w.botComments(issue).at(-1)!.body).toContain("no plan waiting for approval");
