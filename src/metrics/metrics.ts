@@ -5,6 +5,7 @@ import type { RunEvents } from "../runs/run-events.ts";
 import type { SandboxProvider } from "../sandbox/types.ts";
 import type { RunRecord, Store } from "../store/types.ts";
 import { createCached } from "./cached.ts";
+import { registerGatewayMetrics } from "./gateway-metrics.ts";
 import { onGitHubCall } from "./github-calls.ts";
 import { runEventUpdates, type MetricUpdate } from "./run-metrics.ts";
 
@@ -121,6 +122,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     }
   };
   const unsubscribeRuns = deps.events.subscribe((event) => runEventUpdates(event).forEach(apply));
+  const unsubscribeGateway = registerGatewayMetrics(registry, deps.events);
   const unsubscribeGitHub = onGitHubCall((call) => {
     githubCalls.inc({ method: call.method, status: String(call.status) });
     if (call.rateLimitRemaining !== null) rateLimit.set({ resource: call.rateLimitResource ?? "core" }, call.rateLimitRemaining);
@@ -130,6 +132,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     registry,
     stop() {
       unsubscribeRuns();
+      unsubscribeGateway();
       unsubscribeGitHub();
     },
   };

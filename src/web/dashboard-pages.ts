@@ -3,6 +3,7 @@ import { PHASE_LABEL, isPhase } from "../runs/phases.ts";
 import { html, raw, type SafeHtml } from "./html.ts";
 import { FINISHED_STATES as FINISHED } from "../runs/outcome.ts";
 import { RUN_STATES, type RunSummaryView, type RunView } from "./run-view.ts";
+import type { UsageTotals } from "../store/gateway-ledger.ts";
 import type { Totals } from "./totals.ts";
 
 /** The dashboard's pages: data in, escaped HTML out. Pure. */
@@ -90,6 +91,28 @@ export interface RunsPageInput {
   totals: Totals;
   totalsWindowDays: number;
   repos: string[];
+  /** The model gateway's figures per repository since the start of the UTC day (absent: not read). */
+  gateway?: GatewayRepoTotals[];
+}
+
+export type GatewayRepoTotals = UsageTotals & { repoFullName: string };
+
+/** The model gateway's requests, tokens and USD per repository. */
+function gatewayTable(rows: GatewayRepoTotals[]): SafeHtml {
+  const body = rows.length === 0
+    ? html`<tr><td colspan="5">No model requests today.</td></tr>`
+    : rows.map((r) => html`<tr><td>${r.repoFullName}</td><td class="num">${r.requests}</td><td class="num">${r.upstreamErrors}</td><td class="num">${tokenText(r)}</td><td class="num">${formatUsd(r.usd)}</td></tr>`);
+  return html`<h2>Model gateway <small>(today, UTC: every model request, metered)</small></h2>
+<table id="gateway-repo"><thead><tr><th>repository</th><th class="num">requests</th><th class="num">upstream errors</th><th class="num">tokens in / out / cache</th><th class="num">cost</th></tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function tokenText(t: UsageTotals): string {
+  return `${t.inputTokens} / ${t.outputTokens} / ${t.cacheCreationInputTokens + t.cacheReadInputTokens}`;
+}
+
+function gatewayRow(t: UsageTotals | null | undefined): string {
+  if (!t || t.requests === 0) return "—";
+  return `${t.requests} requests (${t.upstreamErrors} upstream errors) · tokens in / out / cache ${tokenText(t)} · ${formatUsd(t.usd)}`;
 }
 
 export function runsPage(input: RunsPageInput): SafeHtml {
@@ -120,17 +143,20 @@ export function runsPage(input: RunsPageInput): SafeHtml {
 </form>
 ${list}
 <h2>Totals <small>(last ${input.totalsWindowDays} days${filtered ? ", these filters" : ""}: ${totals.all.runs} runs, ${formatUsd(totals.all.costUsd)})</small></h2>
-<div class="columns">${totalsTable("totals-repo", "Per repository", totals.byRepo)}${totalsTable("totals-day", "Per day", totals.byDay)}</div>`;
+<div class="columns">${totalsTable("totals-repo", "Per repository", totals.byRepo)}${totalsTable("totals-day", "Per day", totals.byDay)}</div>
+${input.gateway ? gatewayTable(input.gateway) : ""}`;
   return layout("Runs", body, { signedIn: true });
 }
 
 export interface RunPageInput {
   run: RunView;
+  /** What the run spent through the model gateway (absent: the gateway is off). */
+  gateway?: UsageTotals | null;
   notice?: string;
   nonce: string;
 }
 
-export function runPage({ run, notice, nonce }: RunPageInput): SafeHtml {
+export function runPage({ run, notice, nonce, gateway }: RunPageInput): SafeHtml {
   const finished = FINISHED.has(run.state);
   const rows: Array<[string, SafeHtml | string]> = [
     ["repository", run.repo],
@@ -146,6 +172,7 @@ export function runPage({ run, notice, nonce }: RunPageInput): SafeHtml {
     ["duration", duration(run.durationMs)],
     ["cost", `${formatUsd(run.costUsd)}${run.claudeCostUsd !== null ? ` (Claude ${formatUsd(run.claudeCostUsd)})` : ""}`],
     ["turns", run.turns === null ? "—" : String(run.turns)],
+    ...(gateway !== undefined ? [["model gateway", html`<span id="run-gateway">${gatewayRow(gateway)}</span>`] as [string, SafeHtml]] : []),
     ["attempts", String(run.attempts)],
     ["thread key", run.threadKey],
   ];

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
+import { startOfUtcDay } from "../runs/budget.ts";
 import type { RunState, Store } from "../store/types.ts";
 import type { AdminAuth } from "./admin-auth.ts";
 import { clearedSessionCookie } from "./admin-auth.ts";
@@ -19,7 +20,9 @@ import { computeTotals } from "./totals.ts";
  */
 
 export interface DashboardDeps {
-  store: Pick<Store, "listRuns" | "getRun">;
+  store: Pick<Store, "listRuns" | "getRun" | "gateway">;
+  /** The model gateway is on: its figures are shown. */
+  gatewayOn?: boolean;
   cancelRun(runId: number): Promise<void>;
   /** null when ADMIN_TOKEN is not set: every page answers 503 saying so. */
   auth: AdminAuth | null;
@@ -119,7 +122,8 @@ export function createDashboard(deps: DashboardDeps) {
       if (!run) return sendHtml(res, 404, notFoundPage(`Run ${detail.id} does not exist.`));
       const nonce = randomBytes(16).toString("base64");
       const notice = url.searchParams.get("notice") === "cancel" ? "Cancel requested: the run stops within a few seconds." : undefined;
-      return sendHtml(res, 200, runPage({ run: runView(run, deps.redactFor(run.trigger), now()), nonce, ...(notice ? { notice } : {}) }), { nonce });
+      const gateway = deps.gatewayOn ? { gateway: await deps.store.gateway.runUsage(String(run.id)) } : {};
+      return sendHtml(res, 200, runPage({ run: runView(run, deps.redactFor(run.trigger), now()), nonce, ...gateway, ...(notice ? { notice } : {}) }), { nonce });
     }
     return sendHtml(res, 404, notFoundPage(`There is no page at ${url.pathname}.`));
   }
@@ -151,6 +155,7 @@ export function createDashboard(deps: DashboardDeps) {
         totals,
         totalsWindowDays: TOTALS_WINDOW_DAYS,
         repos,
+        ...(deps.gatewayOn ? { gateway: await deps.store.gateway.usageByRepo(startOfUtcDay(t)) } : {}),
         ...(problems.length ? { problem: problems.join(" ") } : {}),
       }),
     );

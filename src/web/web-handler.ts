@@ -29,6 +29,8 @@ export interface WebDeps {
   sandboxes: SandboxProvider;
   api: { start(input: StartRunInput): Promise<RunRecord>; continue(runId: number, prompt: string): Promise<RunRecord> };
   cancelRun(runId: number): Promise<void>;
+  /** The model gateway, when on: the dashboard shows its figures. */
+  modelGateway?: unknown;
 }
 
 type WebConfig = Pick<Config, "ADMIN_TOKEN" | "METRICS_TOKEN" | "ANTHROPIC_API_KEY" | "CLAUDE_CODE_OAUTH_TOKEN" | "WEBHOOK_SECRET" | "E2B_API_KEY" | "privateKey"> & Partial<Pick<Config, "SANDBOX_PROVIDER" | "LOCAL_SANDBOX_ROOT">>;
@@ -81,7 +83,7 @@ export function createWebHandler(options: WebHandlerOptions): WebHandler {
       ...(config.SANDBOX_PROVIDER ? { sandbox: createSandboxReadiness({ SANDBOX_PROVIDER: config.SANDBOX_PROVIDER, E2B_API_KEY: config.E2B_API_KEY, LOCAL_SANDBOX_ROOT: config.LOCAL_SANDBOX_ROOT ?? "./data/sandboxes" }) } : {}),
     }),
     createMetricsHandler({ registry: metrics.registry, token: config.METRICS_TOKEN, log }),
-    createDashboard({ store: deps.store, cancelRun: deps.cancelRun, auth, streams, redactFor, log }),
+    createDashboard({ store: deps.store, cancelRun: deps.cancelRun, auth, streams, redactFor, log, gatewayOn: deps.modelGateway !== undefined }),
     createRunApi({ store: deps.store, api: deps.api, cancelRun: deps.cancelRun, auth, redactFor, log }),
   ];
 

@@ -145,6 +145,8 @@ describe("dashboard in a browser", () => {
     const json = JSON.parse((await page.textContent("#result-json"))!) as Record<string, any>;
     expect(json).toMatchObject({ outcome: "done", pr: { number: pr.number }, claude: { type: "result", subtype: "success" } });
     expect(await page.content()).not.toContain(MODEL_KEY);
+    // The model gateway metered the run's requests (on by default with the local provider).
+    expect(await page.textContent("#run-gateway")).toMatch(/^[1-9]\d* requests \(0 upstream errors\) · tokens in \/ out \/ cache \d+ \/ \d+ \/ \d+ · \$\d/);
     await shot("03-done");
   });
 
@@ -180,6 +182,7 @@ describe("dashboard in a browser", () => {
     expect(perRepo).toEqual([expect.stringMatching(new RegExp(`^${w.repo.fullName}3\\$`))]);
     const today = new Date().toISOString().slice(0, 10);
     expect(await page.locator("#totals-day tbody tr").allTextContents()).toEqual([expect.stringMatching(new RegExp(`^${today}3\\$`))]);
+    expect(await page.locator("#gateway-repo tbody tr").allTextContents()).toEqual([expect.stringMatching(new RegExp(`^${w.repo.fullName}[1-9]\\d*\\d+`))]);
     await shot("06-list");
 
     await page.selectOption("select[name=state]", "failed");

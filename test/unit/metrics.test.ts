@@ -93,6 +93,25 @@ describe("the metrics registry", () => {
     expect(out).toMatch(/^process_resident_memory_bytes \d+/m);
   });
 
+  it("shows the model gateway's requests, upstream errors, tokens by kind, USD by repository and time to first byte", async () => {
+    const request = { type: "model_request" as const, runId: 1, repo: "acme/widgets", status: 200, upstreamError: false, ttfbMs: 120, inputTokens: 1000, outputTokens: 50, cacheCreationInputTokens: 0, cacheReadInputTokens: 300, usd: 0.02, at: 0 };
+    events.emit(request);
+    events.emit({ ...request, status: 529, upstreamError: true, inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, usd: 0, ttfbMs: 4000 });
+    events.emit({ ...request, repo: "acme/other", status: 0, upstreamError: true, usd: 0.5 });
+    const out = await text();
+    expect(out).toMatch(/^claude_sandbox_bot_model_requests_total\{repo="acme\/widgets",status="2xx"\} 1$/m);
+    expect(out).toMatch(/^claude_sandbox_bot_model_requests_total\{repo="acme\/widgets",status="5xx"\} 1$/m);
+    expect(out).toMatch(/^claude_sandbox_bot_model_requests_total\{repo="acme\/other",status="none"\} 1$/m);
+    expect(out).toMatch(/^claude_sandbox_bot_model_upstream_errors_total\{repo="acme\/widgets"\} 1$/m);
+    expect(out).toMatch(/^claude_sandbox_bot_model_tokens_total\{repo="acme\/widgets",kind="input"\} 1000$/m);
+    expect(out).toMatch(/^claude_sandbox_bot_model_tokens_total\{repo="acme\/widgets",kind="cache_read"\} 300$/m);
+    expect(out).not.toMatch(/model_tokens_total\{repo="acme\/widgets",kind="cache_creation"\}/);
+    expect(out).toMatch(/^claude_sandbox_bot_model_cost_usd_total\{repo="acme\/widgets"\} 0.02$/m);
+    expect(out).toMatch(/^claude_sandbox_bot_model_cost_usd_total\{repo="acme\/other"\} 0.5$/m);
+    expect(out).toMatch(/^claude_sandbox_bot_model_time_to_first_byte_seconds_bucket\{le="0.25"\} 2$/m);
+    expect(out).toMatch(/^claude_sandbox_bot_model_time_to_first_byte_seconds_count 3$/m);
+  });
+
   it("reads the queue depth, the runs awaiting acknowledgement and the executing runs when scraped", async () => {
     const first = await text();
     expect(first).toMatch(/^claude_sandbox_bot_queue_depth 3$/m);
