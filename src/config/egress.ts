@@ -1,9 +1,10 @@
 /**
- * Where an E2B sandbox may connect to. Default: the model API, the git host, and the common
- * package registries — what a coding agent needs, and nothing that lets it ship a repository to
- * an arbitrary server. SANDBOX_ALLOW_OUT replaces the registries (comma-separated hosts or CIDRs);
- * the model API and git host are always kept. `*` lifts the restriction. E2B filters host names on
- * ports 80 and 443 only.
+ * Where an E2B sandbox may connect to. Default: where its Claude sends model requests (the bot's
+ * model gateway when it is on, else the model API), the git host, and the common package
+ * registries — what a coding agent needs, and nothing that lets it ship a repository to an
+ * arbitrary server. SANDBOX_ALLOW_OUT replaces the registries (comma-separated hosts or CIDRs);
+ * the model endpoint and git host are always kept. `*` lifts the restriction. E2B filters host
+ * names on ports 80 and 443 only.
  */
 export const PACKAGE_REGISTRIES = [
   "registry.npmjs.org",
@@ -32,12 +33,22 @@ export function hostOf(url: string | undefined, fallback: string): string {
   }
 }
 
-/** The hosts a run cannot work without: the model API and the git host (clone, fetch and push). */
-export function requiredHosts(o: { anthropicBaseUrl?: string | undefined; gheHost?: string | undefined }): string[] {
+export interface EgressInput {
+  allowOut?: string | undefined;
+  anthropicBaseUrl?: string | undefined;
+  /** The model gateway's URL as sandboxes reach it, when it is on: the model API is then not needed. */
+  gatewayUrl?: string | undefined;
+  gheHost?: string | undefined;
+  gheProtocol?: string | undefined;
+}
+
+/** The hosts a run cannot work without: the model endpoint (the gateway, else the model API) and the git host (the first clone). */
+export function requiredHosts(o: EgressInput): string[] {
   const gitHosts = o.gheHost
     ? [o.gheHost.replace(/:\d+$/, "")]
     : ["github.com", "api.github.com", "codeload.github.com", "objects.githubusercontent.com", "raw.githubusercontent.com"];
-  return [hostOf(o.anthropicBaseUrl, "api.anthropic.com"), ...gitHosts];
+  const model = o.gatewayUrl ? hostOf(o.gatewayUrl, "") : hostOf(o.anthropicBaseUrl, "api.anthropic.com");
+  return [model, ...gitHosts].filter(Boolean);
 }
 
 /**
@@ -45,7 +56,7 @@ export function requiredHosts(o: { anthropicBaseUrl?: string | undefined; gheHos
  * the git host: without those every run fails, and a blocked connection on E2B may hang rather
  * than fail, so a list that forgot them would look like a stuck bot.
  */
-export function egressAllowList(o: { allowOut?: string | undefined; anthropicBaseUrl?: string | undefined; gheHost?: string | undefined }): string[] | undefined {
+export function egressAllowList(o: EgressInput): string[] | undefined {
   if (o.allowOut?.trim() === "*") return undefined;
   const extra = o.allowOut ? o.allowOut.split(",").map((h) => h.trim()).filter(Boolean) : PACKAGE_REGISTRIES;
   return [...new Set([...requiredHosts(o), ...extra])];
@@ -67,7 +78,7 @@ function portOf(target: string, defaultProtocol: string): number | null {
  * the TLS SNI there); a connection to an allowed host on any other port is denied with the rest.
  * One line per such setting, for the start-up log; empty when nothing is affected.
  */
-export function egressPortWarnings(o: { allowOut?: string | undefined; anthropicBaseUrl?: string | undefined; gheHost?: string | undefined; gheProtocol?: string | undefined }): string[] {
+export function egressPortWarnings(o: EgressInput): string[] {
   if (o.allowOut?.trim() === "*") return [];
   const warnings: string[] = [];
   const check = (name: string, target: string | undefined, protocol: string) => {
@@ -78,7 +89,8 @@ export function egressPortWarnings(o: { allowOut?: string | undefined; anthropic
         `${name}=${target} uses port ${port}, but E2B's egress allow-list matches host names only on ports 80 and 443: sandboxes cannot reach it (connections may hang). Serve it on 443/80, or set SANDBOX_ALLOW_OUT=* (or add its IP as a CIDR) to let it through.`,
       );
   };
-  check("ANTHROPIC_BASE_URL", o.anthropicBaseUrl, "https");
+  if (o.gatewayUrl) check("PUBLIC_URL", o.gatewayUrl, "https");
+  else check("ANTHROPIC_BASE_URL", o.anthropicBaseUrl, "https");
   check("GHE_HOST", o.gheHost, o.gheProtocol ?? "https");
   return warnings;
 }

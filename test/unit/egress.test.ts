@@ -60,6 +60,24 @@ describe("E2B egress port warnings", () => {
     expect(egressPortWarnings({ allowOut: "*", gheHost: "ghe.corp.example:8443" })).toEqual([]);
   });
 
+  it("with the model gateway on, holds the gateway's host instead of the model API", () => {
+    const list = egressAllowList({ allowOut: "pypi.org", anthropicBaseUrl: "https://llm.corp.example/v1", gatewayUrl: "https://bot.example.com/model" });
+    expect(list).toEqual(["bot.example.com", "github.com", "api.github.com", "codeload.github.com", "objects.githubusercontent.com", "raw.githubusercontent.com", "pypi.org"]);
+    expect(list).not.toContain("llm.corp.example");
+    expect(egressAllowList({ gatewayUrl: "https://bot.example.com/model" })).not.toContain("api.anthropic.com");
+    expect(egressPortWarnings({ gatewayUrl: "https://bot.example.com:8443/model", anthropicBaseUrl: "https://llm.corp.example:9000" })).toEqual([expect.stringMatching(/^PUBLIC_URL=https:\/\/bot\.example\.com:8443\/model uses port 8443/)]);
+  });
+
+  it("is logged when the e2b provider starts: with PUBLIC_URL set, the gateway's host and not the model API", async () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const log = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const config = readConfig({ ...minimalEnv(), SANDBOX_PROVIDER: "e2b", E2B_API_KEY: "e2b_test", PUBLIC_URL: "https://bot.example.com" });
+    await createSandboxProvider(config, log);
+    const allow = lines.find((l) => /network egress/.test(l.msg)) as unknown as { allowOut: string[] };
+    expect(allow.allowOut).toContain("bot.example.com");
+    expect(allow.allowOut).not.toContain("api.anthropic.com");
+  });
+
   it("is logged when the e2b provider starts", async () => {
     const lines: Array<{ level: number; msg: string }> = [];
     const log = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
