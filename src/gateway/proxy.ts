@@ -54,7 +54,8 @@ export interface ModelGatewayOptions {
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 /** The upstream paths the gateway serves: the ones Claude Code calls (recorded with the pinned CLI). */
-const SERVED_PATHS = new Set(["/v1/messages", "/v1/messages/count_tokens"]);
+/** Every path the pinned Claude Code CLI calls on its model API (recorded: test/unit/gateway-proxy.test.ts). */
+export const SERVED_PATHS: ReadonlySet<string> = new Set(["/v1/messages", "/v1/messages/count_tokens"]);
 const METERED_PATHS = new Set(["/v1/messages"]);
 
 /**

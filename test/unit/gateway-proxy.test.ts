@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { budgetRefusal, createModelGateway, type Admission, type GatewayUsage, type ModelGatewayOptions } from "../../src/gateway/proxy.ts";
+import { budgetRefusal, createModelGateway, SERVED_PATHS, type Admission, type GatewayUsage, type ModelGatewayOptions } from "../../src/gateway/proxy.ts";
 import { RUN_TOKEN_PREFIX } from "../../src/gateway/run-tokens.ts";
 import type { RunGrant } from "../../src/store/gateway-ledger.ts";
 import { testTokens } from "../support/gateway-tokens.ts";
@@ -295,6 +295,16 @@ describe("model gateway: the real Claude CLI through it", () => {
     await fake.close();
     removeDirs(cwd, home);
   });
+
+  it("serves every path the pinned CLI calls on its model API (recorded against the model API directly)", async () => {
+    fake.requests.length = 0;
+    fake.setScript(sequence(bash("echo hi"), text("All done.")));
+    const r = await runClaude({ baseUrl: fake.url, apiKey: REAL_KEY, cwd, home, prompt: "say hi", timeoutMs: 90_000 });
+    expect(r.result?.is_error, r.stderr).toBe(false);
+    const called = new Set(fake.requests.map((q) => q.path.replace(/\?.*$/, "").replace(/\/+$/, "")));
+    expect(called.size).toBeGreaterThan(0);
+    for (const path of called) expect(SERVED_PATHS.has(path), path).toBe(true);
+  }, 120_000);
 
   it("completes a prompt with a tool call holding only the run token; upstream sees only the real key", async () => {
     fake.requests.length = 0;
