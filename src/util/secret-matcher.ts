@@ -7,8 +7,8 @@
  *   base64url at each of the three byte offsets a value can start at inside a longer encoded
  *   stream (only the characters that depend on the value alone), all in one Aho–Corasick pass:
  *   linear in the text, whatever the number of secrets.
- * - Shapes: GitHub tokens (ghp_ gho_ ghu_ ghs_ ghr_ github_pat_), Anthropic keys (sk-ant-), AWS
- *   access key ids (AKIA/ASIA), E2B keys, PEM private key blocks; for display also bearer/token
+ * - Shapes: GitHub tokens (ghp_ gho_ ghu_ ghs_ ghr_ github_pat_), Anthropic keys (sk-ant-), the model
+ *   gateway's run tokens (csbgw_), AWS access key ids (AKIA/ASIA), E2B keys, PEM private key blocks; for display also bearer/token
  *   headers and passwords in URLs. Every regex is a literal prefix and bounded classes, so each
  *   costs a bounded amount per position; PEM blocks are found with one forward scan.
  *
@@ -71,6 +71,9 @@ const STRICT_SHAPES: Shape[] = [
   { pattern: /\bsk-ant-[A-Za-z0-9_-]{8,255}/g, what: "an Anthropic key", group: 0 },
   { pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, what: "an AWS access key id", group: 0 },
   { pattern: /\be2b_[A-Za-z0-9]{16,255}/g, what: "an E2B key", group: 0 },
+  // The model gateway's run tokens (gateway/run-tokens.ts): whichever process logs one (Probot's
+  // request log has the headers) hides it, whether or not that process issued it.
+  { pattern: /\bcsbgw_[A-Za-z0-9_-]{43}/g, what: "a model gateway token", group: 0 },
 ];
 const DISPLAY_SHAPES: Shape[] = [
   ...STRICT_SHAPES,

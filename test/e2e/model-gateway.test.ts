@@ -49,6 +49,9 @@ describe("the model gateway", () => {
     expect(seen[0]).toContain(`url=${w.bot.url.replace("localhost", "127.0.0.1")}/model`);
     expect(seen[0]).toMatch(/^0$/m); // no variable holds the key
     expect(seen[0]).not.toContain(MODEL_KEY);
+    // The token is a credential: not in the bot's log (Probot's request log has the headers), nor the report.
+    expect(w.bot.logs.join("\n")).not.toContain(token.slice(6));
+    expect(report.body).not.toContain(token.slice(6));
 
     // Every request the model API got came through the gateway with the deployment's key.
     expect(w.model.agentRequests().length).toBeGreaterThan(0);

@@ -84,6 +84,7 @@ describe("credential shapes are found without knowing the value", () => {
     "Anthropic key": "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789-ABCDEFGHIJKLMN_AA",
     "AWS access key id": "AKIAIOSFODNN7EXAMPLE",
     "AWS temporary key id": "ASIAIOSFODNN7EXAMPLE",
+    "model gateway run token": `csbgw_${Buffer.alloc(32, 9).toString("base64url")}`,
   };
   const redact = createRedactor([], createSecretRegistry());
 
