@@ -56,7 +56,26 @@ export function mentions(body: string, phrase: string): boolean {
   return phrasePattern(phrase).test(proseOf(body));
 }
 
-/** The request with the (first) mention removed: "@bot add docs" → "add docs". */
+/** How many occurrences of the phrase are tried for being the prose mention (each costs a lexer pass). */
+const MAX_CANDIDATES = 20;
+const SENTINEL = "csbmentionsentinel";
+
+/**
+ * The request with the mention removed: the first occurrence GitHub renders as prose (as
+ * `mentions` reads it), not one in a quote or in code: "> @bot old\n@bot add docs" → "> @bot
+ * old\nadd docs". A mention opening the text takes its punctuation along ("@bot, add docs" →
+ * "add docs"). With no prose mention, the first occurrence goes.
+ */
 export function extractRequest(body: string, phrase: string): string {
-  return body.replace(phrasePattern(phrase), "$1").trim();
+  const global = new RegExp(phrasePattern(phrase).source, "gi");
+  const matches = [...body.slice(0, MENTION_SCAN_MAX_CHARS).matchAll(global)].slice(0, MAX_CANDIDATES);
+  const spoken = matches.find((m) => proseOf(spliceMention(body, m, ` ${SENTINEL} `)).includes(SENTINEL)) ?? matches[0];
+  if (!spoken) return body.trim();
+  const before = body.slice(0, spoken.index) + spoken[1]!;
+  const after = body.slice(spoken.index + spoken[0].length);
+  return (before.trim() === "" ? after.replace(/^\s*[,:;]/, "") : before + after).trim();
+}
+
+function spliceMention(body: string, m: RegExpExecArray | RegExpMatchArray, replacement: string): string {
+  return body.slice(0, m.index) + m[1] + replacement + body.slice(m.index! + m[0].length);
 }
