@@ -72,8 +72,10 @@ export function extractRequest(body: string, phrase: string): string {
   const spoken = matches.find((m) => proseOf(spliceMention(body, m, ` ${SENTINEL} `)).includes(SENTINEL)) ?? matches[0];
   if (!spoken) return body.trim();
   const before = body.slice(0, spoken.index) + spoken[1]!;
-  const after = body.slice(spoken.index + spoken[0].length);
-  return (before.trim() === "" ? after.replace(/^\s*[,:;]/, "") : before + after).trim();
+  const rest = body.slice(spoken.index + spoken[0].length);
+  // A mention opening the text takes its punctuation along; elsewhere the words around it stay as they are.
+  const after = before.trim() === "" ? rest.replace(/^\s*[,:;]/, "") : rest;
+  return (before + after).trim();
 }
 
 function spliceMention(body: string, m: RegExpExecArray | RegExpMatchArray, replacement: string): string {
