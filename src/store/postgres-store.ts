@@ -2,6 +2,7 @@ import pg from "pg";
 import type { Logger } from "pino";
 import { columnValue, receivedRun, toRun, toThread, type Row } from "./rows.ts";
 import { createGatewayLedger, numberedPlaceholders } from "./gateway-ledger.ts";
+import { createSnapshotLedger } from "./snapshot-ledger.ts";
 import { fairNextRuns, MIGRATIONS, NEXT_IN_THREAD, RECEIVED_STALE, RUN_COLUMNS, underCap } from "./sql.ts";
 import type { ClaimOptions, NewRun, RunFilter, RunRecord, Store } from "./types.ts";
 
@@ -233,6 +234,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       return Number((rows[0] as Row).total);
     },
     gateway: createGatewayLedger(async (sql, params) => (await pool.query(numberedPlaceholders(sql), params)).rows as Row[]),
+    snapshots: createSnapshotLedger(async (sql, params) => (await pool.query(numberedPlaceholders(sql), params)).rows as Row[]),
     async ping() {
       await pool.query("SELECT 1");
     },

@@ -4,6 +4,7 @@
  */
 
 import { GATEWAY_MIGRATION } from "./gateway-ledger.ts";
+import { SNAPSHOT_MIGRATION } from "./snapshot-ledger.ts";
 
 export const MIGRATIONS: string[] = [
   `CREATE TABLE deliveries (
@@ -52,6 +53,8 @@ export const MIGRATIONS: string[] = [
    ALTER TABLE threads ADD COLUMN plan TEXT;`,
   // The model gateway's run tokens and per-request usage (gateway-ledger.ts).
   GATEWAY_MIGRATION,
+  // Repository snapshots: a set-up checkout per installation, repository and setup hash (snapshot-ledger.ts).
+  SNAPSHOT_MIGRATION,
 ];
 
 /** A queued run is next when its thread has nothing running and nothing older still pending. */

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { columnValue, receivedRun, toRun, toThread, type Row } from "./rows.ts";
 import { createGatewayLedger } from "./gateway-ledger.ts";
+import { createSnapshotLedger } from "./snapshot-ledger.ts";
 import { fairNextRuns, MIGRATIONS, NEXT_IN_THREAD, RECEIVED_STALE, RUN_COLUMNS } from "./sql.ts";
 import type { NewRun, RunFilter, RunRecord, Store } from "./types.ts";
 
@@ -163,6 +164,7 @@ export function openSqliteStore(path: string): Store {
       return Number(row.total);
     },
     gateway: createGatewayLedger(async (sql, params) => prep(sql).all(...(params as Array<string | number | null>)) as Row[]),
+    snapshots: createSnapshotLedger(async (sql, params) => prep(sql).all(...(params as Array<string | number | null>)) as Row[]),
     async ping() {
       prep("SELECT 1").get();
     },

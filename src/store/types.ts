@@ -1,4 +1,5 @@
 import type { GatewayLedger } from "./gateway-ledger.ts";
+import type { SnapshotLedger } from "./snapshot-ledger.ts";
 import type { Trigger } from "../triggers/types.ts";
 
 /** Durable state: one row per conversation thread, one per run, one per webhook delivery. */
@@ -111,6 +112,8 @@ export interface Store {
   costSince(scope: { repoFullName: string } | { installationId: number }, since: string): Promise<number>;
   /** The model gateway's run tokens and per-request usage. */
   readonly gateway: GatewayLedger;
+  /** The repository snapshots new threads start from. */
+  readonly snapshots: SnapshotLedger;
   /** Throws when the database cannot be reached (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -211,5 +211,29 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
       expect(await store.costSince({ repoFullName: "o/r" }, new Date(Date.now() + 60_000).toISOString())).toBe(0);
       await expect(store.ping()).resolves.toBeUndefined();
     });
+    it("keeps one repository snapshot per installation, repository and setup hash, never another's", async () => {
+      const key = { installationId: 7, repoFullName: "o/r", setupHash: "h1" };
+      const at = new Date().toISOString();
+      const snap = (snapshotId: string, k = key) => ({ ...k, provider: "local", snapshotId, baseBranch: "main", baseSha: "a".repeat(40), sizeBytes: 10, tookMs: 5, createdAt: at, lastUsedAt: at });
+      expect(await store.snapshots.save(snap("s1"))).toBeNull();
+      expect(await store.snapshots.save(snap("x", { ...key, repoFullName: "o/other" }))).toBeNull();
+      expect(await store.snapshots.find(key, "local")).toMatchObject({ snapshotId: "s1", uses: 0, baseSha: "a".repeat(40) });
+      // Another installation, repository, setup or provider finds nothing of this one's.
+      expect(await store.snapshots.find({ ...key, installationId: 8 }, "local")).toBeNull();
+      expect(await store.snapshots.find({ ...key, repoFullName: "o/r2" }, "local")).toBeNull();
+      expect(await store.snapshots.find({ ...key, setupHash: "h2" }, "local")).toBeNull();
+      expect(await store.snapshots.find(key, "e2b")).toBeNull();
+      // A newer one replaces it and names the old one for deletion.
+      expect(await store.snapshots.save(snap("s2"))).toBe("s1");
+      const later = new Date(Date.now() + 1000).toISOString();
+      await store.snapshots.touch(key, later);
+      expect(await store.snapshots.find(key, "local")).toMatchObject({ snapshotId: "s2", uses: 1, lastUsedAt: later });
+      expect((await store.snapshots.list()).map((r) => r.snapshotId)).toEqual(["s2", "x"]);
+      // Removing the replaced id leaves the newer record alone.
+      await store.snapshots.remove(key, "s1");
+      expect(await store.snapshots.find(key, "local")).not.toBeNull();
+      await store.snapshots.remove(key, "s2");
+      expect(await store.snapshots.find(key, "local")).toBeNull();
+    });
   });
 }
