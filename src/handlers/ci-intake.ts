@@ -70,13 +70,23 @@ async function evaluateCiEvent(deps: IntakeDeps, client: GitHubClient, event: Ci
   const pull = await findPull(client, where, event);
   const facts = pull ? await threadFacts(deps, event.repo.fullName, pull.facts, prefix) : null;
   const checks = pull ? summarizeChecks(await fetchCiChecks(client, where, event.headSha), botSlug(deps), config.ciFix) : { finished: false, failed: [] };
-  const decision = decideCiRun({ config: config.ciFix, branchPrefix: prefix, headSha: event.headSha, pull: pull?.facts ?? null, ownerIssue: facts?.ownerIssue ?? null, checks, lastPushedSha: facts?.lastPushed ?? null, autoAttempts: facts?.attempts ?? 0 });
+  const decision = decideCiRun({
+    config: config.ciFix,
+    branchPrefix: prefix,
+    headSha: event.headSha,
+    pull: pull?.facts ?? null,
+    ownerIssue: facts?.ownerIssue ?? null,
+    checks,
+    lastPushedSha: facts?.lastPushed ?? null,
+    autoAttempts: facts?.attempts ?? 0,
+    threadBusy: facts?.busy ?? false,
+    headHandled: facts?.handled.has(event.headSha) ?? false,
+  });
   if (!pull || !facts || !decision.start) {
     const reason = decision.start ? "no pull request" : decision.reason;
     if (pull && !decision.start && decision.capReached) await commentCapReached(deps, client, event, pull.facts.number, config, log);
     return log.info({ intake: "ignored", reason, sha: event.headSha }, "no CI follow-up");
   }
-  if (facts.busy) return log.info({ intake: "ignored", reason: "a run is going in the thread" }, "no CI follow-up");
   const trigger = await ciTrigger(deps, client, { event, pull, config, failed: decision.failed, auto: true });
   await accept(deps, client, trigger, ciThreadKey(event.repo.fullName, pull.facts.number, facts.ownerIssue), eventName, ciObjectKey(event.repo.fullName, pull.facts.number, event.headSha), log);
 }
@@ -108,13 +118,14 @@ async function findPull(client: GitHubClient, where: RepoCoords, event: CiEvent)
 }
 
 /** The thread's side of the decision: which thread owns the PR, what the bot last pushed there, how many automatic attempts ran. */
-async function threadFacts(deps: IntakeDeps, repoFullName: string, pull: PullFacts, prefix: string): Promise<{ ownerIssue: number | null; lastPushed: string | null; attempts: number; busy: boolean }> {
+async function threadFacts(deps: IntakeDeps, repoFullName: string, pull: PullFacts, prefix: string): Promise<{ ownerIssue: number | null; lastPushed: string | null; attempts: number; busy: boolean; handled: Set<string> }> {
   const issue = ownIssueOf(pull.headRef, prefix);
   const issueThread = issue === null ? null : await deps.store.getThread(ciThreadKey(repoFullName, issue, issue));
   const ownerIssue = issue !== null && issueThread?.prNumber === pull.number ? issue : null;
   const runs = await deps.store.listRuns({ threadKey: ciThreadKey(repoFullName, pull.number, ownerIssue), limit: 50 });
   const facts: RunFact[] = runs.map((r) => ({ kind: r.trigger.kind, pushedSha: parseStoredResult(r.result)?.pushedSha ?? null }));
-  return { ownerIssue, lastPushed: lastPushedSha(facts), attempts: autoAttemptsSince(facts), busy: runs.some((r) => !FINISHED_STATES.has(r.state)) };
+  const handled = new Set(runs.flatMap((r) => (r.trigger.kind === "ci_failure" && r.trigger.ci ? [r.trigger.ci.headSha] : [])));
+  return { ownerIssue, lastPushed: lastPushedSha(facts), attempts: autoAttemptsSince(facts), busy: runs.some((r) => !FINISHED_STATES.has(r.state)), handled };
 }
 
 interface CiTriggerInput {
@@ -155,7 +166,7 @@ async function accept(deps: IntakeDeps, client: GitHubClient, trigger: Trigger, 
   const run = await deps.store.acceptRun({ threadKey, deliveryId: trigger.deliveryId, trigger }, event, objectKey);
   if (!run) return log.info({ intake: "duplicate" }, "a CI follow-up for this head was started before: no second run");
   const runLog = log.child({ run: run.id, thread: threadKey });
-  runLog.info({ sha: trigger.ci?.headSha, checks: trigger.ci?.checks.length }, "CI follow-up received; acknowledging");
+  runLog.info({ sha: trigger.ci?.headSha, checks: trigger.ci?.checks.length, auto: trigger.ci?.auto }, "CI follow-up received; acknowledging");
   deps.acknowledge(run, client, runLog);
 }
 

@@ -111,6 +111,9 @@ export interface CiRunFacts {
   lastPushedSha: string | null;
   /** Automatic CI runs in the thread since the last run someone asked for. */
   autoAttempts: number;
+  /** A run of the thread has not finished (it may push again), or one was started for this head already. */
+  threadBusy?: boolean;
+  headHandled?: boolean;
 }
 
 export type CiDecision = { start: true; failed: FailedCheckRef[] } | { start: false; reason: string; capReached?: boolean };
@@ -138,6 +141,8 @@ export function decideCiRun(f: CiRunFacts): CiDecision {
   if (f.checks.failed.length === 0) return no("no counted check failed");
   // On the bot's own branch the head must be its push; elsewhere, once it has pushed, the same.
   if (f.lastPushedSha !== f.headSha && (own || f.lastPushedSha !== null)) return no("the head is not the bot's last push (someone pushed since)");
+  if (f.headHandled) return no("a CI follow-up for this head was started already");
+  if (f.threadBusy) return no("a run is going in the thread");
   if (f.autoAttempts >= f.config.maxAttempts) return { start: false, reason: `ciFix.maxAttempts (${f.config.maxAttempts}) reached`, capReached: true };
   return { start: true, failed: f.checks.failed };
 }

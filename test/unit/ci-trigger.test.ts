@@ -99,6 +99,8 @@ describe("decideCiRun", () => {
     ["attempts used up", { autoAttempts: 2 }, false, /maxAttempts \(2\) reached/],
     ["maxAttempts 0", { config: { ...ciFix, maxAttempts: 0 } }, false, /maxAttempts \(0\)/],
     ["one attempt left", { autoAttempts: 1 }, true],
+    ["this head had its run (a later event of the same CI)", { headHandled: true, autoAttempts: 2 }, false, /started already/],
+    ["a run is going in the thread", { threadBusy: true }, false, /a run is going/],
   ])("%s", (_name, over, start, reason) => {
     const got = decideCiRun(facts(over));
     expect(got.start).toBe(start);
