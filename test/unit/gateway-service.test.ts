@@ -110,3 +110,41 @@ describe("gateway switch", () => {
     expect(!noUrl.on && noUrl.reason).toMatch(/PUBLIC_URL/);
   });
 });
+
+describe("model gateway service: concurrent model requests per installation", () => {
+  it("refuses an installation's request over its limit with a retryable 429, others' and later ones go through", async () => {
+    // A model that holds each stream open a while, so two requests overlap.
+    const fake = await startFakeAnthropic({ apiKey: REAL_KEY, script: () => ({ content: [{ type: "text", text: "slow answer" }], eventGapMs: 150 }) });
+    const store = openSqliteStore(":memory:");
+    const server = await host((publicBaseUrl) =>
+      createModelGatewayService({ publicBaseUrl, credential: { kind: "api-key", value: REAL_KEY }, log: pino({ level: "silent" }), upstreamBaseUrl: fake.url, ledger: store.gateway, maxConcurrentPerInstallation: 1 }),
+    );
+    const svc = server.service;
+    const ask = (key: string) =>
+      fetch(`${server.url}/model/v1/messages`, {
+        method: "POST",
+        headers: { "x-api-key": key, "content-type": "application/json", "anthropic-version": "2023-06-01" },
+        body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 10, stream: true, messages: [{ role: "user", content: "hi" }], tools: [{ name: "Bash", description: "x", input_schema: { type: "object" } }] }),
+      });
+    try {
+      const a = (await svc.openRun(grantFor("run-a"))).env.ANTHROPIC_API_KEY;
+      const b = (await svc.openRun(grantFor("run-b"))).env.ANTHROPIC_API_KEY;
+      const other = (await svc.openRun({ ...grantFor("run-c"), installationId: 99 })).env.ANTHROPIC_API_KEY;
+      const first = await ask(a);
+      expect(first.status).toBe(200);
+      const over = await ask(b);
+      expect(over.status).toBe(429);
+      expect(over.headers.get("retry-after")).toBe("1");
+      expect(((await over.json()) as { error: { type: string; message: string } }).error).toMatchObject({ type: "rate_limit_error", message: expect.stringContaining("MODEL_GATEWAY_MAX_CONCURRENT_PER_INSTALLATION=1") });
+      expect((await ask(other)).status).toBe(200);
+      await first.text(); // the first stream ends: its slot is free again
+      const again = await ask(b);
+      expect(again.status).toBe(200);
+      await again.text();
+    } finally {
+      await server.close();
+      await fake.close();
+      await store.close();
+    }
+  }, 60_000);
+});
