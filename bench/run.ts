@@ -5,7 +5,7 @@
  * table on stdout, everything in bench/results/latest.json. See BENCHMARKS.md.
  *
  *   BENCH_QUICK=1         a fast smoke pass (few repetitions)
- *   BENCH_ONLY=e2e,ack    only these figures (e2e, followup, ack, intake, memory, gateway; "none" for none)
+ *   BENCH_ONLY=e2e,ack    only these figures (e2e, followup, ack, intake, memory, gateway, fairshare; "none" for none)
  *   BENCH_EXPERIMENTS=a.ts,b.ts  also measure bots with these modules preloaded (NODE_OPTIONS=--import),
  *                         each beside the stock bot: how to try a fix before making it (see BENCHMARKS.md)
  *   BENCH_PROFILE=1       also CPU-profile the bot under intake load (bench/results/profiles/)
@@ -13,12 +13,14 @@
  *   and the counts: BENCH_ACK_REPS, BENCH_ACK_DELIVERIES, BENCH_ACK_THREADS, BENCH_ACK_RATE,
  *   BENCH_INTAKE_REPS, BENCH_INTAKE_SECONDS, BENCH_INTAKE_CONCURRENCY, BENCH_INTAKE_POOL,
  *   BENCH_INTAKE_WARMUP, BENCH_E2E_REPS, BENCH_E2E_SLOW_MODEL_MS, BENCH_FOLLOWUP_REPS, BENCH_MEMORY_IN_FLIGHT,
- *   BENCH_GATEWAY_REPS, BENCH_GATEWAY_PAIRS, BENCH_GATEWAY_EVENT_GAP_MS, BENCH_GATEWAY_STREAMS, BENCH_GATEWAY_CLI_REPS
+ *   BENCH_GATEWAY_REPS, BENCH_GATEWAY_PAIRS, BENCH_GATEWAY_EVENT_GAP_MS, BENCH_GATEWAY_STREAMS, BENCH_GATEWAY_CLI_REPS,
+ *   BENCH_FAIR_REPS, BENCH_FAIR_HOLD_MS
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { measureAck, measureAckVariants, measureBareResponse, type AckResult } from "./figures/ack.ts";
 import { measureE2e, type E2eResult } from "./figures/e2e.ts";
+import { measureFairShare, type FairShareResult } from "./figures/fair-share.ts";
 import { measureFollowUp, type FollowUpResult } from "./figures/followup.ts";
 import { measureGateway, type GatewayResult } from "./figures/gateway.ts";
 import { measureIntake, type IntakeResult } from "./figures/intake.ts";
@@ -38,7 +40,7 @@ const num = (name: string, full: number, fast: number): number => {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
   return value;
 };
-const only = new Set((process.env.BENCH_ONLY ?? "e2e,followup,ack,intake,memory,gateway").split(",").map((s) => s.trim()).filter(Boolean));
+const only = new Set((process.env.BENCH_ONLY ?? "e2e,followup,ack,intake,memory,gateway,fairshare").split(",").map((s) => s.trim()).filter(Boolean));
 const experiments = (process.env.BENCH_EXPERIMENTS ?? "").split(",").map((f) => f.trim()).filter(Boolean);
 const profile = process.env.BENCH_PROFILE === "1";
 
@@ -57,6 +59,7 @@ const settings = {
   e2e: { reps: num("BENCH_E2E_REPS", 9, 2), slowModelDelayMs: num("BENCH_E2E_SLOW_MODEL_MS", 5000, 2000) },
   followup: { reps: num("BENCH_FOLLOWUP_REPS", 9, 2) },
   memory: { inFlight: num("BENCH_MEMORY_IN_FLIGHT", 50, 8), samples: quick ? 3 : 6 },
+  fairshare: { reps: num("BENCH_FAIR_REPS", 5, 2), flood: 50, concurrency: 4, holdMs: num("BENCH_FAIR_HOLD_MS", 1000, 500) },
   gateway: {
     reps: num("BENCH_GATEWAY_REPS", 3, 1),
     pairs: num("BENCH_GATEWAY_PAIRS", 300, 60),
@@ -87,6 +90,7 @@ interface Results {
   intake?: IntakeResult;
   memory?: MemoryResult;
   gateway?: GatewayResult;
+  fairshare?: FairShareResult;
   experiments?: Record<string, unknown>;
   profile?: unknown;
 }
@@ -122,6 +126,7 @@ async function main(): Promise<void> {
   if (only.has("intake")) results.intake = await figure(results, "intake", () => measureIntake(settings.intake));
   if (only.has("memory")) results.memory = await figure(results, "memory", () => measureMemory(settings.memory));
   if (only.has("gateway")) results.gateway = await figure(results, "gateway", () => measureGateway(settings.gateway));
+  if (only.has("fairshare")) results.fairshare = await figure(results, "fairshare", () => measureFairShare(settings.fairshare));
 
   if (experiments.length > 0) {
     results.experiments = await figure(results, "experiments", async () => {
@@ -242,6 +247,7 @@ function renderTable(r: Results): string {
     const c = g.cli;
     rows.push([`7 … Claude CLI run (${c.modelRequestsPerRun} model request${c.modelRequestsPerRun === 1 ? "" : "s"}) through the gateway, median`, ms(median(c.gatewayMs)), `CLI direct ${ms(median(c.directMs))}`, `${(median(c.gatewayMs) / median(c.directMs)).toFixed(2)}×`, "(reported)", `paired ${plus(c.pairedAddedMs)} ms`]);
   }
+  if (r.fairshare) rows.push(...fairShareRows(r.fairshare, settings.fairshare));
   const header: Row = ["figure", "ours", "baseline", "ratio", "target", "met?"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (row: Row) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
@@ -283,6 +289,15 @@ function renderTable(r: Results): string {
   const noisy = Object.entries(r.foreignCpu).filter(([, v]) => v.meanCores + v.stolenCores > 0.1);
   if (noisy.length) table.push(`note: ${noisy.map(([k]) => k).join(", ")} ran with more than 0.1 cores taken by others: absolute times are inflated there; the ratios (interleaved baselines) hold better`);
   return table.join("\n");
+}
+
+function fairShareRows(f: FairShareResult, o: typeof settings.fairshare): Row[] {
+  const slots = `${o.concurrency} slots, ${o.flood} of A's queued`;
+  return [
+    [`8 fair share, ${slots}, no cap: B's mention → started once a slot frees (p50)`, ms1(f.flooded.slotFreedToStart.p50), `empty queue ${ms1(f.empty.p50)}`, `${(f.flooded.slotFreedToStart.p50 / f.empty.p50).toFixed(1)}×`, "next start is B's", yes(f.flooded.startsBeforeB.every((n) => n === o.concurrency))],
+    [`8 … B's whole wait (all slots were A's; a first-come queue: ≈ ${ms(f.firstComeWaitMs)})`, ms(f.flooded.toStart.p50), `empty queue ${ms1(f.empty.p50)}`, `${(f.flooded.toStart.p50 / f.firstComeWaitMs).toFixed(2)}× first-come`, "—", "—"],
+    [`8 … MAX_RUNS_PER_INSTALLATION=${f.capped.cap}: B's mention → started (p50)`, ms1(f.capped.toStart.p50), `empty queue ${ms1(f.empty.p50)}`, `${(f.capped.toStart.p50 / f.empty.p50).toFixed(2)}×`, "—", yes(f.capped.startsBeforeB.every((n) => n === f.capped.cap))],
+  ];
 }
 
 main().catch((error: unknown) => {
