@@ -36,6 +36,7 @@ export async function finishRun(ctx: RunContext, outcome: RunOutcome): Promise<v
     sandboxCostUsd,
     gatewayCostUsd,
     limits: trail.limits,
+    ...(outcome.outcome === "no_changes" && t.ci ? { ciLoopEnded: true } : {}),
     model: trail.model,
   };
   await deps.store.updateRun(run.id, {

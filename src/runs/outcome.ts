@@ -52,6 +52,8 @@ export interface RunSummary extends RunOutcome {
   session: SessionPath;
   /** The limits the run ran under (time, turns, cost, daily budgets). */
   limits?: string[] | undefined;
+  /** A CI follow-up that changed nothing: its report says the automatic fixing ends there. */
+  ciLoopEnded?: boolean | undefined;
   /** The model the agent ran with, when the bot chose one (else the CLI's default). */
   model?: string | undefined;
 }
