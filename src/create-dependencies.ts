@@ -199,6 +199,7 @@ function runJobDeps({ app, appClient, config, claudeCommand, store, sandboxes, h
       sandboxTimeoutMs: config.SANDBOX_TIMEOUT_SECONDS * 1000,
       sandboxCostPerSecondUsd: config.sandboxCostPerSecondUsd,
       progressIntervalMs: config.PROGRESS_INTERVAL_MS,
+      publicUrl: config.PUBLIC_URL,
       installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION,
       secrets: deploymentSecrets(config),
     },

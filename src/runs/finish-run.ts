@@ -45,7 +45,7 @@ export async function finishRun(ctx: RunContext, outcome: RunOutcome): Promise<v
     finishedAt: new Date(now()).toISOString(),
     error: summary.error ?? null,
     costUsd: claudeCostUsd + sandboxCostUsd,
-    result: storedResult(summary),
+    result: { ...storedResult(summary), ...(ctx.progress.checkRun.record ? { checkRun: ctx.progress.checkRun.record } : {}) },
   });
   ctx.progress.emit({
     type: "finished",
@@ -60,8 +60,21 @@ export async function finishRun(ctx: RunContext, outcome: RunOutcome): Promise<v
     sandboxCostUsd,
     at: now(),
   });
-  await ctx.progress.finish(renderReport(summary, ctx.redact));
+  await report(ctx, summary);
   ctx.log.info({ outcome: summary.outcome, pr: summary.pr?.number, ms: summary.durationMs }, "run finished");
+}
+
+/**
+ * The report replaces the progress comment; the check run then says what happened, even when the
+ * report could not be written (a failure then, unless the run published something else).
+ */
+async function report(ctx: RunContext, summary: RunSummary): Promise<void> {
+  const posted = await ctx.progress.finish(renderReport(summary, ctx.redact)).then(
+    () => null,
+    (error: unknown) => ({ error }),
+  );
+  await ctx.progress.checkRun.finish(summary, posted === null, ctx.redact);
+  if (posted !== null) throw posted.error;
 }
 
 /** A label trigger is removed when the run ends, so adding the label again runs again. */

@@ -80,6 +80,7 @@ export async function openRun(deps: RunJobDeps, run: RunRecord, externalSignal: 
     store: deps.store,
     events: deps.events,
     intervalMs: deps.settings.progressIntervalMs,
+    publicUrl: deps.settings.publicUrl,
     clock,
     beforePhase: () => cancel.throwIfCanceled(),
     log,

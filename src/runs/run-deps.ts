@@ -30,6 +30,8 @@ export interface RunJobDeps {
     sandboxTimeoutMs: number;
     sandboxCostPerSecondUsd: number;
     progressIntervalMs: number;
+    /** PUBLIC_URL: check runs link to the run's dashboard page. */
+    publicUrl?: string | undefined;
     installationDailyUsd?: number | undefined;
     /** The deployment's own secrets (util/deployment-secrets.ts): never in a comment, report or pull request. */
     secrets?: ReadonlyArray<string | undefined>;

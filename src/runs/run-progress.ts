@@ -2,6 +2,8 @@ import type { Logger } from "pino";
 import { editComment, postComment, targetFor } from "../github/comment-target.ts";
 import type { GitHubClient } from "../github/octokit-types.ts";
 import { createProgressEditor } from "../github/progress-editor.ts";
+import { DEFAULT_REPO_CONFIG } from "../config/repo-config.ts";
+import { createCheckRunTracker } from "./check-run-tracker.ts";
 import { initialProgress, type ProgressState } from "./report/progress-state.ts";
 import { renderProgress } from "./report/render-progress.ts";
 import type { RunRecord, Store } from "../store/types.ts";
@@ -11,7 +13,8 @@ import type { RunEvent, RunEvents } from "./run-events.ts";
 
 /**
  * A run's visible progress: the progress comment (posted by the acknowledgement, or now if that
- * did not get to it), edited as phases and Claude's steps go by, and the same as run events.
+ * did not get to it), edited as phases and Claude's steps go by, and the same as run events;
+ * the run's check run (check-run-tracker.ts) follows the phases.
  */
 export interface RunProgressInput {
   run: RunRecord;
@@ -23,6 +26,8 @@ export interface RunProgressInput {
   beforePhase: () => void;
   log: Logger;
   now: () => number;
+  /** The deployment's PUBLIC_URL: the check run links to the run's dashboard page. */
+  publicUrl?: string | undefined;
 }
 
 export async function createRunProgress(input: RunProgressInput) {
@@ -39,6 +44,7 @@ export async function createRunProgress(input: RunProgressInput) {
     write: (body) => editComment(client, where, target, commentId, body),
     onError: (error) => input.log.warn({ err: error }, "could not update the progress comment; the next update retries"),
   });
+  const checkRun = createCheckRunTracker({ ...input, config: t.config?.checkRun ?? DEFAULT_REPO_CONFIG.checkRun, settings: { publicUrl: input.publicUrl } });
   const emit = (event: RunEvent) => input.events?.emit(event);
   emit({ type: "started", runId: run.id, threadKey: run.threadKey, repo: t.repo.fullName, trigger: t.kind, at: now() });
 
@@ -55,12 +61,14 @@ export async function createRunProgress(input: RunProgressInput) {
     },
     show,
     emit,
+    checkRun,
     /** Enters a phase: checks for a stop first, then records and shows it. */
     async enter(phase: Phase) {
       input.beforePhase();
       input.clock.enter(phase);
       emit({ type: "phase", runId: run.id, phase, at: now() });
       show({ ...progress, phase });
+      checkRun.phase(phase);
       await input.store.updateRun(run.id, { phase });
     },
     /** The report replaces the progress comment; retried, never left saying "working". */

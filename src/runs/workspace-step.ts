@@ -30,6 +30,7 @@ export async function prepareWorkspace(ctx: RunContext): Promise<Workspace> {
 
   await ctx.progress.enter("clone");
   const context = await readThread(ctx);
+  if (context.pull) ctx.progress.checkRun.headKnown(context.pull.headSha);
   const plan = planCheckout(t, ctx.config, trail.thread, context.pull, deps.branchPrefix);
   trail.thread.branch = plan.branch;
   const readToken = await readTokenMinted;
@@ -44,6 +45,8 @@ export async function prepareWorkspace(ctx: RunContext): Promise<Workspace> {
   const { sandbox, checkout } = checkedOut;
   scope.sandbox = sandbox;
   trail.session = decideSession(trail.thread, checkedOut.live);
+  // An issue thread's check run starts once its branch exists.
+  if (checkout.branchExisted) ctx.progress.checkRun.headKnown(checkout.startSha);
   if (t.mode === "code" && plan.push) {
     // The push goes out from this machine (host-repo.ts); the repository's mirror there gets the start commit while Claude works.
     scope.hostRepo = openHostRepo({ hostGit: deps.hostGit, cloneUrl, startSha: checkout.startSha, readToken, runId: ctx.run.id });

@@ -16,6 +16,7 @@ import {
   TimeoutError,
 } from "e2b";
 import type { CommandHandle, SandboxOpts } from "e2b";
+import { createE2bSnapshots } from "./e2b-snapshots.ts";
 import { commandResult, createOutputTail, type OutputTail } from "./output-tail.ts";
 import { newProcessMark, PROCESS_MARK_VAR, sweepCommand } from "./process-sweep.ts";
 import { toShellCommand } from "./shell-quote.ts";
@@ -56,38 +57,41 @@ export function createE2bProvider(options: E2bProviderOptions): E2bProvider {
   const { apiKey, template, allowOut, log } = options;
   const SandboxClass = options.SandboxClass ?? E2bSandbox;
 
+  /** A new sandbox from our template, or (snapshots.start) from a snapshot of one. */
+  const createFrom = async (source: string, create: CreateSandboxOptions): Promise<Sandbox> => {
+    const opts: SandboxOpts = {
+      apiKey,
+      metadata: { ...create.metadata, ...SANDBOX_APP_LABEL },
+      envs: create.envs,
+      timeoutMs: create.timeoutMs,
+      // Pausing instead of killing keeps the work of a job that overran; the reaper cleans up.
+      lifecycle: { onTimeout: "pause" },
+      // E2B only enforces allowOut when everything else is denied (allowOut wins over denyOut).
+      ...(allowOut === undefined ? {} : { network: { allowOut: [...allowOut], denyOut: [ALL_TRAFFIC] } }),
+    };
+    let sbx: E2bSandbox;
+    try {
+      sbx = await SandboxClass.create(source, opts);
+    } catch (err) {
+      throw source === template ? explainApiError(err, `create a sandbox from template '${template}'`, template) : explainApiError(err, `create a sandbox from snapshot '${source}'`);
+    }
+    try {
+      // Our template has it already; this keeps other templates (E2B_TEMPLATE=claude) usable.
+      await sbx.files.makeDir(E2B_WORKDIR);
+    } catch (err) {
+      await killQuietly(sbx, log);
+      throw new Error(`E2B sandbox ${sbx.sandboxId} started but ${E2B_WORKDIR} could not be created: ${messageOf(err)}`, {
+        cause: err,
+      });
+    }
+    log.info({ sandboxId: sbx.sandboxId, template: source }, "e2b sandbox created");
+    return wrapSandbox(sbx, log);
+  };
+
   return {
     name: "e2b",
-
-    async create(create: CreateSandboxOptions): Promise<Sandbox> {
-      const opts: SandboxOpts = {
-        apiKey,
-        metadata: { ...create.metadata, ...SANDBOX_APP_LABEL },
-        envs: create.envs,
-        timeoutMs: create.timeoutMs,
-        // Pausing instead of killing keeps the work of a job that overran; the reaper cleans up.
-        lifecycle: { onTimeout: "pause" },
-        // E2B only enforces allowOut when everything else is denied (allowOut wins over denyOut).
-        ...(allowOut === undefined ? {} : { network: { allowOut: [...allowOut], denyOut: [ALL_TRAFFIC] } }),
-      };
-      let sbx: E2bSandbox;
-      try {
-        sbx = await SandboxClass.create(template, opts);
-      } catch (err) {
-        throw explainApiError(err, `create a sandbox from template '${template}'`, template);
-      }
-      try {
-        // Our template has it already; this keeps other templates (E2B_TEMPLATE=claude) usable.
-        await sbx.files.makeDir(E2B_WORKDIR);
-      } catch (err) {
-        await killQuietly(sbx, log);
-        throw new Error(`E2B sandbox ${sbx.sandboxId} started but ${E2B_WORKDIR} could not be created: ${messageOf(err)}`, {
-          cause: err,
-        });
-      }
-      log.info({ sandboxId: sbx.sandboxId, template }, "e2b sandbox created");
-      return wrapSandbox(sbx, log);
-    },
+    create: (create: CreateSandboxOptions) => createFrom(template, create),
+    snapshots: createE2bSnapshots({ apiKey, SandboxClass, log, start: createFrom }),
 
     /**
      * Reattaches to a sandbox by id; E2B resumes it if it was paused. timeoutMs is its new

@@ -5,6 +5,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { dirname, join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { createHostEnvLookup } from "../config/env.ts";
+import { createLocalSnapshots } from "./local-snapshots.ts";
 import { commandResult, createOutputTail } from "./output-tail.ts";
 import { newProcessMark, PROCESS_MARK_VAR, sweepLocal } from "./process-sweep.ts";
 import { SANDBOX_APP_LABEL, type CommandResult, type CreateSandboxOptions, type RunOptions, type Sandbox, type SandboxProvider, type SandboxSummary } from "./types.ts";
@@ -125,7 +126,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
     };
   };
 
-  return {
+  const provider: SandboxProvider = {
     name: "local",
     async create(createOptions: CreateSandboxOptions): Promise<Sandbox> {
       // The git ceiling (below) is the root's parent, so a repository at the root itself would be
@@ -162,6 +163,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       if (/^local-[0-9a-f-]{36}$/.test(id)) await rm(join(root, id), { recursive: true, force: true });
     },
   };
+  return { ...provider, snapshots: createLocalSnapshots(root, (createOptions) => provider.create(createOptions)) };
 }
 
 interface Life {

@@ -74,7 +74,41 @@ export interface SandboxProvider {
   /** The sandboxes this bot made (by metadata), for the reaper. */
   list(): Promise<SandboxSummary[]>;
   killById(id: string): Promise<void>;
+  /** Snapshots of sandboxes, to start new ones from (runs/snapshots.ts); absent: the provider has none. */
+  readonly snapshots?: SandboxSnapshots;
 }
+
+/** What a snapshot is for; the provider keeps them with it where it can (the Store always does). */
+export interface SnapshotLabels {
+  installationId: number;
+  repoFullName: string;
+  setupHash: string;
+}
+
+export interface SnapshotSummary {
+  id: string;
+  /** null when the provider does not say (E2B). */
+  sizeBytes: number | null;
+  /** What the provider knows of its labels (E2B: only its name, which has the installation in it). */
+  name: string;
+}
+
+export interface SandboxSnapshots {
+  /**
+   * Saves the sandbox as it is now (its disk; on E2B its memory too) and keeps it running (E2B
+   * pauses it for the moment it takes). The snapshot outlives the sandbox.
+   */
+  create(sandbox: Sandbox, labels: SnapshotLabels): Promise<SnapshotSummary>;
+  /** A new sandbox holding what the snapshot holds, with a fresh lifetime; throws when the snapshot is gone. */
+  start(snapshotId: string, options: CreateSandboxOptions): Promise<Sandbox>;
+  /** This bot's snapshots (by name), for the reaper's sweep of ones the Store forgot. */
+  list(): Promise<SnapshotSummary[]>;
+  /** Never throws for one that is already gone. */
+  delete(snapshotId: string): Promise<void>;
+}
+
+/** Every snapshot of ours has a name starting with this (E2B names: lowercase letters, digits, dashes). */
+export const SNAPSHOT_NAME_PREFIX = "csb-snap-";
 
 /** The metadata every sandbox of ours carries; the reaper finds them by it. */
 export const SANDBOX_APP_LABEL = { app: "claude-sandbox-bot" } as const;

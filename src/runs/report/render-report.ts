@@ -11,7 +11,8 @@ const MAX_COMMENT = 65_536;
 /** Headroom under GitHub's limit for the parts around the cut sections. */
 const BUDGET = MAX_COMMENT - 2_000;
 
-function headline(s: RunSummary): string {
+/** The outcome line (the report's heading, without its markdown): the check run's title too. */
+export function headline(s: RunSummary): string {
   switch (s.outcome) {
     case "done":
       if (s.review) return `### ✅ Reviewed — ${s.review.event.toLowerCase().replace("_", " ")}`;

@@ -39,6 +39,7 @@ export const DEFAULT_APP_PERMISSIONS: Record<string, string> = {
   contents: "write",
   issues: "write",
   pull_requests: "write",
+  checks: "write",
   metadata: "read",
 };
 
@@ -60,6 +61,7 @@ export function newInstallationToken(): string {
 
 export class Store {
   state: FakeState = {
+    checkRuns: [],
     gitDataCommits: [],
     issues: [],
     comments: [],

@@ -186,7 +186,27 @@ export interface GitDataCommit {
   message: string;
 }
 
+/** A check run as the Checks API keeps it (routes/checks.ts). */
+export interface CheckRun {
+  id: number;
+  repo: string;
+  headSha: string;
+  name: string;
+  status: "queued" | "in_progress" | "completed";
+  conclusion: string | null;
+  detailsUrl: string | null;
+  externalId: string | null;
+  startedAt: string;
+  completedAt: string | null;
+  output: { title: string | null; summary: string | null; text: string | null };
+  /** The app that created it: only that app may update it. */
+  appId: number;
+  /** Every create/update body it received, oldest first. */
+  history: unknown[];
+}
+
 export interface FakeState {
+  checkRuns: CheckRun[];
   gitDataCommits: GitDataCommit[];
   issues: Issue[];
   comments: Comment[];
