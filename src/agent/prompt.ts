@@ -1,6 +1,7 @@
 import type { ThreadContext } from "../github/thread-context.ts";
 import type { Trigger } from "../triggers/types.ts";
 import { ciRules, ciSection } from "./ci-prompt.ts";
+import { imagesSection } from "./images-prompt.ts";
 import { sanitizeUserText } from "./sanitize.ts";
 
 /** The task prompt, for every entry point. Pure. User text is cleaned and fenced as data. */
@@ -116,6 +117,7 @@ export function buildPrompt(input: PromptInput): string {
     userBlock(`${kind.replace(" ", "_")}_body`, t.thread.body, MAX_BODY),
     pullSection(input.context, t.thread.number),
     conversation(input.context),
+    imagesSection(input.context),
     sourceSection(t),
     ciSection(t),
     userBlock(`request_from_${t.actor.login.replace(/[^A-Za-z0-9_-]/g, "_")}`, input.request, MAX_BODY),

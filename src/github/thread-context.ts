@@ -1,4 +1,5 @@
 import type { GitHubClient, RepoCoords } from "./octokit-types.ts";
+import { hasImageRef, type ThreadImages } from "./thread-images.ts";
 
 /**
  * What the prompt needs from GitHub beyond the payload, through the REST API only: the
@@ -9,6 +10,8 @@ import type { GitHubClient, RepoCoords } from "./octokit-types.ts";
 export interface ConversationComment {
   author?: string | undefined;
   body: string;
+  /** GitHub's rendering (full+json): its <img> URLs are the ones to download (signed for private repositories). */
+  html?: string | undefined;
   createdAt: string;
 }
 
@@ -27,6 +30,10 @@ export interface PullContext {
 export interface ThreadContext {
   comments: ConversationComment[];
   pull: PullContext | null;
+  /** The issue's or PR's body as GitHub renders it; fetched only when the body holds an image. */
+  bodyHtml?: string | undefined;
+  /** Set by the image step (runs/image-step.ts) once the images are in the sandbox. */
+  images?: ThreadImages | undefined;
 }
 
 export const MAX_COMMENTS = 30;
@@ -38,19 +45,24 @@ export interface ThreadContextInput {
   appLogin: string;
   /** From the payload: when the conversation holds nothing but the request itself, it is not fetched. */
   skipConversation: boolean;
+  /** The thread's body from the payload: when it holds an image, its rendering is fetched too. */
+  body?: string | undefined;
 }
 
 export async function fetchThreadContext(client: GitHubClient, where: RepoCoords, input: ThreadContextInput): Promise<ThreadContext> {
   const { number, appLogin } = input;
-  const commentsRequest = input.skipConversation ? Promise.resolve({ data: [] }) : client.rest.issues.listComments({ ...where, issue_number: number, per_page: 100 });
+  // full+json: body and body_html, whose image URLs work without the token for private repositories.
+  const full = { mediaType: { format: "full" } };
+  const commentsRequest = input.skipConversation ? Promise.resolve({ data: [] }) : client.rest.issues.listComments({ ...where, issue_number: number, per_page: 100, ...full });
   const pullRequest = input.isPullRequest ? fetchPull(client, where, number) : Promise.resolve(null);
-  const [{ data }, pull] = await Promise.all([commentsRequest, pullRequest]);
+  const bodyRequest = input.body && hasImageRef(input.body) ? client.rest.issues.get({ ...where, issue_number: number, ...full }).then((r) => r.data.body_html) : Promise.resolve(undefined);
+  const [{ data }, pull, bodyHtml] = await Promise.all([commentsRequest, pullRequest, bodyRequest]);
   const comments = data
     // The bot's own progress comments and reports are noise to Claude; its session remembers them.
     .filter((c) => c.user?.login.toLowerCase() !== appLogin.toLowerCase())
-    .map((c) => ({ author: c.user?.login ?? "ghost", body: c.body ?? "", createdAt: c.created_at }))
+    .map((c) => ({ author: c.user?.login ?? "ghost", body: c.body ?? "", html: c.body_html, createdAt: c.created_at }))
     .slice(-MAX_COMMENTS);
-  return { comments, pull };
+  return { comments, pull, bodyHtml };
 }
 
 async function fetchPull(client: GitHubClient, where: RepoCoords, number: number): Promise<PullContext> {

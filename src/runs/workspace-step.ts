@@ -1,9 +1,11 @@
 import { fetchThreadContext, type ThreadContext } from "../github/thread-context.ts";
+import { hasImageRef } from "../github/thread-images.ts";
 import type { Sandbox } from "../sandbox/types.ts";
 import { repoCloneUrl } from "../workspace/clone-url.ts";
 import { openHostRepo } from "../workspace/host-repo.ts";
 import type { PreparedCheckout } from "../workspace/workspace.ts";
 import { checkOut } from "./checkout-phase.ts";
+import { placeThreadImages } from "./image-step.ts";
 import { planCheckout, type CheckoutPlan } from "./checkout-plan.ts";
 import { PhaseError } from "./phases.ts";
 import type { RunContext } from "./run-context.ts";
@@ -45,6 +47,8 @@ export async function prepareWorkspace(ctx: RunContext): Promise<Workspace> {
   const { sandbox, checkout } = checkedOut;
   scope.sandbox = sandbox;
   trail.session = decideSession(trail.thread, checkedOut.live);
+  // Next to the checkout, never in it (so never in a commit); named in the prompt.
+  context.images = await placeThreadImages({ fetch, gitBaseUrl: deps.gitBaseUrl, log: ctx.log }, { sandbox, trigger: t, context, signal: ctx.cancel.signal });
   // An issue thread's check run starts once its branch exists.
   if (checkout.branchExisted) ctx.progress.checkRun.headKnown(checkout.startSha);
   if (t.mode === "code" && plan.push) {
@@ -77,8 +81,9 @@ async function readThread(ctx: RunContext): Promise<ThreadContext> {
   const t = ctx.trigger;
   // No conversation to read when the payload says the only comment is the request itself.
   const ownComments = t.source.type === "issue_comment" ? 1 : 0;
-  const skipConversation = t.thread.number === 0 || (t.thread.commentCount !== undefined && t.thread.commentCount <= ownComments);
-  return fetchThreadContext(ctx.client, ctx.where, { number: t.thread.number, isPullRequest: t.thread.isPullRequest, appLogin: ctx.deps.appLogin(), skipConversation }).catch((error: unknown) => {
+  // …unless the request holds a picture: its rendering (signed URLs) comes with the comments.
+  const skipConversation = t.thread.number === 0 || (t.thread.commentCount !== undefined && t.thread.commentCount <= ownComments && !hasImageRef(t.text));
+  return fetchThreadContext(ctx.client, ctx.where, { number: t.thread.number, isPullRequest: t.thread.isPullRequest, appLogin: ctx.deps.appLogin(), skipConversation, body: t.thread.body }).catch((error: unknown) => {
     throw new PhaseError("clone", `Could not read the thread from GitHub: ${(error as Error).message}`, { cause: error, category: "github" });
   });
 }
