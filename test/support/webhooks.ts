@@ -251,7 +251,60 @@ export function createWebhookFactory(fake: FakeGitHub, opts: WebhookFactoryOptio
       e["requested_reviewer"] = fake.serialize.user(o.reviewer);
       return { event: "pull_request", payload: e as unknown as PullRequestReviewRequestedEvent };
     },
+
+    /** check_suite.completed for a commit (GitHub Actions' suite unless `app` is "bot"); `pulls`: the PRs GitHub lists (none for a fork's). */
+    checkSuiteCompleted(o: CiEventInput): Built<"check_suite", Json> {
+      const fullName = fullNameOf(o.repo);
+      const e = base(exampleFor("check_suite", "completed"), fullName, o.sender ?? "github-actions[bot]");
+      const suite = obj(e["check_suite"]);
+      e["check_suite"] = { ...suite, id: o.id ?? 9_100_000 + Math.floor(Math.random() * 100_000), head_sha: o.sha, head_branch: o.branch, status: "completed", conclusion: o.conclusion, app: ciApp(o.app), pull_requests: ciPulls(fullName, o.pulls ?? [], o.sha), after: o.sha, head_commit: { ...obj(suite["head_commit"]), id: o.sha } };
+      return { event: "check_suite", payload: e };
+    },
+
+    /** check_run.completed: one check of the commit. */
+    checkRunCompleted(o: CiEventInput & { name: string }): Built<"check_run", Json> {
+      const fullName = fullNameOf(o.repo);
+      const e = base(exampleFor("check_run", "completed"), fullName, o.sender ?? "github-actions[bot]");
+      const run = obj(e["check_run"]);
+      e["check_run"] = { ...run, id: o.id ?? 9_200_000, name: o.name, head_sha: o.sha, status: "completed", conclusion: o.conclusion, app: ciApp(o.app), pull_requests: ciPulls(fullName, o.pulls ?? [], o.sha), check_suite: { ...obj(run["check_suite"]), head_branch: o.branch, head_sha: o.sha, app: ciApp(o.app), pull_requests: ciPulls(fullName, o.pulls ?? [], o.sha) } };
+      return { event: "check_run", payload: e };
+    },
+
+    /** workflow_run.completed: a GitHub Actions workflow over the commit. */
+    workflowRunCompleted(o: Omit<CiEventInput, "app">): Built<"workflow_run", Json> {
+      const fullName = fullNameOf(o.repo);
+      const e = base(exampleFor("workflow_run", "completed"), fullName, o.sender ?? "github-actions[bot]");
+      e["workflow_run"] = { ...obj(e["workflow_run"]), id: o.id ?? 9_300_000, head_sha: o.sha, head_branch: o.branch, status: "completed", conclusion: o.conclusion, pull_requests: ciPulls(fullName, o.pulls ?? [], o.sha) };
+      return { event: "workflow_run", payload: e };
+    },
   };
+
+  function ciApp(app: "actions" | "bot" | undefined): Json {
+    if (app === "bot") return { id: fake.appId, slug: fake.appSlug, name: fake.appSlug, owner: fake.serialize.user("fake-org") };
+    return { id: 15368, slug: "github-actions", name: "GitHub Actions", owner: fake.serialize.user("github") };
+  }
+
+  /** The short pull request form check payloads carry. */
+  function ciPulls(fullName: string, numbers: number[], sha: string): Json[] {
+    return numbers.map((n) => {
+      const pull = fake.state.pulls.find((p) => p.repo === fullName && p.number === n);
+      if (!pull) throw new Error(`no PR #${n} in ${fullName}`);
+      const repo = { id: 1, url: `${fake.url}/api/v3/repos/${fullName}`, name: fullName.split("/")[1] };
+      return { id: pull.id, number: n, url: `${fake.url}/api/v3/repos/${fullName}/pulls/${n}`, head: { ref: pull.head, sha, repo }, base: { ref: pull.base, sha: "", repo } };
+    });
+  }
+}
+
+export interface CiEventInput {
+  repo: RepoRef;
+  sha: string;
+  branch: string | null;
+  conclusion: "success" | "failure" | "neutral" | "cancelled" | "timed_out" | "action_required" | "skipped";
+  pulls?: number[];
+  /** Whose check: GitHub Actions' (default) or the bot's own. */
+  app?: "actions" | "bot";
+  id?: number;
+  sender?: UserLike;
 }
 
 export type WebhookFactory = ReturnType<typeof createWebhookFactory>;

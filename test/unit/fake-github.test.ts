@@ -119,7 +119,7 @@ describe("installation tokens", () => {
     const app = new ProbotOctokit({ auth: { appId: gh.appId, privateKey: gh.privateKey }, baseUrl: `${gh.url}/api/v3` });
     const auth = (await app.auth({ type: "installation", installationId: gh.installationId })) as { token: string; permissions: unknown };
     expect(auth.token).toMatch(/^ghs_[A-Za-z0-9]{36}$/);
-    expect(auth.permissions).toEqual({ contents: "write", issues: "write", pull_requests: "write", checks: "write", metadata: "read" });
+    expect(auth.permissions).toEqual({ contents: "write", issues: "write", pull_requests: "write", checks: "write", actions: "read", statuses: "read", metadata: "read" });
     const issued = gh.state.tokens.find((t) => t.token === auth.token);
     expect(issued).toMatchObject({ installationId: gh.installationId, repositories: null });
     expect(Date.parse(issued?.expiresAt ?? "")).toBeGreaterThan(Date.now() + 50 * 60_000);

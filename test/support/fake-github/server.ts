@@ -5,6 +5,7 @@ import { authenticateRest } from "./auth.ts";
 import { handleGit, isGitPath } from "./git-http.ts";
 import { checkRequest } from "./openapi.ts";
 import { authorize, DOCS, HttpError, Router, type Ctx, type Reply } from "./router.ts";
+import { DOWNLOAD_PREFIX, serveDownload } from "./routes/actions.ts";
 import { routes } from "./routes/index.ts";
 import type { Store } from "./state.ts";
 import type { RecordedRequest } from "./types.ts";
@@ -151,6 +152,11 @@ export function createFakeServer(store: Store, publicKey: KeyObject, rootDir: st
     }
     if (isGitPath(url.pathname)) {
       handleGit(store, rootDir, req, res, url);
+      return;
+    }
+    if (url.pathname.startsWith(DOWNLOAD_PREFIX)) {
+      req.resume();
+      serveDownload(store, req, res, url);
       return;
     }
     req.resume();

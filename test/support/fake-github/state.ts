@@ -40,6 +40,8 @@ export const DEFAULT_APP_PERMISSIONS: Record<string, string> = {
   issues: "write",
   pull_requests: "write",
   checks: "write",
+  actions: "read",
+  statuses: "read",
   metadata: "read",
 };
 
@@ -61,8 +63,11 @@ export function newInstallationToken(): string {
 
 export class Store {
   state: FakeState = {
-    checkRuns: [],
     gitDataCommits: [],
+    commitStatuses: [],
+    checkAnnotations: [],
+    jobLogs: [],
+    checkRuns: [],
     issues: [],
     comments: [],
     deletedComments: [],

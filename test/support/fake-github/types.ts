@@ -178,14 +178,6 @@ export interface GitLogEntry {
   author: string;
 }
 
-/** A commit made through the Git Data API (routes/git-data.ts); verified when GitHub would have signed it. */
-export interface GitDataCommit {
-  repo: string;
-  sha: string;
-  verified: boolean;
-  message: string;
-}
-
 /** A check run as the Checks API keeps it (routes/checks.ts). */
 export interface CheckRun {
   id: number;
@@ -205,9 +197,54 @@ export interface CheckRun {
   history: unknown[];
 }
 
+/** A commit made through the Git Data API (routes/git-data.ts); verified when GitHub would have signed it. */
+export interface GitDataCommit {
+  repo: string;
+  sha: string;
+  verified: boolean;
+  message: string;
+}
+
+/** A commit status (GET …/commits/{ref}/status combines them); set by tests, as a CI service would. */
+export interface CommitStatus {
+  repo: string;
+  sha: string;
+  context: string;
+  state: "error" | "failure" | "pending" | "success";
+  description: string | null;
+  targetUrl: string | null;
+  id: number;
+  createdAt: string;
+}
+
+/** An annotation of a check run (GET …/check-runs/{id}/annotations). */
+export interface CheckAnnotation {
+  checkRunId: number;
+  path: string;
+  startLine: number;
+  endLine: number;
+  level: "notice" | "warning" | "failure";
+  message: string;
+  title: string | null;
+}
+
+/** A GitHub Actions job's log (its id is its check run's): GET …/actions/jobs/{id}/logs answers 302 to a download URL. */
+export interface JobLog {
+  repo: string;
+  jobId: number;
+  text: string;
+  /** The download URL's signature, issued on each redirect. */
+  signatures: string[];
+  /** Where the redirect points, when a test wants it elsewhere (an attacker's host). */
+  redirectTo?: string;
+}
+
 export interface FakeState {
-  checkRuns: CheckRun[];
   gitDataCommits: GitDataCommit[];
+  commitStatuses: CommitStatus[];
+  checkAnnotations: CheckAnnotation[];
+  jobLogs: JobLog[];
+  checkRuns: CheckRun[];
   issues: Issue[];
   comments: Comment[];
   deletedComments: Comment[];

@@ -5,7 +5,8 @@
 import { z } from "zod";
 import { revParse } from "../git.ts";
 import { intParam, json, notFound, paginate, validationFailed, DOCS, HttpError, type Ctx, type Route } from "../router.ts";
-import { apiBase, serializeApp } from "../serialize.ts";
+import { apiBase } from "../serialize.ts";
+import { serializeCheckApp } from "./actions.ts";
 import { nodeId, nowIso } from "../state.ts";
 import type { AccessLevel, CheckRun } from "../types.ts";
 
@@ -75,7 +76,7 @@ export function serializeCheckRun(ctx: Ctx, r: CheckRun): Record<string, unknown
     output: { ...r.output, annotations_count: 0, annotations_url: `${api}/repos/${r.repo}/check-runs/${r.id}/annotations` },
     name: r.name,
     check_suite: { id: ctx.store.stableId(`suite:${r.repo}:${r.headSha}:${r.appId}`) },
-    app: serializeApp(ctx.store),
+    app: serializeCheckApp(ctx.store, r.appId),
     pull_requests: [],
   };
 }
