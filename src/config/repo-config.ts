@@ -65,6 +65,34 @@ const remoteServer = z
   .describe("A remote MCP server, over HTTP or server-sent events.")
   .meta({ title: "remote server" });
 
+/** What setup commands usually depend on (snapshots.setupInputs): package managers' manifests, lockfiles and settings. */
+export const DEFAULT_SETUP_INPUTS = [
+  "**/package.json",
+  "**/package-lock.json",
+  "**/npm-shrinkwrap.json",
+  "**/pnpm-lock.yaml",
+  "**/pnpm-workspace.yaml",
+  "**/yarn.lock",
+  "**/.yarnrc.yml",
+  "**/.npmrc",
+  "**/.nvmrc",
+  "**/.node-version",
+  "**/requirements*.txt",
+  "**/pyproject.toml",
+  "**/setup.py",
+  "**/setup.cfg",
+  "**/Pipfile.lock",
+  "**/poetry.lock",
+  "**/uv.lock",
+  "**/.python-version",
+  "**/Cargo.toml",
+  "**/Cargo.lock",
+  "**/rust-toolchain.toml",
+  "**/go.mod",
+  "**/go.sum",
+  "**/.tool-versions",
+] as const;
+
 export const repoConfigSchema = z
   .strictObject({
     _extends: z
@@ -175,6 +203,21 @@ export const repoConfigSchema = z
       .max(20, { error: "at most 20 setup commands" })
       .default([])
       .describe("Shell commands run in the checkout before Claude starts, e.g. `npm ci`; a failing command fails the run, and each may take at most 10 minutes (and never more than the run has left)."),
+    snapshots: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe("Keep a snapshot of a sandbox with the default branch checked out and the setup commands run, and start new threads' sandboxes from it (only with setup commands, and a sandbox provider that has snapshots)."),
+        setupInputs: z
+          .array(nonEmpty)
+          .max(100, { error: "at most 100 globs" })
+          .default([...DEFAULT_SETUP_INPUTS])
+          .describe("Globs of the files the setup commands depend on: when one changed since the snapshot, a sandbox started from it runs the setup commands again.")
+          .meta({ defaultText: "the lockfiles and manifests of npm, pnpm, yarn, pip, poetry, uv, cargo and go" }),
+      })
+      .prefault({})
+      .describe("Repository snapshots: a new thread starts from a set-up checkout instead of cloning and running the setup commands."),
     reviewers: z
       .array(loginOrTeam)
       .default([])
