@@ -17,6 +17,13 @@ import type { MirrorPlumbing } from "./host-git.ts";
  */
 export const API_BLOB_MAX_BYTES = 39 * 1024 * 1024;
 
+/**
+ * One request per blob and two per commit, against the installation's 5,000 requests an hour:
+ * a change bigger than this is pushed rather than spend a good part of the hour on it.
+ */
+export const API_MAX_BLOBS = 300;
+export const API_MAX_COMMITS = 100;
+
 const ZERO = /^0+$/;
 const REGULAR = new Set(["100644", "100755"]);
 
@@ -41,6 +48,9 @@ export interface RunCommit {
 
 /** Why these commits cannot be made through the API (null: they can). Pure. */
 export function unsignedReason(commits: RunCommit[]): string | null {
+  if (commits.length > API_MAX_COMMITS) return `the run made ${commits.length} commits, more than the ${API_MAX_COMMITS} the bot makes through the API`;
+  const blobs = new Set(commits.flatMap((c) => c.changes.filter((f) => !ZERO.test(f.sha)).map((f) => f.sha)));
+  if (blobs.size > API_MAX_BLOBS) return `the change writes ${blobs.size} files, more than the ${API_MAX_BLOBS} the bot makes through the API (a request each)`;
   for (const c of commits) {
     if (c.parents.length !== 1) return `commit ${c.sha.slice(0, 12)} is a merge`;
     if (c.message === null) return `the message of commit ${c.sha.slice(0, 12)} is not UTF-8`;
@@ -127,8 +137,9 @@ export async function createCommitsThroughApi(api: GitDataApi, git: MirrorPlumbi
   let parent = commits[0]?.parents[0] ?? "";
   for (const c of commits) {
     const fresh = [...new Set(c.changes.filter((f) => !ZERO.test(f.sha) && !uploaded.has(f.sha)).map((f) => f.sha))];
-    for (let i = 0; i < fresh.length; i += 8) {
-      await Promise.all(fresh.slice(i, i + 8).map(async (sha) => {
+    // A few at a time: each is read whole into memory (up to API_BLOB_MAX_BYTES, more as base64).
+    for (let i = 0; i < fresh.length; i += 4) {
+      await Promise.all(fresh.slice(i, i + 4).map(async (sha) => {
         const got = await api.createBlob((await git(["cat-file", "blob", sha])).toString("base64"));
         if (got !== sha) throw new Error(`GitHub stored blob ${got} for ${sha}`);
         uploaded.add(sha);

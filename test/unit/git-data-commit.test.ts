@@ -7,7 +7,7 @@ import type { GitHubClient } from "../../src/github/octokit-types.ts";
 import { parseIssueComment } from "../../src/triggers/parse-trigger.ts";
 import { askers, coAuthorTrailer, coAuthorTrailers, withTrailers } from "../../src/workspace/co-authors.ts";
 import { rewriteCommitObject } from "../../src/workspace/commit-credit.ts";
-import { API_BLOB_MAX_BYTES, gitDataApi, unsignedReason, type RunCommit } from "../../src/workspace/git-data-commit.ts";
+import { API_BLOB_MAX_BYTES, API_MAX_BLOBS, API_MAX_COMMITS, gitDataApi, unsignedReason, type RunCommit } from "../../src/workspace/git-data-commit.ts";
 import { createHostGit, type HostGit } from "../../src/workspace/host-git.ts";
 import { openHostRepo } from "../../src/workspace/host-repo.ts";
 import { gitAuthEnv, startFakeGitHub, type FakeGitHub } from "../support/fake-github/index.ts";
@@ -172,6 +172,14 @@ describe("what the API cannot express (pure)", () => {
     ["a merge", commit({ parents: ["b".repeat(40), "f".repeat(40)] }), `commit ${"a".repeat(12)} is a merge`],
     ["a message that is not UTF-8", commit({ message: null }), `the message of commit ${"a".repeat(12)} is not UTF-8`],
   ])("%s", (_name, c, reason) => expect(unsignedReason([c])).toBe(reason));
+
+  it("pushes a change too big to spend the installation's requests on", () => {
+    const many = Array.from({ length: API_MAX_COMMITS + 1 }, (_, i) => commit({}, { sha: `e${i}`.padStart(40, "0") }));
+    expect(unsignedReason(many)).toBe(`the run made ${API_MAX_COMMITS + 1} commits, more than the ${API_MAX_COMMITS} the bot makes through the API`);
+    const wide = commit({ changes: Array.from({ length: API_MAX_BLOBS + 1 }, (_, i) => ({ path: `f${i}`, oldMode: "000000", newMode: "100644", sha: `f${i}`.padStart(40, "0"), size: 1 })) });
+    expect(unsignedReason([wide])).toMatch(new RegExp(`^the change writes ${API_MAX_BLOBS + 1} files`));
+    expect(unsignedReason([{ ...wide, changes: wide.changes.slice(0, API_MAX_BLOBS) }])).toBeNull();
+  });
 });
 
 describe("credit (pure)", () => {
