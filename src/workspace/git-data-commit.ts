@@ -127,31 +127,32 @@ export interface GitDataApi {
   setBranch(branch: string, sha: string, isNew: boolean): Promise<void>;
 }
 
+export type ApiPublishResult = { published: true; sha: string } | { published: false; reason: string };
+
 /**
  * Makes the commits through the API, each on the one made before, and moves the branch once all
- * are made. Throws when GitHub's blob or tree is not the mirror's (nothing is moved then).
- * Returns the new tip.
+ * are made. When GitHub's blob or tree is not the mirror's, the branch is not moved and the reason
+ * comes back (the caller pushes instead; what was made stays unreferenced). Throws what GitHub refused.
  */
-export async function createCommitsThroughApi(api: GitDataApi, git: MirrorPlumbing, commits: RunCommit[], branch: string, branchIsNew: boolean): Promise<string> {
+export async function createCommitsThroughApi(api: GitDataApi, git: MirrorPlumbing, commits: RunCommit[], branch: string, branchIsNew: boolean): Promise<ApiPublishResult> {
   const uploaded = new Set<string>();
   let parent = commits[0]?.parents[0] ?? "";
   for (const c of commits) {
     const fresh = [...new Set(c.changes.filter((f) => !ZERO.test(f.sha) && !uploaded.has(f.sha)).map((f) => f.sha))];
     // A few at a time: each is read whole into memory (up to API_BLOB_MAX_BYTES, more as base64).
     for (let i = 0; i < fresh.length; i += 4) {
-      await Promise.all(fresh.slice(i, i + 4).map(async (sha) => {
-        const got = await api.createBlob((await git(["cat-file", "blob", sha])).toString("base64"));
-        if (got !== sha) throw new Error(`GitHub stored blob ${got} for ${sha}`);
-        uploaded.add(sha);
-      }));
+      const got = await Promise.all(fresh.slice(i, i + 4).map(async (sha) => [sha, await api.createBlob((await git(["cat-file", "blob", sha])).toString("base64"))] as const));
+      const wrong = got.find(([sha, stored]) => sha !== stored);
+      if (wrong) return { published: false, reason: `GitHub's API stored blob ${wrong[1].slice(0, 12)} for ${wrong[0].slice(0, 12)}` };
+      for (const [sha] of got) uploaded.add(sha);
     }
     const entries: TreeEntry[] = c.changes.map((f) => ({ path: f.path, mode: (ZERO.test(f.sha) ? "100644" : f.newMode) as TreeEntry["mode"], type: "blob", sha: ZERO.test(f.sha) ? null : f.sha }));
     const tree = entries.length > 0 ? await api.createTree(c.parentTree, entries) : c.parentTree;
-    if (tree !== c.tree) throw new Error(`GitHub built tree ${tree} for commit ${c.sha.slice(0, 12)}, whose tree is ${c.tree}`);
+    if (tree !== c.tree) return { published: false, reason: `GitHub's API built another tree for commit ${c.sha.slice(0, 12)} than git did` };
     parent = await api.createCommit(c.message ?? "", tree, parent);
   }
   await api.setBranch(branch, parent, branchIsNew);
-  return parent;
+  return { published: true, sha: parent };
 }
 
 /** The Git Data API over the installation's client. */

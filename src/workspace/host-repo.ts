@@ -1,6 +1,6 @@
 import type { AddedText } from "./added-text.ts";
 import { creditCommits } from "./commit-credit.ts";
-import { createCommitsThroughApi, readRunCommits, unsignedReason, type GitDataApi } from "./git-data-commit.ts";
+import { createCommitsThroughApi, readRunCommits, unsignedReason, type ApiPublishResult, type GitDataApi } from "./git-data-commit.ts";
 import type { HostGit } from "./host-git.ts";
 
 /**
@@ -16,9 +16,9 @@ export interface HostRepo {
   credit(trailers: string[]): Promise<string>;
   /**
    * Makes the imported commits again through the Git Data API and moves the branch to them.
-   * When the API cannot express them, nothing is sent and the reason comes back (push instead).
+   * When the API cannot express them (or builds something else), the branch is not moved and the reason comes back (push instead).
    */
-  publishThroughApi(api: GitDataApi, branch: string, branchIsNew: boolean): Promise<{ published: true; sha: string } | { published: false; reason: string }>;
+  publishThroughApi(api: GitDataApi, branch: string, branchIsNew: boolean): Promise<ApiPublishResult>;
   /** Pushes the imported commits to the branch. Never forces: someone else's commits are kept. */
   push(branch: string, token: string): Promise<void>;
   dispose(): Promise<void>;
@@ -43,7 +43,7 @@ export async function openHostRepo({ hostGit, cloneUrl, startSha, readToken, run
         const commits = await readRunCommits(git, startSha, ref);
         const reason = unsignedReason(commits);
         if (reason) return { published: false, reason };
-        return { published: true, sha: await createCommitsThroughApi(api, git, commits, branch, branchIsNew) };
+        return createCommitsThroughApi(api, git, commits, branch, branchIsNew);
       }),
     push: (branch, token) => hostGit.push(cloneUrl, ref, branch, token),
     dispose: () => hostGit.dropRef(cloneUrl, ref).catch(() => undefined),

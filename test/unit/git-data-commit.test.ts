@@ -140,6 +140,20 @@ describe("commits made through the Git Data API", () => {
     expect(await bare("moved")).toBe(human);
   });
 
+  it("does not move the branch when GitHub builds another tree than git did: the reason comes back for the push", async () => {
+    const s = await sandbox("other-tree", async (dir, commit) => {
+      await writeFile(join(dir, "A.md"), "a\n");
+      await commit("Add A");
+    });
+    const host = await hostRepoFor(s);
+    const real = gitDataApi(client, { owner: repo.owner, repo: repo.name });
+    // GitHub (here: an extra entry on the way) building a tree of its own.
+    const api = { ...real, createTree: (base: string, entries: Parameters<typeof real.createTree>[1]) => real.createTree(base, [...entries, { path: "EXTRA.md", mode: "100644", type: "blob", sha: entries[0]!.sha }]) };
+    const made = await host.publishThroughApi(api, "claude/other-tree", true);
+    expect(made).toEqual({ published: false, reason: expect.stringMatching(/^GitHub's API built another tree for commit [0-9a-f]{12} than git did$/) });
+    expect(await gh.git.branches(repo.fullName)).not.toContain("claude/other-tree");
+  });
+
   it("sends nothing when the change holds a symbolic link: the reason comes back for the push", async () => {
     const s = await sandbox("link", async (dir, commit) => {
       await writeFile(join(dir, "target.md"), "t\n");
