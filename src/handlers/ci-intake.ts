@@ -88,7 +88,7 @@ async function evaluateCiEvent(deps: IntakeDeps, client: GitHubClient, event: Ci
     return log.info({ intake: "ignored", reason, sha: event.headSha }, "no CI follow-up");
   }
   const trigger = await ciTrigger(deps, client, { event, pull, config, failed: decision.failed, auto: true });
-  await accept(deps, client, trigger, ciThreadKey(event.repo.fullName, pull.facts.number, facts.ownerIssue), eventName, ciObjectKey(event.repo.fullName, pull.facts.number, event.headSha), log);
+  await accept(deps, client, trigger, facts.threadKey, eventName, ciObjectKey(event.repo.fullName, pull.facts.number, event.headSha), log);
 }
 
 interface FoundPull {
@@ -118,14 +118,31 @@ async function findPull(client: GitHubClient, where: RepoCoords, event: CiEvent)
 }
 
 /** The thread's side of the decision: which thread owns the PR, what the bot last pushed there, how many automatic attempts ran. */
-async function threadFacts(deps: IntakeDeps, repoFullName: string, pull: PullFacts, prefix: string): Promise<{ ownerIssue: number | null; lastPushed: string | null; attempts: number; busy: boolean; handled: Set<string> }> {
+interface ThreadFacts {
+  ownerIssue: number | null;
+  /** The thread the follow-up continues: the one whose run pushed last (its session wrote the change). */
+  threadKey: string;
+  lastPushed: string | null;
+  attempts: number;
+  busy: boolean;
+  handled: Set<string>;
+}
+
+/**
+ * The runs of the PR's threads — the issue thread that opened it (if any) and the PR's own (a
+ * mention there) — newest first: what the bot pushed last, from which thread, and how many
+ * automatic attempts ran since a person asked.
+ */
+async function threadFacts(deps: IntakeDeps, repoFullName: string, pull: PullFacts, prefix: string): Promise<ThreadFacts> {
   const issue = ownIssueOf(pull.headRef, prefix);
   const issueThread = issue === null ? null : await deps.store.getThread(ciThreadKey(repoFullName, issue, issue));
   const ownerIssue = issue !== null && issueThread?.prNumber === pull.number ? issue : null;
-  const runs = await deps.store.listRuns({ threadKey: ciThreadKey(repoFullName, pull.number, ownerIssue), limit: 50 });
+  const keys = [...new Set([ciThreadKey(repoFullName, pull.number, ownerIssue), ciThreadKey(repoFullName, pull.number, null)])];
+  const runs = (await Promise.all(keys.map((threadKey) => deps.store.listRuns({ threadKey, limit: 50 })))).flat().sort((a, b) => b.id - a.id);
   const facts: RunFact[] = runs.map((r) => ({ kind: r.trigger.kind, pushedSha: parseStoredResult(r.result)?.pushedSha ?? null }));
+  const pusher = runs.find((r) => parseStoredResult(r.result)?.pushedSha);
   const handled = new Set(runs.flatMap((r) => (r.trigger.kind === "ci_failure" && r.trigger.ci ? [r.trigger.ci.headSha] : [])));
-  return { ownerIssue, lastPushed: lastPushedSha(facts), attempts: autoAttemptsSince(facts), busy: runs.some((r) => !FINISHED_STATES.has(r.state)), handled };
+  return { ownerIssue, threadKey: pusher?.threadKey ?? keys[0]!, lastPushed: lastPushedSha(facts), attempts: autoAttemptsSince(facts), busy: runs.some((r) => !FINISHED_STATES.has(r.state)), handled };
 }
 
 interface CiTriggerInput {
@@ -207,5 +224,5 @@ async function fixCi(deps: IntakeDeps, client: GitHubClient, request: FixCiReque
   const facts = await threadFacts(deps, t.repo.fullName, pull.facts, branchPrefixFor(config.branchPrefix, deps.branchPrefix ?? DEFAULT_PREFIX));
   const ci = await ciTrigger(deps, client, { event: { deliveryId: request.deliveryId, installationId: t.installationId, repo: t.repo, headSha: sha }, pull, config, failed: checks.failed, auto: false });
   const trigger: Trigger = { ...t, mode: "code", config, request: ci.request ?? "", ...(ci.ci ? { ci: ci.ci } : {}) };
-  await accept(deps, client, trigger, ciThreadKey(t.repo.fullName, pull.facts.number, facts.ownerIssue), request.event, request.objectKey, log);
+  await accept(deps, client, trigger, facts.threadKey, request.event, request.objectKey, log);
 }

@@ -148,8 +148,9 @@ export function decideCiRun(f: CiRunFacts): CiDecision {
 }
 
 /**
- * The thread a CI follow-up continues: the issue thread that opened the bot's pull request (its
- * session and its pushes live there), else the pull request's own (as a mention there).
+ * The thread a CI follow-up continues when neither of the PR's threads has pushed yet: the issue
+ * thread that opened the bot's pull request, else the pull request's own (as a mention there).
+ * Once one has, the thread whose run pushed last continues (its session wrote the change).
  */
 export function ciThreadNumber(pullNumber: number, ownerIssue: number | null): number {
   return ownerIssue ?? pullNumber;

@@ -67,7 +67,8 @@ describe("CI follow-ups: failing checks on the bot's pull request, fixed in the 
     expect(await sendCi(w.hooks.checkRunCompleted({ repo: w.repo, sha: failing, branch: branch(), conclusion: "failure", pulls: [pr], name: "CI / test", id: check.id }))).toMatchObject({ intake: "ignored", reason: "checks are still running on this commit" });
     w.gh.state.checkRuns.find((r) => r.name === "CI / lint" && r.headSha === failing)!.status = "completed";
     w.gh.state.checkRuns.find((r) => r.name === "CI / lint" && r.headSha === failing)!.conclusion = "success";
-    expect(await sendCi(suiteDone(failing, "failure"))).toMatchObject({ intake: "queued" });
+    // The issue thread that opened the PR continues: its session wrote the change.
+    expect(await sendCi(suiteDone(failing, "failure"))).toMatchObject({ intake: "queued", thread: `${w.repo.fullName}#${issue}` });
 
     const report = await w.waitForReport(pr);
     expect(report.body).toMatch(/^### ✅ Done/m);
@@ -175,4 +176,18 @@ describe("CI follow-ups: failing checks on the bot's pull request, fixed in the 
     expect(ciRuns()).toBe(runs);
     expect(w.gh.unexpected).toEqual([]);
   }, 180_000);
+
+  it("a push from a mention on the PR itself: the PR's own thread (whose session made it) continues", async () => {
+    const reports = w.botComments(pr).length;
+    await w.send(w.hooks.issueCommentCreated({ repo: w.repo, issue: pr, comment: { body: `${w.trigger} bring back the first multiply`, user: "alice" } }));
+    await w.waitForReport(pr, reports + 1);
+    const sha = await head();
+    await fail(sha);
+    const delivery = randomUUID();
+    expect(await sendCi(suiteDone(sha, "failure"), delivery)).toMatchObject({ intake: "queued" });
+    const accepted = w.bot.logRecords().find((r) => r.delivery === delivery && r.msg === "CI follow-up received; acknowledging")!;
+    expect(accepted.thread).toBe(`${w.repo.fullName}#${pr}`);
+    await w.waitForReport(pr, reports + 2);
+    expect(JSON.stringify(w.model.agentRequests().at(-1)!.body.messages)).toContain("bring back the first multiply");
+  }, 120_000);
 });
