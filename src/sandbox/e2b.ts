@@ -20,7 +20,7 @@ import { createE2bSnapshots } from "./e2b-snapshots.ts";
 import { commandResult, createOutputTail, type OutputTail } from "./output-tail.ts";
 import { newProcessMark, PROCESS_MARK_VAR, sweepCommand } from "./process-sweep.ts";
 import { toShellCommand } from "./shell-quote.ts";
-import { SANDBOX_APP_LABEL, type CommandResult, type CreateSandboxOptions, type RunOptions, type Sandbox, type SandboxProvider, type SandboxSummary } from "./types.ts";
+import { SANDBOX_APP_LABEL, type CommandResult, type CreateSandboxOptions, type RunOptions, type Sandbox, type SandboxProvider, type SandboxSummary, type StdinWriter } from "./types.ts";
 
 /** The sandbox user of E2B templates is `user`; the template makes the repository directory. */
 export const E2B_HOME = "/home/user";
@@ -180,12 +180,28 @@ async function runCommand(sbx: E2bSandbox, log: E2bLogger, argv: string[], optio
       onStderr: output.onStderr,
       // The SDK's default is 60 s; for us 0/undefined means no limit, and 0 is the SDK's "none".
       timeoutMs: options.timeoutMs ?? 0,
+      ...(options.onStdin ? { stdin: true } : {}),
     });
   } catch (err) {
     throw new Error(`E2B could not start ${argv[0]} in sandbox ${sbx.sandboxId}: ${messageOf(err)}`, { cause: err });
   }
   output.attach(handle);
+  if (options.onStdin) options.onStdin(e2bStdin(sbx, handle.pid, log));
   return waitForCommand({ sbx, log, argv, handle, mark, output, signal: options.signal, timeoutMs: options.timeoutMs ?? 0, started });
+}
+
+/** The command's stdin over envd (commands.sendStdin / closeStdin): a failure is logged, as the command may be gone. */
+function e2bStdin(sbx: E2bSandbox, pid: number, log: E2bLogger): StdinWriter {
+  let ended = false;
+  const quietly = (what: string, call: () => Promise<void>) => call().catch((err: unknown) => log.debug({ sandboxId: sbx.sandboxId, pid, err: messageOf(err) }, `e2b ${what} failed`));
+  return {
+    write: (data) => (ended ? Promise.resolve() : quietly("sendStdin", () => sbx.commands.sendStdin(pid, data))),
+    end: () => {
+      if (ended) return Promise.resolve();
+      ended = true;
+      return quietly("closeStdin", () => sbx.commands.closeStdin(pid));
+    },
+  };
 }
 
 /**

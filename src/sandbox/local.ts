@@ -3,12 +3,13 @@ import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import type { Writable } from "node:stream";
 import type { Logger } from "pino";
 import { createHostEnvLookup } from "../config/env.ts";
 import { createLocalSnapshots } from "./local-snapshots.ts";
 import { commandResult, createOutputTail } from "./output-tail.ts";
 import { newProcessMark, PROCESS_MARK_VAR, sweepLocal } from "./process-sweep.ts";
-import { SANDBOX_APP_LABEL, type CommandResult, type CreateSandboxOptions, type RunOptions, type Sandbox, type SandboxProvider, type SandboxSummary } from "./types.ts";
+import { SANDBOX_APP_LABEL, type CommandResult, type CreateSandboxOptions, type RunOptions, type Sandbox, type SandboxProvider, type SandboxSummary, type StdinWriter } from "./types.ts";
 
 /**
  * A "sandbox" that is a directory on the host with its own HOME. For development and tests only:
@@ -190,7 +191,7 @@ function runLocal(argv: string[], options: RunOptions & { cwd: string }, baseEnv
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: { ...baseEnv, ...options.env, [PROCESS_MARK_VAR]: mark },
-      stdio: [options.stdinFile ? "pipe" : "ignore", "pipe", "pipe"],
+      stdio: [options.stdinFile || options.onStdin ? "pipe" : "ignore", "pipe", "pipe"],
       detached: true,
     });
     const stdout = createOutputTail();
@@ -252,6 +253,7 @@ function runLocal(argv: string[], options: RunOptions & { cwd: string }, baseEnv
       });
       input.pipe(child.stdin);
     }
+    if (options.onStdin && child.stdin) options.onStdin(localStdin(child.stdin));
     child.on("error", (error) => finish(127, `\n[sandbox] cannot start ${command}: ${error.message}\n`));
     child.on("close", (code, signal) => finish(code ?? (signal ? 128 + 9 : 1)));
     // The command is over when its process exits, not when its pipes close: whatever it left
@@ -272,6 +274,18 @@ function runLocal(argv: string[], options: RunOptions & { cwd: string }, baseEnv
       pipeGrace.unref();
     });
   });
+}
+
+/** The child's stdin pipe as a StdinWriter: a write to a pipe the command closed is dropped, not thrown. */
+function localStdin(pipe: Writable): StdinWriter {
+  pipe.on("error", () => {
+    // the command exited; what was still to be written has no reader
+  });
+  const open = () => !pipe.destroyed && !pipe.writableEnded;
+  return {
+    write: (data: string) => new Promise<void>((done) => (open() ? pipe.write(data, () => done()) : done())),
+    end: () => new Promise<void>((done) => (open() ? pipe.end(() => done()) : done())),
+  };
 }
 
 async function exists(path: string): Promise<boolean> {

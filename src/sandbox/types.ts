@@ -10,6 +10,11 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** A file inside the sandbox whose contents become the command's stdin. */
   stdinFile?: string;
+  /**
+   * Keeps the command's stdin open instead (not with stdinFile): called once the command started,
+   * with what writes to it. Claude's streaming input (agent/stream-input.ts) needs it.
+   */
+  onStdin?: (stdin: StdinWriter) => void;
   /** Called with raw stdout chunks as they arrive. */
   onStdout?: (chunk: string) => void;
   onStderr?: (chunk: string) => void;
@@ -17,6 +22,13 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Aborting kills the command. */
   signal?: AbortSignal;
+}
+
+/** An open stdin. Writes after the command ended, or after end(), are dropped. */
+export interface StdinWriter {
+  write(data: string): Promise<void>;
+  /** EOF. */
+  end(): Promise<void>;
 }
 
 export interface CommandResult {

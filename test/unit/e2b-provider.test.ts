@@ -140,6 +140,7 @@ class FakeSandbox {
       return true;
     },
   };
+  stdinCalls: Array<[string, number, string?]> = [];
   commands = {
     run: async (cmd: string, opts: CommandStartOpts) => {
       const handle = new FakeHandle(opts);
@@ -147,6 +148,8 @@ class FakeSandbox {
       FakeSandbox.behaviour(handle, cmd);
       return handle;
     },
+    sendStdin: async (pid: number, data: string) => void this.stdinCalls.push(["send", pid, data]),
+    closeStdin: async (pid: number) => void this.stdinCalls.push(["close", pid]),
   };
   kill = vi.fn(async () => true);
   pause = vi.fn(async () => true);
@@ -333,6 +336,37 @@ describe("e2b sandbox run", () => {
     const { sbx, fake } = await sandbox();
     await sbx.run(["claude", "-p"], { stdinFile: "/home/user/prompt's.md" });
     expect(fake.runs[0]?.cmd).toBe(`exec 'claude' '-p' < '/home/user/prompt'\\''s.md'`);
+  });
+
+  it("keeps stdin open with onStdin: the command starts with stdin, writes go to its pid, end closes it once", async () => {
+    const { sbx, fake } = await sandbox();
+    let release!: () => void;
+    FakeSandbox.behaviour = (h) => void new Promise<void>((r) => (release = r)).then(() => h.exit(0));
+    const done = sbx.run(["claude", "-p"], {
+      onStdin: (stdin) => {
+        void stdin
+          .write("line 1\n")
+          .then(() => stdin.write("line 2\n"))
+          .then(() => stdin.end())
+          .then(() => stdin.end())
+          .then(() => stdin.write("late\n"))
+          .then(release);
+      },
+    });
+    await done;
+    expect(fake.runs[0]?.cmd).toBe("exec 'claude' '-p'");
+    expect(fake.runs[0]?.opts).toMatchObject({ background: true, stdin: true });
+    expect(fake.stdinCalls).toEqual([
+      ["send", 4242, "line 1\n"],
+      ["send", 4242, "line 2\n"],
+      ["close", 4242],
+    ]);
+  });
+
+  it("starts a command without stdin unless asked", async () => {
+    const { sbx, fake } = await sandbox();
+    await sbx.run(["true"]);
+    expect(fake.runs[0]?.opts).not.toHaveProperty("stdin");
   });
 
   it("resolves a non-zero exit (CommandExitError) with its exit code and output", async () => {

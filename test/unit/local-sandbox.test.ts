@@ -29,6 +29,27 @@ describe("local sandbox provider", () => {
     expect(existsSync(a.workdir)).toBe(false);
   });
 
+  it("keeps stdin open with onStdin: each write reaches the running command, end() is its EOF", async () => {
+    const box = await provider.create({ metadata: {}, timeoutMs: 60_000 });
+    const chunks: string[] = [];
+    let stdin: import("../../src/sandbox/types.ts").StdinWriter | undefined;
+    // The second line is written only after the first one's echo: the pipe is really open between them.
+    const done = box.run(["sh", "-c", "while read -r line; do echo \"got $line\"; done; echo eof"], {
+      onStdin: (s) => {
+        stdin = s;
+        void s.write("one\n");
+      },
+      onStdout: (c) => {
+        chunks.push(c);
+        if (chunks.join("").includes("got one") && !chunks.join("").includes("got two")) void stdin?.write("two\n").then(() => stdin?.end());
+      },
+    });
+    const result = await done;
+    expect(result).toMatchObject({ exitCode: 0, stdout: "got one\ngot two\neof\n" });
+    await stdin?.write("after the end\n");
+    await box.kill();
+  });
+
   it("passes stdin from a file, streams stdout, and reports exit codes without throwing", async () => {
     const box = await provider.create({ metadata: {}, timeoutMs: 60_000 });
     await box.writeFile(`${box.homeDir}/in/prompt.txt`, "it's $(not) `run`\n");
