@@ -61,28 +61,38 @@ export function createCheckRunTracker(input: CheckRunTrackerInput) {
     finalRetryDelaysMs: [1_000, 5_000],
   });
 
+  /** The head commit is known (a pull request's head, an existing branch's): the check run starts there, once. */
+  const headKnown = (headSha: string): void => {
+    if (off || record) return;
+    creating = creating.then(async () => {
+      if (off || record) return;
+      const id = await create(headSha, inProgressView(run.id, phase, input.settings)).catch(failed("create"));
+      if (id === undefined) return;
+      record = { id, headSha };
+      await input.store.updateRun(run.id, { result: { checkRun: record } });
+    });
+  };
+
   return {
     /** The run's check run, for its stored result. */
     get record(): CheckRunRecord | null {
       return record;
     },
-    /** The head commit is known (a pull request's head, an existing branch's): the check run starts there, once. */
-    headKnown(headSha: string): void {
-      if (off || record) return;
-      creating = creating.then(async () => {
-        if (off || record) return;
-        const id = await create(headSha, inProgressView(run.id, phase, input.settings)).catch(failed("create"));
-        if (id === undefined) return;
-        record = { id, headSha };
-        await input.store.updateRun(run.id, { result: { checkRun: record } });
-      });
-    },
+    headKnown,
     phase(next: Phase): void {
       phase = next;
       if (record && !off) editor.update(JSON.stringify(inProgressView(run.id, phase, input.settings)));
     },
-    /** Completes the check run with the outcome, and gives a commit the run pushed its own; never throws. */
+    /**
+     * Completes the check run with the outcome, and gives a commit the run pushed its own; never
+     * throws. A pull request's run that ended before its head was read (the sandbox did not start)
+     * asks for the head now, so the failure shows on the pull request too.
+     */
     async finish(summary: RunSummary, reportPosted: boolean, redact?: (text: string) => string): Promise<void> {
+      if (!record && !off && run.trigger.thread?.isPullRequest && run.trigger.thread.number > 0) {
+        const pull = await client.rest.pulls.get({ ...where, pull_number: run.trigger.thread.number }).catch(failed("find the head for"));
+        if (pull) headKnown(pull.data.head.sha);
+      }
       await creating;
       if (off) return;
       const pushedSha = summary.pushedSha ?? null;

@@ -140,3 +140,26 @@ describe("check runs", () => {
     expect(w.gh.requests.filter((r) => r.path.startsWith(`/repos/${quiet.fullName}/check-runs`))).toEqual([]);
   }, 90_000);
 });
+
+describe("check runs: a pull request's run that fails before it reads the thread", () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ env: { LOCAL_SANDBOX_ROOT: "/etc/hostname/cannot-be-a-directory", MODEL_GATEWAY: "off" } });
+  }, 60_000);
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it("still shows the failure on the pull request's head", async () => {
+    await w.gh.git.commit(w.repo.fullName, { branch: "topic", from: "main", files: { "t.txt": "t\n" }, message: "Topic" });
+    const n = (await w.gh.addPull(w.repo.fullName, { title: "Topic", head: "topic", user: "alice" })).number;
+    const head = (await w.gh.git.log(w.repo.fullName, "topic"))[0]!.sha;
+    await w.send(w.hooks.issueCommentCreated({ repo: w.repo, issue: n, comment: { body: `${w.trigger} do it`, user: "alice" } }));
+    const report = await w.waitForReport(n);
+    expect(report.body).toMatch(/^### ❌ Failed in sandbox/m);
+    const run = await waitFor("the check run", () => w.gh.state.checkRuns.find((c) => c.headSha === head && c.status === "completed"));
+    expect(run).toMatchObject({ conclusion: "failure", output: { title: "❌ Failed in sandbox: starting the sandbox" } });
+    expect(w.gh.state.checkRuns).toHaveLength(1);
+    expect(w.gh.unexpected).toEqual([]);
+  });
+});
