@@ -90,10 +90,11 @@ export async function fetchJobLogTail(client: GitHubClient, where: RepoCoords, j
   if (!isGitHubDownloadHost(location, client.request.endpoint.DEFAULTS.baseUrl)) return null;
   const download = await fetchImpl(location, { redirect: "error", headers: { range: `bytes=-${MAX_LOG_TAIL_BYTES}` }, signal: AbortSignal.timeout(LOG_TIMEOUT_MS) });
   if (!download.ok || !download.body) return null;
-  return readTail(download.body);
+  // 206: the server sent the range asked for, whose first line is most likely cut.
+  return readTail(download.body, download.status === 206);
 }
 
-async function readTail(body: ReadableStream<Uint8Array>): Promise<string> {
+async function readTail(body: ReadableStream<Uint8Array>, partial: boolean): Promise<string> {
   let kept = Buffer.alloc(0);
   let read = 0;
   for await (const chunk of body) {
@@ -102,14 +103,14 @@ async function readTail(body: ReadableStream<Uint8Array>): Promise<string> {
     if (kept.length > MAX_LOG_TAIL_BYTES * 2) kept = kept.subarray(kept.length - MAX_LOG_TAIL_BYTES);
     if (read > MAX_LOG_DOWNLOAD_BYTES) break;
   }
-  return tail(kept);
+  return tail(kept, partial);
 }
 
 /** The tail, cut at a line start, without Actions' timestamps and terminal colours. */
-function tail(bytes: Buffer): string {
+function tail(bytes: Buffer, partial = false): string {
   const cut = bytes.length > MAX_LOG_TAIL_BYTES ? bytes.subarray(bytes.length - MAX_LOG_TAIL_BYTES) : bytes;
   let text = cut.toString("utf8");
-  if (cut !== bytes) text = text.slice(text.indexOf("\n") + 1);
+  if (cut !== bytes || partial) text = text.slice(text.indexOf("\n") + 1);
   return text
     .replace(/\u001b\[[0-9;?]*[A-Za-z]/g, "")
     .replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /gm, "")

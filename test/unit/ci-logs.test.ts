@@ -52,6 +52,8 @@ describe("CI reads", () => {
     expect(test.annotations).toEqual([{ path: "a.js", line: 2, level: "failure", message: "Test: boom" }]);
     expect(test.logTail!.endsWith("FAIL the end")).toBe(true);
     expect(Buffer.byteLength(test.logTail!)).toBeLessThanOrEqual(MAX_LOG_TAIL_BYTES);
+    // Whole lines only: the range's cut first line is dropped.
+    expect(test.logTail!.split("\n").slice(0, -1).every((line) => line === "x".repeat(100))).toBe(true);
     expect(described.find((d) => d.name === "ci/other")).toMatchObject({ conclusion: "failure", logTail: null, annotations: [] });
     expect(gh.requests.some((r) => r.path === `/repos/${repo.fullName}/actions/jobs/${failed.id}/logs` && r.status === 302)).toBe(true);
     expect(gh.unexpected).toEqual([]);
