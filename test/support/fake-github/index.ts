@@ -23,6 +23,7 @@ import {
   serializeUser,
   type Json,
 } from "./serialize.ts";
+import { imageHostOf, type FakeImageHost } from "./images.ts";
 import { createFakeServer } from "./server.ts";
 import { DEFAULT_APP_PERMISSIONS, newInstallationToken, nodeId, nowIso, Store, type RepoRecord } from "./state.ts";
 import type {
@@ -76,6 +77,8 @@ export interface FakeGitHub {
   /** Gives the branch protection rules: GitHub then reports it `protected`. */
   protectBranch(fullName: string, branch: string): void;
 
+  /** Uploaded images (images.ts): served from this host, signed in body_html, every request recorded. */
+  images: FakeImageHost;
   state: FakeState;
   addIssue(fullName: string, o: { number?: number; title: string; body?: string | null; user: UserLike; labels?: string[]; assignees?: string[] }): Issue;
   addComment(fullName: string, o: { issueNumber: number; body: string; user: UserLike }): Comment;
@@ -228,6 +231,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     },
 
     state: store.state,
+    images: imageHostOf(store),
     addIssue(fullName, o) {
       return createIssue(store, repoRec(fullName), o);
     },

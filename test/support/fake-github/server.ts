@@ -3,6 +3,7 @@ import type { KeyObject } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { authenticateRest } from "./auth.ts";
 import { handleGit, isGitPath } from "./git-http.ts";
+import { imageHostOf, isImagePath } from "./images.ts";
 import { checkRequest } from "./openapi.ts";
 import { authorize, DOCS, HttpError, Router, type Ctx, type Reply } from "./router.ts";
 import { DOWNLOAD_PREFIX, serveDownload } from "./routes/actions.ts";
@@ -148,6 +149,11 @@ export function createFakeServer(store: Store, publicKey: KeyObject, rootDir: st
       store.requests.push({ method: req.method ?? "POST", path: url.pathname, status: 404, body: undefined, auth: "none", at: Date.now() });
       store.unexpected.push(`${req.method} /api/graphql (GraphQL is not implemented by the fake)`);
       send(res, { status: 404, body: { message: "Not Found", documentation_url: DOCS } });
+      return;
+    }
+    if (isImagePath(url.pathname)) {
+      req.resume();
+      imageHostOf(store).serve(req, res, url);
       return;
     }
     if (isGitPath(url.pathname)) {

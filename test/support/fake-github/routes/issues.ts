@@ -2,7 +2,8 @@
 import { z } from "zod";
 import { createComment, editComment } from "../ops.ts";
 import { HttpError, DOCS, intParam, json, notFound, paginate, parseBody, type Ctx, type Route } from "../router.ts";
-import { serializeComment, serializeIssue, serializeLabel, serializePullAsIssue } from "../serialize.ts";
+import { imageHostOf } from "../images.ts";
+import { serializeComment, serializeIssue, serializeLabel, serializePullAsIssue, type Json } from "../serialize.ts";
 import { nowIso, type RepoRecord } from "../state.ts";
 import type { AccessLevel, Comment, Issue, Pull } from "../types.ts";
 
@@ -28,6 +29,15 @@ function target(ctx: Ctx): Issue | Pull {
 
 function serializeTarget(ctx: Ctx, x: Issue | Pull): unknown {
   return "head" in x ? serializePullAsIssue(ctx.store, x) : serializeIssue(ctx.store, x);
+}
+
+/**
+ * The full media type asked for (`application/vnd.github.full+json`, or `…v3.full` as Octokit's
+ * `mediaType: { format: "full" }` spells it): body_html and body_text join body, as GitHub sends them.
+ */
+function withFullBody(ctx: Ctx, serialized: Json, body: string | null): Json {
+  if (!/application\/vnd\.github(\.v3)?\.full\b/.test(String(ctx.headers.accept ?? ""))) return serialized;
+  return { ...serialized, body_html: body === null ? null : imageHostOf(ctx.store).renderHtml(body), body_text: body };
 }
 
 function commentOf(ctx: Ctx): Comment {
@@ -80,7 +90,10 @@ export const issueRoutes: Route[] = [
     pattern: "/repos/:owner/:repo/issues/:issue_number",
     auth: "installation",
     perms: read,
-    handler: (ctx) => json(200, serializeTarget(ctx, target(ctx))),
+    handler: (ctx) => {
+      const x = target(ctx);
+      return json(200, withFullBody(ctx, serializeTarget(ctx, x) as Json, x.body));
+    },
   },
   {
     method: "PATCH",
@@ -113,7 +126,7 @@ export const issueRoutes: Route[] = [
       const { page, headers } = paginate(ctx, all);
       return json(
         200,
-        page.map((c) => serializeComment(ctx.store, c)),
+        page.map((c) => withFullBody(ctx, serializeComment(ctx.store, c), c.body)),
         headers,
       );
     },
