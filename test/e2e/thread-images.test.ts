@@ -97,6 +97,8 @@ describe("images in the thread", () => {
     expect(asked.find((r) => r.path.startsWith("/storage/"))?.query).toMatch(/^\?jwt=/);
     expect(asked.every((r) => r.authorization === undefined && r.cookie === undefined)).toBe(true);
     expect(evilHits).toEqual([]);
+    // The full media type and the extra issue read are requests GitHub's contract allows.
+    expect(w.gh.unexpected).toEqual([]);
   });
 
   it("images over the limits are skipped, and the prompt says so", async () => {
