@@ -94,9 +94,15 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
     /** Workers (ROLE=worker or all) recover, execute and reap; ROLE=web only takes webhooks. */
     start: () => worker.start(),
     /** Stops taking runs, lets running ones finish up to the deadline, then hands the rest back. */
-    async stop(deadlineMs: number) {
+    /**
+     * Stops taking runs, lets running ones finish up to the deadline (handing the rest back), then
+     * `afterRuns` (the HTTP server: running Claudes reach the model through this process's
+     * `/model` until then), then closes the store.
+     */
+    async stop(deadlineMs: number, afterRuns: () => Promise<void> = async () => {}) {
       // Acknowledgements under way finish (seconds at most); waiting ones stay "received" for recovery.
       await worker.stop(deadlineMs, () => acks.stop(Math.min(deadlineMs, 10_000)));
+      await afterRuns();
       await hostGit.close();
       await store.close();
     },

@@ -85,8 +85,8 @@ async function main(): Promise<void> {
     log.info({ signal }, "shutting down: no new runs; waiting for running ones");
     ready = false;
     web.close();
-    await server.stop().catch(() => undefined);
-    await started.stop(config.SHUTDOWN_GRACE_SECONDS * 1000);
+    // The HTTP server goes last: the model gateway on it serves the runs until they end or are handed back.
+    await started.stop(config.SHUTDOWN_GRACE_SECONDS * 1000, () => server.stop().catch(() => undefined));
     process.exit(0);
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
