@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { columnValue, receivedRun, toRun, toThread, type Row } from "./rows.ts";
 import { createGatewayLedger, numberedPlaceholders } from "./gateway-ledger.ts";
 import { createSnapshotLedger } from "./snapshot-ledger.ts";
+import { createSteeringLedger } from "./steering-ledger.ts";
 import { fairNextRuns, MIGRATIONS, NEXT_IN_THREAD, RECEIVED_STALE, RUN_COLUMNS, underCap } from "./sql.ts";
 import type { ClaimOptions, NewRun, RunFilter, RunRecord, Store } from "./types.ts";
 
@@ -235,6 +236,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
     gateway: createGatewayLedger(async (sql, params) => (await pool.query(numberedPlaceholders(sql), params)).rows as Row[]),
     snapshots: createSnapshotLedger(async (sql, params) => (await pool.query(numberedPlaceholders(sql), params)).rows as Row[]),
+    steering: createSteeringLedger(async (sql, params) => (await pool.query(numberedPlaceholders(sql), params)).rows as Row[], " FOR UPDATE"),
     async ping() {
       await pool.query("SELECT 1");
     },

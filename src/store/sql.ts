@@ -5,6 +5,7 @@
 
 import { GATEWAY_MIGRATION } from "./gateway-ledger.ts";
 import { SNAPSHOT_MIGRATION } from "./snapshot-ledger.ts";
+import { STEERING_MIGRATION } from "./steering-ledger.ts";
 
 export const MIGRATIONS: string[] = [
   `CREATE TABLE deliveries (
@@ -55,6 +56,8 @@ export const MIGRATIONS: string[] = [
   GATEWAY_MIGRATION,
   // Repository snapshots: a set-up checkout per installation, repository and setup hash (snapshot-ledger.ts).
   SNAPSHOT_MIGRATION,
+  // Messages for a running run, and whether it takes them now (steering-ledger.ts).
+  STEERING_MIGRATION,
 ];
 
 /** A queued run is next when its thread has nothing running and nothing older still pending. */

@@ -4,6 +4,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { columnValue, receivedRun, toRun, toThread, type Row } from "./rows.ts";
 import { createGatewayLedger } from "./gateway-ledger.ts";
 import { createSnapshotLedger } from "./snapshot-ledger.ts";
+import { createSteeringLedger } from "./steering-ledger.ts";
 import { fairNextRuns, MIGRATIONS, NEXT_IN_THREAD, RECEIVED_STALE, RUN_COLUMNS } from "./sql.ts";
 import type { NewRun, RunFilter, RunRecord, Store } from "./types.ts";
 
@@ -165,6 +166,7 @@ export function openSqliteStore(path: string): Store {
     },
     gateway: createGatewayLedger(async (sql, params) => prep(sql).all(...(params as Array<string | number | null>)) as Row[]),
     snapshots: createSnapshotLedger(async (sql, params) => prep(sql).all(...(params as Array<string | number | null>)) as Row[]),
+    steering: createSteeringLedger(async (sql, params) => prep(sql).all(...(params as Array<string | number | null>)) as Row[], ""),
     async ping() {
       prep("SELECT 1").get();
     },

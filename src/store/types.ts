@@ -1,5 +1,6 @@
 import type { GatewayLedger } from "./gateway-ledger.ts";
 import type { SnapshotLedger } from "./snapshot-ledger.ts";
+import type { SteeringLedger } from "./steering-ledger.ts";
 import type { Trigger } from "../triggers/types.ts";
 
 /** Durable state: one row per conversation thread, one per run, one per webhook delivery. */
@@ -114,6 +115,8 @@ export interface Store {
   readonly gateway: GatewayLedger;
   /** The repository snapshots new threads start from. */
   readonly snapshots: SnapshotLedger;
+  /** Messages for running runs (a mention steering the agent while it works). */
+  readonly steering: SteeringLedger;
   /** Throws when the database cannot be reached (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -235,5 +235,34 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
       await store.snapshots.remove(key, "s2");
       expect(await store.snapshots.find(key, "local")).toBeNull();
     });
+    it("takes messages for a running run only while its inbox is open, each once, in order", async () => {
+      const at = () => new Date().toISOString();
+      const msg = (text: string) => ({ author: "alice", authorId: 7, commentId: 70, commentUrl: "https://x/c/70", text });
+      // Never opened: refused (the mention queues as a run of its own).
+      expect(await store.steering.offer(41, msg("too early"), at())).toBeNull();
+      await store.steering.open(41, at());
+      const first = await store.steering.offer(41, msg("one"), at());
+      const second = await store.steering.offer(41, msg("two"), at());
+      expect(first).not.toBeNull();
+      expect(await store.steering.offer(42, msg("other run"), at())).toBeNull();
+      const taken = await store.steering.take(41, at());
+      expect(taken.map((m) => [m.text, m.state, m.author, m.authorId, m.commentId])).toEqual([
+        ["one", "taken", "alice", 7, 70],
+        ["two", "taken", "alice", 7, 70],
+      ]);
+      expect(await store.steering.take(41, at())).toEqual([]);
+      await store.steering.markDelivered(first ?? 0, at());
+      const third = await store.steering.offer(41, msg("three"), at());
+      // Closing takes what was still pending; nothing gets in after it.
+      expect((await store.steering.close(41, at())).map((m) => m.id)).toEqual([third]);
+      expect(await store.steering.offer(41, msg("too late"), at())).toBeNull();
+      const all = await store.steering.list(41);
+      expect(all.map((m) => [m.id, m.text, m.state])).toEqual([
+        [first, "one", "delivered"],
+        [second, "two", "taken"],
+        [third, "three", "taken"],
+      ]);
+      expect(all[0]?.deliveredAt).not.toBeNull();
+    });
   });
 }
