@@ -40,6 +40,7 @@ describe("parseRepoConfig: defaults", () => {
       assignees: [],
       access: { minimumPermission: "write", allowUsers: [], denyUsers: [] },
       budget: {},
+      checkRun: { enabled: true, name: "claude-sandbox-bot" },
     });
     // No static default: the deployment's trigger phrase, the repo's default branch, the CLI's model.
     expect(DEFAULT_REPO_CONFIG.triggerPhrase).toBeUndefined();
@@ -87,6 +88,7 @@ describe("parseRepoConfig: a full valid file", () => {
       assignees: ["claude-bot", "dependabot[bot]"],
       access: { minimumPermission: "triage", allowUsers: ["renovate[bot]"], denyUsers: ["@mallory"] },
       budget: { dailyUsd: 25 },
+      checkRun: { enabled: false, name: "ai-check" },
     };
     const result = parseRepoConfig(raw, undefined, { passthrough: ["NPM_CONFIG_REGISTRY", "_PRIVATE", "NPM_TOKEN"] });
     expect(result.ok).toBe(true);
