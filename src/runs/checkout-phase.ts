@@ -28,6 +28,8 @@ export interface CheckoutPhaseInput {
   cloneUrl: string;
   readToken: string;
   plan: CheckoutPlan;
+  /** The sandbox came from a repository snapshot: its work tree (the setup's output) is kept, not reset. */
+  keepWorkTree?: boolean;
 }
 
 export async function checkOut(deps: CheckoutPhaseDeps, input: CheckoutPhaseInput): Promise<{ sandbox: Sandbox; checkout: PreparedCheckout; live: boolean }> {
@@ -52,6 +54,7 @@ export async function checkOut(deps: CheckoutPhaseDeps, input: CheckoutPhaseInpu
         branchExisted: branchTip !== null,
         base: { name: plan.base, sha: tips[plan.base] ?? null },
         identity: deps.identity,
+        keepWorkTree: input.keepWorkTree ?? false,
       });
       return { sandbox: input.sandbox, checkout, live: true };
     } catch (error) {

@@ -1,6 +1,7 @@
 import { fetchThreadContext, type ThreadContext } from "../github/thread-context.ts";
 import { hasImageRef } from "../github/thread-images.ts";
 import type { Sandbox } from "../sandbox/types.ts";
+import type { SnapshotRecord } from "../store/snapshot-ledger.ts";
 import { repoCloneUrl } from "../workspace/clone-url.ts";
 import { openHostRepo } from "../workspace/host-repo.ts";
 import type { PreparedCheckout } from "../workspace/workspace.ts";
@@ -11,7 +12,8 @@ import { PhaseError } from "./phases.ts";
 import type { RunContext } from "./run-context.ts";
 import { reconnect, startSandbox } from "./sandbox-phase.ts";
 import { decideSession, type Session } from "./session.ts";
-import { runSetupCommands } from "./setup-commands.ts";
+import { setUp, snapshotDeps, snapshotKeyOf } from "./setup-step.ts";
+import { startFromSnapshot } from "./snapshots.ts";
 
 /** The workspace a run's agent works in: sandbox → clone (the thread's branch) → setup. */
 
@@ -28,7 +30,7 @@ export async function prepareWorkspace(ctx: RunContext): Promise<Workspace> {
   // The clone's read token is minted while the sandbox starts.
   const readTokenMinted = deps.mintToken(t.installationId, t.repo.name, "read");
   readTokenMinted.catch(() => undefined);
-  const live = await getSandbox(ctx);
+  const started = await getSandbox(ctx);
 
   await ctx.progress.enter("clone");
   const context = await readThread(ctx);
@@ -40,13 +42,16 @@ export async function prepareWorkspace(ctx: RunContext): Promise<Workspace> {
   const cloneUrl = cloneUrlOf(ctx);
   const checkedOut = await checkOut(
     { hostGit: deps.hostGit, sandboxes: sandboxDeps(ctx), identity: deps.identity, log: ctx.log },
-    { run: ctx.run, sandbox: scope.sandbox!, live, cloneUrl, readToken, plan },
+    // A sandbox from the snapshot takes the thread's branch the live way: through the bot's mirror, no token.
+    { run: ctx.run, sandbox: scope.sandbox!, live: started.live || started.snapshot !== null, cloneUrl, readToken, plan, keepWorkTree: !started.live },
   ).catch((error: unknown) => {
     throw error instanceof PhaseError ? error : new PhaseError("clone", ctx.redact((error as Error).message), { cause: error, category: "git" });
   });
   const { sandbox, checkout } = checkedOut;
   scope.sandbox = sandbox;
-  trail.session = decideSession(trail.thread, checkedOut.live);
+  const fromSnapshot = checkedOut.live && !started.live ? started.snapshot : null;
+  // A snapshot holds no session: the thread's transcript is restored into it like into a new sandbox.
+  trail.session = decideSession(trail.thread, checkedOut.live && started.live);
   // Next to the checkout, never in it (so never in a commit); named in the prompt.
   context.images = await placeThreadImages({ fetch, gitBaseUrl: deps.gitBaseUrl, log: ctx.log }, { sandbox, trigger: t, context, signal: ctx.cancel.signal });
   // An issue thread's check run starts once its branch exists.
@@ -56,25 +61,28 @@ export async function prepareWorkspace(ctx: RunContext): Promise<Workspace> {
     scope.hostRepo = openHostRepo({ hostGit: deps.hostGit, cloneUrl, startSha: checkout.startSha, readToken, runId: ctx.run.id });
     scope.hostRepo.catch(() => undefined);
   }
-  if (ctx.config.setup.length > 0) {
-    await ctx.progress.enter("setup");
-    await runSetupCommands({ sandbox, commands: ctx.config.setup, env: ctx.extraEnv, timeoutMs: ctx.runTimeoutMs, signal: ctx.cancel.signal, redact: ctx.redact });
-  }
+  await setUp(ctx, { sandbox, checkout, plan, fromSnapshot, cloned: !checkedOut.live });
   return { sandbox, checkout, session: trail.session, context, plan };
 }
 
 const sandboxDeps = (ctx: RunContext) => ({ sandboxes: ctx.deps.sandboxes, timeoutMs: ctx.deps.settings.sandboxTimeoutMs });
 
-/** Fast path: the thread's paused sandbox still has the checkout and the session. Says whether it is that one. */
-async function getSandbox(ctx: RunContext): Promise<boolean> {
+/**
+ * Fast path: the thread's paused sandbox still has the checkout and the session. A thread without
+ * one starts from the repository's snapshot (checkout and setup done, no session) when there is
+ * one; else a new sandbox. Says which.
+ */
+async function getSandbox(ctx: RunContext): Promise<{ live: boolean; snapshot: SnapshotRecord | null }> {
   const { scope, trail } = ctx;
   await ctx.progress.enter("sandbox");
   trail.sandboxStartedAt = ctx.now();
   const live = trail.thread.sandboxId ? await reconnect(sandboxDeps(ctx), trail.thread.sandboxId, ctx.log) : null;
-  scope.sandbox = live ?? (await startSandbox(sandboxDeps(ctx), ctx.run));
+  const key = live ? null : snapshotKeyOf(ctx);
+  const fromSnapshot = key ? await startFromSnapshot(snapshotDeps(ctx), key, ctx.run) : null;
+  scope.sandbox = live ?? fromSnapshot?.sandbox ?? (await startSandbox(sandboxDeps(ctx), ctx.run));
   // Held by this run now: the thread gets it back (paused) when the run lets go of it.
   trail.thread.sandboxId = null;
-  return live !== null;
+  return { live: live !== null, snapshot: fromSnapshot?.record ?? null };
 }
 
 async function readThread(ctx: RunContext): Promise<ThreadContext> {

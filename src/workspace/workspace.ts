@@ -135,20 +135,23 @@ exit 0
 
 /**
  * $1 bundle path or "", $2 branch, $3 the commit to check it out at, $4 existed (0|1), $5/$6
- * identity, $7/$8 the base branch and its tip (for the remote-tracking ref). No token: what the
- * remote has came in the bundle, fetched on the bot's machine.
+ * identity, $7/$8 the base branch and its tip (for the remote-tracking ref), $9 "keep" to leave the
+ * work tree as it is (a sandbox from a snapshot: what the setup made, tracked or not, stays as
+ * after a fresh clone's setup; a checkout it would overwrite fails, and the run clones instead).
+ * No token: what the remote has came in the bundle, fetched on the bot's machine.
  */
 const LIVE_SCRIPT = `${SCRIPT_PRELUDE}
 g rev-parse --git-dir >/dev/null 2>&1 || exit 18
 neutralise || exit 13
 if [ -n "$1" ]; then g bundle unbundle "$1" >/dev/null || exit 19; rm -f "$1"; fi
 g cat-file -e "$3^{commit}" || exit 19
-g reset --hard --quiet || exit 11
-g clean -fdq || exit 12
+if [ "$9" != keep ]; then g reset --hard --quiet || exit 11; g clean -fdq || exit 12; fi
 g config user.name "$5" && g config user.email "$6" || exit 14
 if [ "$4" = 1 ]; then g update-ref "refs/remotes/origin/$2" "$3" || exit 17; fi
 if [ -n "$8" ]; then g update-ref "refs/remotes/origin/$7" "$8" || exit 17; fi
 g checkout --quiet -B "$2" "$3" || exit 16
+# After the checkout: moving the branch HEAD is on would leave the work tree behind it.
+if [ "$9" = keep ] && [ -n "$8" ] && [ "$2" != "$7" ]; then g update-ref "refs/heads/$7" "$8" || exit 17; fi
 echo "$4 $3"
 `;
 
@@ -162,6 +165,8 @@ export interface LiveCheckoutInput {
   branchExisted: boolean;
   base: { name: string; sha: string | null };
   identity: Identity;
+  /** A sandbox from a snapshot: no reset, no clean (see LIVE_SCRIPT). */
+  keepWorkTree?: boolean;
 }
 
 /**
@@ -175,7 +180,7 @@ export async function prepareLiveCheckout(input: LiveCheckoutInput): Promise<Pre
   const out = await script(
     input.sandbox,
     LIVE_SCRIPT,
-    [bundlePath, input.branch, input.from, input.branchExisted ? "1" : "0", input.identity.name, input.identity.email, input.base.name, input.base.sha ?? ""],
+    [bundlePath, input.branch, input.from, input.branchExisted ? "1" : "0", input.identity.name, input.identity.email, input.base.name, input.base.sha ?? "", input.keepWorkTree ? "keep" : ""],
     {},
     {
       11: ["reset", ""],
@@ -189,6 +194,31 @@ export async function prepareLiveCheckout(input: LiveCheckoutInput): Promise<Pre
   );
   const [existed, startSha] = out.trim().split(/\s+/);
   return { branch: input.branch, startSha: startSha ?? "", branchExisted: existed === "1" };
+}
+
+/**
+ * $1 the default branch, $2 the thread's branch, $3 the commit both are at. Before a snapshot:
+ * only what a fresh clone of the default branch has (its branch checked out, no thread branch, no
+ * reflog naming one), so no thread's name or commits reach another thread.
+ */
+const SNAPSHOT_CLEAN_SCRIPT = `${SCRIPT_PRELUDE}
+g rev-parse --git-dir >/dev/null 2>&1 || exit 18
+g checkout --quiet -B "$1" "$3" || exit 16
+if [ "$2" != "$1" ]; then g branch -q -D "$2" || exit 16; fi
+rm -rf "$(g rev-parse --git-dir)/logs" || exit 16
+g cat-file -e "$3^{commit}" || exit 19
+`;
+
+/** $1 the thread's branch, $2 the commit: the run's checkout again after the snapshot. */
+const SNAPSHOT_RESTORE_SCRIPT = `${SCRIPT_PRELUDE}
+g checkout --quiet -B "$1" "$2" || exit 16
+`;
+
+/** Brings the checkout to the state a snapshot keeps (SNAPSHOT_CLEAN_SCRIPT), or — afterwards — back to the thread's branch. */
+export async function snapshotCheckout(sandbox: Sandbox, step: "clean" | "restore", input: { base: string; branch: string; sha: string }): Promise<void> {
+  const steps: Record<number, [string, string]> = { 16: ["checkout", "the checkout could not be switched for the snapshot"], 18: ["rev-parse", "no checkout"], 19: ["cat-file", ""] };
+  if (step === "clean") await script(sandbox, SNAPSHOT_CLEAN_SCRIPT, [input.base, input.branch, input.sha], {}, steps);
+  else await script(sandbox, SNAPSHOT_RESTORE_SCRIPT, [input.branch, input.sha], {}, steps);
 }
 
 export interface CommitResult {

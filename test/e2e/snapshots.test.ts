@@ -1,0 +1,156 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RepoInfo } from "../support/fake-github/types.ts";
+import { cwdOf, planReply, say, tool, type Plan } from "./script-helpers.ts";
+import { waitFor } from "../support/wait-for.ts";
+import { startWorld, type World } from "./harness.ts";
+
+/**
+ * Repository snapshots end to end (local provider: a snapshot is a copy of the sandbox's
+ * directory): the first thread clones and sets up, and the bot snapshots that clean checkout; the
+ * next threads start from it, get only what changed through the bot's mirror, and run the setup
+ * again only when a lockfile changed. What they push is byte for byte what a fresh clone pushes,
+ * and nothing of one thread (branch, files, transcript) nor any token is in the snapshot.
+ */
+
+const logDir = mkdtempSync(join(tmpdir(), "csb-setup-log-"));
+const setupLog = join(logDir, "setup-runs.log");
+// The setup's output is ignored by git (node_modules), like an `npm ci`'s; each run of it is logged on the host.
+const setupFor = (tag: string) => `mkdir -p node_modules/dep && cp package-lock.json node_modules/dep/lock-copy && echo ${tag} >> ${setupLog}`;
+const configFor = (tag: string) => `setup:\n  - "${setupFor(tag)}"\n`;
+
+const PLAN: Plan = [
+  (req) => [tool("Write", { file_path: `${cwdOf(req)}/notes.txt`, content: "hello from the thread\n" })],
+  () => [tool("Bash", { command: "cp node_modules/dep/lock-copy used-lock.txt", description: "Use the setup's output" })],
+  () => [say("Wrote notes.txt and used-lock.txt.")],
+];
+
+function runsOfSetup(tag: string): number {
+  try {
+    return readFileSync(setupLog, "utf8").split("\n").filter((l) => l === tag).length;
+  } catch {
+    return 0;
+  }
+}
+
+function treeOf(repo: RepoInfo, ref: string): string {
+  return execFileSync("git", ["--git-dir", repo.bareDir, "rev-parse", `${ref}^{tree}`], { encoding: "utf8" }).trim();
+}
+
+/** Every file below dir (symlinks not followed), with its bytes. */
+function filesUnder(dir: string): Array<{ path: string; bytes: Buffer }> {
+  const out: Array<{ path: string; bytes: Buffer }> = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(path));
+    else if (entry.isFile()) out.push({ path, bytes: readFileSync(path) });
+  }
+  return out;
+}
+
+describe("repository snapshots: a new thread starts from a set-up checkout", () => {
+  let w: World;
+  let gadgets: RepoInfo;
+  const snapshotsDir = () => join(w.bot.dataDir, "sandboxes", ".snapshots");
+  const snapshotIds = () => readdirSync(snapshotsDir()).filter((n) => n.startsWith("snap-"));
+  const mention = async (repo: RepoInfo, title: string) => {
+    const ev = w.hooks.issueCommentCreated({ repo, issue: { title, body: "", user: "alice" }, comment: { body: `${w.trigger} make the change`, user: "alice" } });
+    await w.send(ev);
+    const issueNumber = ev.payload.issue.number;
+    const report = await waitFor(`the report on ${repo.fullName}#${issueNumber}`, () => w.gh.state.comments.find((c) => c.repo === repo.fullName && c.issueNumber === issueNumber && c.user.login === w.gh.botUser.login && /^### (✅|⚪|❌|⏹️)/m.test(c.body)), 120_000, 100);
+    const pr = w.gh.state.pulls.find((p) => p.repo === repo.fullName && p.head.endsWith(`issue-${issueNumber}`));
+    return { issueNumber, report, branch: pr?.head ?? "" };
+  };
+  const logged = (msg: string) => w.bot.logRecords().filter((r) => r.msg === msg);
+
+  beforeAll(async () => {
+    w = await startWorld({
+      script: (req) => planReply(PLAN, req),
+      files: { ".gitignore": "node_modules/\n", "package-lock.json": '{"lockfileVersion":3,"v":1}\n', ".github/claude-sandbox-bot.yml": configFor("widgets") },
+    });
+    gadgets = await w.gh.createRepo({ owner: "acme", name: "gadgets", files: { ".gitignore": "node_modules/\n", "package-lock.json": '{"v":"gadgets"}\n', ".github/claude-sandbox-bot.yml": configFor("gadgets") } });
+    w.gh.setPermission(gadgets.fullName, "alice", "write");
+  }, 60_000);
+  afterAll(async () => {
+    if (process.env.SNAPSHOT_E2E_LOG) (await import("node:fs")).writeFileSync(process.env.SNAPSHOT_E2E_LOG, w.bot.logs.join("\n"));
+    await w?.close();
+    rmSync(logDir, { recursive: true, force: true });
+  });
+
+  let first: Awaited<ReturnType<typeof mention>>;
+  it("the first thread clones and sets up, and leaves a snapshot with nothing of the thread and no token in it", async () => {
+    first = await mention(w.repo, "Thread-one-marker");
+    expect(first.report.body).toMatch(/^### ✅/m);
+    expect(runsOfSetup("widgets")).toBe(1);
+    expect(logged("took a repository snapshot")).toHaveLength(1);
+    expect(snapshotIds()).toHaveLength(1);
+    const files = filesUnder(join(snapshotsDir(), snapshotIds()[0]!));
+    const paths = files.map((f) => f.path);
+    // The setup's output is in it; the thread's files, branch and transcript are not.
+    expect(paths.some((p) => p.endsWith("repo/node_modules/dep/lock-copy"))).toBe(true);
+    expect(paths.some((p) => p.endsWith("notes.txt") || p.endsWith("used-lock.txt"))).toBe(false);
+    expect(paths.filter((p) => p.includes("/.claude/projects/"))).toEqual([]);
+    expect(first.branch).toMatch(/issue-/);
+    const branchName = Buffer.from(first.branch);
+    const tokens = w.gh.state.tokens.map((t) => Buffer.from(t.token));
+    expect(tokens.length).toBeGreaterThan(0);
+    for (const f of files) {
+      expect(f.bytes.includes(branchName), `${f.path} names the first thread's branch`).toBe(false);
+      for (const token of tokens) expect(f.bytes.includes(token), `${f.path} holds a token`).toBe(false);
+    }
+  }, 150_000);
+
+  it("the next thread starts from the snapshot, skips the setup, and pushes exactly what the fresh clone pushed", async () => {
+    const second = await mention(w.repo, "Second");
+    expect(second.report.body).toMatch(/^### ✅/m);
+    expect(runsOfSetup("widgets")).toBe(1);
+    expect(logged("started from the repository's snapshot; no setup input changed, so the setup is not run again")).toHaveLength(1);
+    expect(second.branch).not.toBe(first.branch);
+    // Byte for byte: the same tree (same start commit, same edits, the setup's output used the same way).
+    expect(treeOf(w.repo, second.branch)).toBe(treeOf(w.repo, first.branch));
+    expect(await w.gh.git.readFile(w.repo.fullName, second.branch, "used-lock.txt")).toBe('{"lockfileVersion":3,"v":1}\n');
+    // Nothing of the first thread in the second's sandbox: not its branch, not its files, not its transcript.
+    const sandboxes = join(w.bot.dataDir, "sandboxes");
+    const secondSandbox = readdirSync(sandboxes).filter((n) => n.startsWith("local-")).map((n) => join(sandboxes, n)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!;
+    const firstBranch = Buffer.from(first.branch);
+    const git = (args: string[]) => execFileSync("git", args, { cwd: join(secondSandbox, "repo"), encoding: "utf8" });
+    expect(git(["branch", "-a", "--format=%(refname)"])).not.toContain(first.branch);
+    expect(git(["branch", "-a", "--format=%(refname)"])).toContain(second.branch);
+    for (const f of filesUnder(join(secondSandbox, "repo", ".git"))) expect(f.bytes.includes(firstBranch), f.path).toBe(false);
+    const transcripts = filesUnder(join(secondSandbox, "home")).filter((f) => f.path.endsWith(".jsonl"));
+    expect(transcripts.length).toBeGreaterThan(0);
+    for (const t of transcripts) {
+      expect(t.bytes.toString()).not.toContain("Thread-one-marker");
+      expect(t.bytes.includes(firstBranch), t.path).toBe(false);
+    }
+  }, 150_000);
+
+  it("a change to the default branch arrives through the mirror; the setup runs again only when a lockfile changed", async () => {
+    await w.gh.git.commit(w.repo.fullName, { branch: "main", files: { "README.md": "# Widgets, moved on\n" }, message: "Docs" });
+    const third = await mention(w.repo, "Third");
+    expect(third.report.body).toMatch(/^### ✅/m);
+    expect(runsOfSetup("widgets")).toBe(1);
+    expect(await w.gh.git.readFile(w.repo.fullName, third.branch, "README.md")).toBe("# Widgets, moved on\n");
+
+    await w.gh.git.commit(w.repo.fullName, { branch: "main", files: { "package-lock.json": '{"lockfileVersion":3,"v":2}\n' }, message: "Bump" });
+    const fourth = await mention(w.repo, "Fourth");
+    expect(fourth.report.body).toMatch(/^### ✅/m);
+    expect(runsOfSetup("widgets")).toBe(2);
+    expect(await w.gh.git.readFile(w.repo.fullName, fourth.branch, "used-lock.txt")).toBe('{"lockfileVersion":3,"v":2}\n');
+    // The stale snapshot was replaced by one of the new head (set up for the new lockfile).
+    expect(logged("took a repository snapshot")).toHaveLength(2);
+    expect(snapshotIds()).toHaveLength(1);
+  }, 300_000);
+
+  it("another repository never starts from this one's snapshot", async () => {
+    const other = await mention(gadgets, "Gadgets");
+    expect(other.report.body).toMatch(/^### ✅/m);
+    expect(runsOfSetup("gadgets")).toBe(1);
+    expect(await w.gh.git.readFile(gadgets.fullName, other.branch, "used-lock.txt")).toBe('{"v":"gadgets"}\n');
+    expect(logged("took a repository snapshot")).toHaveLength(3);
+    expect(snapshotIds()).toHaveLength(2);
+  }, 150_000);
+});
