@@ -39,7 +39,6 @@ import { reply, replyCouldNotTake } from "./replies.ts";
  * several events one head's CI sends start at most one run.
  */
 
-const DEFAULT_PREFIX = "claude/";
 const botSlug = (deps: IntakeDeps) => deps.appLogin().replace(/\[bot\]$/i, "");
 
 export function ciIntake(deps: IntakeDeps, context: { id: string; octokit: unknown; log: Logger }, eventName: string, parsed: CiParseResult): void {
@@ -60,7 +59,7 @@ async function evaluateCiEvent(deps: IntakeDeps, client: GitHubClient, event: Ci
   const loaded = await deps.repoConfig(event.repo, client as unknown as ConfigClient);
   if (!loaded.ok) return log.debug({ intake: "ignored" }, "invalid repository configuration: no CI follow-up");
   const config = loaded.config;
-  const prefix = branchPrefixFor(config.branchPrefix, deps.branchPrefix ?? DEFAULT_PREFIX);
+  const prefix = branchPrefixFor(config.branchPrefix, deps.branchPrefix);
   // Cheap refusals first: no API call for a branch that can never count.
   if (!config.ciFix.enabled) return log.debug({ intake: "ignored" }, "ciFix.enabled is false");
   if (event.headBranch !== null && ownIssueOf(event.headBranch, prefix) === null && !config.ciFix.allPullRequests) {
@@ -221,7 +220,7 @@ async function fixCi(deps: IntakeDeps, client: GitHubClient, request: FixCiReque
   if (checks.failed.length === 0) {
     return reply(client, t, checks.finished ? `No check failed on ${sha.slice(0, 12)}, the head of #${pullNumber}: nothing to fix.` : `No check has failed on ${sha.slice(0, 12)} yet (some are still running): ask again once one has.`, log);
   }
-  const facts = await threadFacts(deps, t.repo.fullName, pull.facts, branchPrefixFor(config.branchPrefix, deps.branchPrefix ?? DEFAULT_PREFIX));
+  const facts = await threadFacts(deps, t.repo.fullName, pull.facts, branchPrefixFor(config.branchPrefix, deps.branchPrefix));
   const ci = await ciTrigger(deps, client, { event: { deliveryId: request.deliveryId, installationId: t.installationId, repo: t.repo, headSha: sha }, pull, config, failed: checks.failed, auto: false });
   const trigger: Trigger = { ...t, mode: "code", config, request: ci.request ?? "", ...(ci.ci ? { ci: ci.ci } : {}) };
   await accept(deps, client, trigger, facts.threadKey, request.event, request.objectKey, log);

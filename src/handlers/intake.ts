@@ -42,8 +42,8 @@ export interface IntakeDeps {
   replyLimiter: ReplyLimiter;
   /** Acknowledges the run after the 2xx (this process's acknowledgement queue). */
   acknowledge: (run: RunRecord, client: GitHubClient, log: Logger) => void;
-  /** The deployment's BRANCH_PREFIX (which branches are the bot's, for CI follow-ups); `claude/` when unset. */
-  branchPrefix?: string;
+  /** The deployment's BRANCH_PREFIX: which branches are the bot's, for CI follow-ups. */
+  branchPrefix: string;
   /** The deployment's secrets, redacted from CI logs before they reach a prompt. */
   secrets?: readonly string[];
   /** The deployment's CLAUDE_MODEL: the default model when a repository names none. */

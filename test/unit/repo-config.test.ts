@@ -41,6 +41,7 @@ describe("parseRepoConfig: defaults", () => {
       access: { minimumPermission: "write", allowUsers: [], denyUsers: [] },
       budget: {},
       checkRun: { enabled: true, name: "claude-sandbox-bot" },
+      ciFix: { enabled: true, allPullRequests: false, maxAttempts: 2, onlyChecks: [], ignoreChecks: [] },
     });
     // No static default: the deployment's trigger phrase, the repo's default branch, the CLI's model.
     expect(DEFAULT_REPO_CONFIG.triggerPhrase).toBeUndefined();
@@ -89,6 +90,7 @@ describe("parseRepoConfig: a full valid file", () => {
       access: { minimumPermission: "triage", allowUsers: ["renovate[bot]"], denyUsers: ["@mallory"] },
       budget: { dailyUsd: 25 },
       checkRun: { enabled: false, name: "ai-check" },
+      ciFix: { enabled: false, allPullRequests: true, maxAttempts: 5, onlyChecks: ["CI / *"], ignoreChecks: ["codecov/*"] },
     };
     const result = parseRepoConfig(raw, undefined, { passthrough: ["NPM_CONFIG_REGISTRY", "_PRIVATE", "NPM_TOKEN"] });
     expect(result.ok).toBe(true);
