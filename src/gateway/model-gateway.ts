@@ -136,7 +136,8 @@ export type GatewaySwitch = { on: true; publicBaseUrl: string } | { on: false; r
  */
 export function gatewaySwitch(o: { provider: "local" | "e2b"; publicUrl?: string | undefined; modelGateway?: "on" | "off" | undefined; port: number }): GatewaySwitch {
   if (o.modelGateway === "off") return { on: false, reason: "MODEL_GATEWAY=off: the model key is in every sandbox's environment, where the agent can read it; set MODEL_GATEWAY=on to keep it in the bot." };
-  if (o.publicUrl) return { on: true, publicBaseUrl: `${o.publicUrl.replace(/\/+$/, "")}/model` };
+  // A local sandbox is a process on this machine: loopback reaches the bot whatever PUBLIC_URL says.
   if (o.provider === "local") return { on: true, publicBaseUrl: `http://127.0.0.1:${o.port}/model` };
+  if (o.publicUrl) return { on: true, publicBaseUrl: `${o.publicUrl.replace(/\/+$/, "")}/model` };
   return { on: false, reason: "PUBLIC_URL is not set, so E2B sandboxes cannot reach the bot's model gateway: the model key is in every sandbox's environment. Set PUBLIC_URL to the bot's external base URL." };
 }

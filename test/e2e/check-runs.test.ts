@@ -32,7 +32,7 @@ describe("check runs", () => {
 
   beforeAll(async () => {
     // PUBLIC_URL would also point the sandboxes at a model gateway there: off, the scripted model is reached directly.
-    w = await startWorld({ script: (req) => onRequest(req), env: { PUBLIC_URL, MODEL_GATEWAY: "off" } });
+    w = await startWorld({ script: (req) => onRequest(req), env: { PUBLIC_URL } });
     pr = await newPull("feature");
   }, 60_000);
   afterAll(async () => {
@@ -144,7 +144,7 @@ describe("check runs", () => {
 describe("check runs: a pull request's run that fails before it reads the thread", () => {
   let w: World;
   beforeAll(async () => {
-    w = await startWorld({ env: { LOCAL_SANDBOX_ROOT: "/etc/hostname/cannot-be-a-directory", MODEL_GATEWAY: "off" } });
+    w = await startWorld({ env: { LOCAL_SANDBOX_ROOT: "/etc/hostname/cannot-be-a-directory" } });
   }, 60_000);
   afterAll(async () => {
     await w?.close();

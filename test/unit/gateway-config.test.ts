@@ -35,6 +35,8 @@ describe("MODEL_GATEWAY", () => {
   });
   it("sends local sandboxes to loopback and e2b ones to PUBLIC_URL/model", () => {
     expect(gatewaySwitch({ provider: "local", port: 3111 })).toEqual({ on: true, publicBaseUrl: "http://127.0.0.1:3111/model" });
+    // PUBLIC_URL is for E2B's cloud; a local sandbox still reaches the bot on loopback.
+    expect(gatewaySwitch({ provider: "local", publicUrl: "https://bot.example.com", port: 3111 })).toEqual({ on: true, publicBaseUrl: "http://127.0.0.1:3111/model" });
     expect(gatewaySwitch({ provider: "e2b", publicUrl: "https://bot.example.com/", port: 3000 })).toEqual({ on: true, publicBaseUrl: "https://bot.example.com/model" });
   });
 });
