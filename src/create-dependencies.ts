@@ -125,7 +125,7 @@ function workerFor(config: Config, { store, sandboxes, runDeps, acknowledge, log
         log: log.child({ name: "reaper" }),
         intervalMs: config.REAPER_INTERVAL_SECONDS * 1000,
         // An orphan gets two leases (at least 10 min) to be claimed again.
-        limits: { pausedRetentionMs: config.SANDBOX_RETENTION_HOURS * 3_600_000, orphanGraceMs: Math.max(10 * 60_000, 2 * leaseMs) },
+        limits: { pausedRetentionMs: config.SANDBOX_RETENTION_HOURS * 3_600_000, orphanGraceMs: Math.max(10 * 60_000, 2 * leaseMs), snapshotRetentionMs: config.SNAPSHOT_RETENTION_HOURS * 3_600_000 },
       }),
     works: config.ROLE !== "web",
     log,

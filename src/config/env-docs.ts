@@ -47,6 +47,7 @@ export const ENV_DOCS = {
   MAX_RUNS_PER_INSTALLATION: { default: "`0` (no fixed cap)", meaning: "at most this many runs of one installation at once, counted across all processes. Whatever it is, a free worker slot goes to the installation with the fewest running runs (then the oldest run), so one installation's flood never makes another's mention wait behind it, and installations with work all get an equal share; a cap also keeps slots free for an installation that has none queued yet" },
   RUN_LEASE_SECONDS: { default: "`60`", meaning: "a running run whose worker has not renewed its lease for this long is taken to be dead and queued again" },
   SANDBOX_RETENTION_HOURS: { default: "`24`", meaning: "a thread's paused sandbox is kept this long for the next request (the fast path); after that the reaper kills it and the next request restores the saved transcript" },
+  SNAPSHOT_RETENTION_HOURS: { default: "`48`", meaning: "a repository snapshot (a set-up checkout new threads start from; `snapshots` in the repository config) no run has started from for this long is deleted by the reaper; the next new thread clones, sets up and takes a new one" },
   REAPER_INTERVAL_SECONDS: { default: "`300`", meaning: "how often the reaper looks for sandboxes nothing needs" },
   SHUTDOWN_GRACE_SECONDS: { default: "`30`", meaning: "on SIGTERM, running runs get this long to finish before they are handed back to the queue" },
   PROGRESS_INTERVAL_MS: { default: "`3000`", meaning: "at most one progress-comment edit per this many ms" },

@@ -58,6 +58,7 @@ export const envSchema = z
     DATABASE_URL: z.string().min(1).default("sqlite:./data/bot.db"),
     ROLE: z.enum(["all", "web", "worker"]).default("all"),
     SANDBOX_RETENTION_HOURS: z.coerce.number().positive().default(24),
+    SNAPSHOT_RETENTION_HOURS: z.coerce.number().positive().default(48),
     REAPER_INTERVAL_SECONDS: positiveInt(300),
     SHUTDOWN_GRACE_SECONDS: positiveInt(30),
     WORKER_CONCURRENCY: positiveInt(4),

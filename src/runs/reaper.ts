@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
-import type { SandboxProvider, SandboxSummary } from "../sandbox/types.ts";
+import type { SandboxProvider, SandboxSummary, SnapshotSummary } from "../sandbox/types.ts";
+import type { SnapshotRecord } from "../store/snapshot-ledger.ts";
 import type { Store } from "../store/types.ts";
 
 /**
@@ -17,6 +18,8 @@ export interface ReapLimits {
   pausedRetentionMs: number;
   /** A running sandbox without a running run is killed once this old (covers boot and hand-over). */
   orphanGraceMs: number;
+  /** SNAPSHOT_RETENTION_HOURS: a repository snapshot no run started from for this long is deleted; unset: snapshots are left alone. */
+  snapshotRetentionMs?: number;
 }
 
 export interface ReapDecision {
@@ -36,18 +39,69 @@ export function decideReap(sandboxes: readonly SandboxSummary[], runningRunIds: 
   return out;
 }
 
-export async function reapOnce(deps: { store: Store; sandboxes: SandboxProvider; log: Logger; limits: ReapLimits; now?: () => number }): Promise<ReapDecision[]> {
+export interface ReapDeps {
+  store: Store;
+  sandboxes: SandboxProvider;
+  log: Logger;
+  limits: ReapLimits;
+  now?: () => number;
+  /** The provider's snapshots the Store had no record of at the last pass (reapSnapshots). */
+  unrecorded?: Set<string>;
+}
+
+export async function reapOnce(deps: ReapDeps): Promise<ReapDecision[]> {
   const [sandboxes, running] = await Promise.all([deps.sandboxes.list(), deps.store.listRuns({ states: ["running"], limit: 10_000 })]);
   const decisions = decideReap(sandboxes, new Set(running.map((r) => String(r.id))), (deps.now ?? Date.now)(), deps.limits, new Set(running.map((r) => r.threadKey)));
   for (const d of decisions) {
     deps.log.info({ sandbox: d.id, reason: d.reason }, "reaping a sandbox");
     await deps.sandboxes.killById(d.id);
   }
+  if (deps.limits.snapshotRetentionMs !== undefined) await reapSnapshots(deps, deps.limits.snapshotRetentionMs);
   return decisions;
 }
 
-export function startReaper(deps: Parameters<typeof reapOnce>[0] & { intervalMs: number }): () => void {
-  const tick = () => void reapOnce(deps).catch((error: unknown) => deps.log.warn({ err: error }, "the sandbox reaper failed; it tries again at the next interval"));
+/**
+ * Pure: the snapshot records unused past their retention (this provider's only), and the
+ * provider's snapshots of ours with no record at this pass and the last one (one that is being
+ * recorded right now is spared once: it has a record by the next pass).
+ */
+export function decideSnapshotReap(
+  records: readonly SnapshotRecord[],
+  provider: string,
+  held: readonly SnapshotSummary[] | null,
+  unrecordedBefore: ReadonlySet<string>,
+  now: number,
+  retentionMs: number,
+): { expired: SnapshotRecord[]; orphans: string[]; unrecorded: Set<string> } {
+  const mine = records.filter((r) => r.provider === provider);
+  const expired = mine.filter((r) => !(now - Date.parse(r.lastUsedAt) <= retentionMs));
+  const recorded = new Set(mine.map((r) => r.snapshotId));
+  const unrecorded = new Set((held ?? []).map((s) => s.id).filter((id) => !recorded.has(id)));
+  return { expired, orphans: [...unrecorded].filter((id) => unrecordedBefore.has(id)), unrecorded };
+}
+
+async function reapSnapshots(deps: ReapDeps, retentionMs: number): Promise<void> {
+  const snapshots = deps.sandboxes.snapshots;
+  if (!snapshots) return;
+  const [records, held] = await Promise.all([deps.store.snapshots.list(), snapshots.list().catch(() => null)]);
+  const unrecordedBefore = deps.unrecorded ?? new Set<string>();
+  const plan = decideSnapshotReap(records, deps.sandboxes.name, held, unrecordedBefore, (deps.now ?? Date.now)(), retentionMs);
+  for (const r of plan.expired) {
+    deps.log.info({ snapshot: r.snapshotId, repo: r.repoFullName, lastUsedAt: r.lastUsedAt }, "reaping a repository snapshot unused past its retention");
+    await deps.store.snapshots.remove(r, r.snapshotId);
+    await snapshots.delete(r.snapshotId);
+  }
+  for (const id of plan.orphans) {
+    deps.log.info({ snapshot: id }, "reaping a snapshot the store has no record of");
+    await snapshots.delete(id);
+  }
+  unrecordedBefore.clear();
+  for (const id of plan.unrecorded) if (!plan.orphans.includes(id)) unrecordedBefore.add(id);
+}
+
+export function startReaper(deps: ReapDeps & { intervalMs: number }): () => void {
+  const withMemory = { ...deps, unrecorded: deps.unrecorded ?? new Set<string>() };
+  const tick = () => void reapOnce(withMemory).catch((error: unknown) => deps.log.warn({ err: error }, "the sandbox reaper failed; it tries again at the next interval"));
   const timer = setInterval(tick, deps.intervalMs);
   timer.unref();
   tick();
