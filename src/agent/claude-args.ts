@@ -1,3 +1,5 @@
+import { STREAM_INPUT_ARGS } from "./stream-input.ts";
+
 /** The Claude Code command line. Pure; the prompt never appears here (it goes in on stdin). */
 
 export interface ClaudeArgsInput {
@@ -15,6 +17,8 @@ export interface ClaudeArgsInput {
   jsonSchema?: object | undefined;
   /** "plan": the CLI's plan mode (reads, never writes) instead of skipping permission checks. */
   permissionMode?: "plan" | undefined;
+  /** Streaming input (stream-input.ts): the prompt and later messages as JSON lines on an open stdin. */
+  streamInput?: boolean | undefined;
 }
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -23,6 +27,7 @@ export function buildClaudeArgs(input: ClaudeArgsInput): string[] {
   // Plan mode is a permission mode of its own: with the checks skipped it would not hold.
   const permissions = input.permissionMode === "plan" ? ["--permission-mode", "plan"] : ["--dangerously-skip-permissions"];
   const args = [input.command, "-p", "--output-format", "stream-json", "--verbose", ...permissions];
+  if (input.streamInput) args.push(...STREAM_INPUT_ARGS);
   if (input.resumeSessionId) {
     // --session-id only names a NEW session; continuing one is --resume.
     if (!SESSION_ID.test(input.resumeSessionId)) throw new Error(`Refusing to resume: "${input.resumeSessionId}" is not a Claude session id`);

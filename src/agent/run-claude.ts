@@ -1,8 +1,13 @@
 import type { Sandbox } from "../sandbox/types.ts";
 import { judgeResult } from "./result-trust.ts";
+import { createStdinFeed, type ClaudeInbox, type InboxMessage, type StdinFeed } from "./stdin-feed.ts";
 import { createLineSplitter, parseStreamLine, type ResultEvent, type StreamEvent } from "./stream-events.ts";
 
-/** Runs Claude Code headless in a sandbox, streaming its events. The prompt goes in through a file on stdin. */
+/**
+ * Runs Claude Code headless in a sandbox, streaming its events. The prompt goes in through a file
+ * on stdin; or, with an inbox (argv with streamInput), as the first message on a stdin kept open,
+ * followed by the messages that arrive while Claude works (stdin-feed.ts).
+ */
 
 export interface ClaudeRunInput {
   sandbox: Sandbox;
@@ -15,6 +20,8 @@ export interface ClaudeRunInput {
   /** The run's --max-budget-usd: a result claiming far more (or a negative cost) is not believed. */
   maxCostUsd?: number | undefined;
   onEvent?: (event: StreamEvent) => void;
+  /** Streaming input: messages for the running session (argv must carry the streaming flags). */
+  inbox?: ClaudeInbox | undefined;
 }
 
 export interface ClaudeRunOutput {
@@ -29,41 +36,26 @@ export interface ClaudeRunOutput {
   timedOut: boolean;
   /** Why the process's first result event was not believed (then result is null); null when it was, or there was none. */
   rejectedResult: string | null;
-  /** Result events after the first: only the first counts, the rest are ignored. */
+  /** Result events after the first (streaming input: after stdin was ended): only the run's counts, the rest are ignored. */
   extraResults: number;
+  /** Streaming input: inbox messages taken but never written to Claude (the process ended first). */
+  undelivered: InboxMessage[];
 }
 
 export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput> {
+  const feed = input.inbox ? createStdinFeed(input.inbox, input.prompt) : null;
   // Outside the checkout, so it is never committed.
   const promptFile = `${input.sandbox.homeDir}/.claude-sandbox-bot/prompt.md`;
-  await input.sandbox.writeFile(promptFile, input.prompt);
-
-  let result: ResultEvent | null = null;
-  let sawResult = false;
-  let rejectedResult: string | null = null;
-  let extraResults = 0;
-  let sessionId: string | null = null;
+  if (!feed) await input.sandbox.writeFile(promptFile, input.prompt);
+  const results = createResultKeeper(input.maxCostUsd, feed);
   const unparsed: string[] = [];
   const splitter = createLineSplitter((line) => {
     const event = parseStreamLine(line);
     if (!event) return;
     if (event.type === "unparsed") unparsed.push(event.line.slice(0, 500));
-    if (event.type === "system" && event.event.session_id) sessionId = event.event.session_id;
-    if (event.type === "result") {
-      // The first result is the run's; anything printed after it is not the CLI speaking.
-      if (sawResult) {
-        extraResults += 1;
-        return;
-      }
-      sawResult = true;
-      const verdict = judgeResult(event.event, input.maxCostUsd);
-      if (!verdict.trusted) {
-        rejectedResult = verdict.problem;
-        return;
-      }
-      result = event.event;
-      sessionId = event.event.session_id;
-    }
+    if (event.type === "other") feed?.observe(event.event);
+    if (event.type === "system" && event.event.session_id) results.sawSession(event.event.session_id);
+    if (event.type === "result" && !results.take(event.event)) return;
     input.onEvent?.(event);
   });
 
@@ -71,15 +63,50 @@ export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput>
   const outcome = await input.sandbox.run(input.argv, {
     cwd: input.cwd,
     env: input.env,
-    stdinFile: promptFile,
+    ...(feed ? { onStdin: (stdin) => feed.attach(stdin) } : { stdinFile: promptFile }),
     timeoutMs: input.timeoutMs,
     ...(input.signal ? { signal: input.signal } : {}),
     onStdout: (chunk) => splitter.push(chunk),
   });
   splitter.end();
+  const undelivered = feed ? await feed.stop() : [];
 
+  const { result, sessionId, rejectedResult, extraResults } = results;
   const stderrLines = outcome.stderr.trim().split("\n");
   // Provider-agnostic: a non-zero exit without a result at (or past) the limit is the timeout.
   const timedOut = input.timeoutMs > 0 && result === null && outcome.exitCode !== 0 && Date.now() - started >= input.timeoutMs;
-  return { exitCode: outcome.exitCode, result, sessionId, stderrTail: stderrLines.slice(-15).join("\n"), unparsed, timedOut, rejectedResult, extraResults };
+  return { exitCode: outcome.exitCode, result, sessionId, stderrTail: stderrLines.slice(-15).join("\n"), unparsed, timedOut, rejectedResult, extraResults, undelivered };
+}
+
+/**
+ * Which result event is the run's. Without streaming input the first: anything printed after it is
+ * not the CLI speaking. With it, each turn ends in a result, and the run's is the one after which
+ * stdin was ended (its cost is the process's total so far); results after that are not believed.
+ */
+function createResultKeeper(maxCostUsd: number | undefined, feed: StdinFeed | null) {
+  const keeper = {
+    result: null as ResultEvent | null,
+    sessionId: null as string | null,
+    rejectedResult: null as string | null,
+    extraResults: 0,
+    sawResult: false,
+    sawSession(id: string) {
+      keeper.sessionId = id;
+    },
+    /** Whether the event is passed on. */
+    take(event: ResultEvent): boolean {
+      if (feed ? feed.ended : keeper.sawResult) {
+        keeper.extraResults += 1;
+        return false;
+      }
+      keeper.sawResult = true;
+      const verdict = judgeResult(event, maxCostUsd);
+      keeper.rejectedResult = verdict.trusted ? null : verdict.problem;
+      keeper.result = verdict.trusted ? event : null;
+      if (verdict.trusted) keeper.sessionId = event.session_id;
+      void feed?.onResult();
+      return verdict.trusted;
+    },
+  };
+  return keeper;
 }
