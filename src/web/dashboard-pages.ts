@@ -4,6 +4,7 @@ import { html, raw, type SafeHtml } from "./html.ts";
 import { FINISHED_STATES as FINISHED } from "../runs/outcome.ts";
 import { RUN_STATES, type RunSummaryView, type RunView } from "./run-view.ts";
 import type { UsageTotals } from "../store/gateway-ledger.ts";
+import type { SnapshotRecord } from "../store/snapshot-ledger.ts";
 import type { Totals } from "./totals.ts";
 
 /** The dashboard's pages: data in, escaped HTML out. Pure. */
@@ -93,6 +94,18 @@ export interface RunsPageInput {
   repos: string[];
   /** The model gateway's figures per repository since the start of the UTC day (absent: not read). */
   gateway?: GatewayRepoTotals[];
+  /** The repository snapshots new threads start from (the section is left out when there are none). */
+  snapshots?: SnapshotRecord[];
+}
+
+/** The repository snapshots: what each holds, how often it was used, what it weighs. */
+function snapshotsTable(rows: SnapshotRecord[]): SafeHtml {
+  const size = (bytes: number | null) => (bytes === null ? "—" : `${(bytes / 1048576).toFixed(1)} MiB`);
+  const when = (iso: string) => iso.replace("T", " ").slice(0, 16);
+  return html`<h2>Repository snapshots <small>(${rows.length}; a new thread starts from its repository's, unused ones are reaped)</small></h2>
+<table id="snapshots"><thead><tr><th>repository</th><th>installation</th><th>holds</th><th>taken</th><th>last used</th><th class="num">uses</th><th class="num">size</th><th class="num">took</th></tr></thead><tbody>${rows.map(
+    (r) => html`<tr><td>${r.repoFullName}</td><td>${r.installationId}</td><td>${r.baseBranch} @ ${r.baseSha.slice(0, 12)}</td><td>${when(r.createdAt)}</td><td>${when(r.lastUsedAt)}</td><td class="num">${r.uses}</td><td class="num">${size(r.sizeBytes)}</td><td class="num">${duration(r.tookMs)}</td></tr>`,
+  )}</tbody></table>`;
 }
 
 export type GatewayRepoTotals = UsageTotals & { repoFullName: string };
@@ -144,7 +157,8 @@ export function runsPage(input: RunsPageInput): SafeHtml {
 ${list}
 <h2>Totals <small>(last ${input.totalsWindowDays} days${filtered ? ", these filters" : ""}: ${totals.all.runs} runs, ${formatUsd(totals.all.costUsd)})</small></h2>
 <div class="columns">${totalsTable("totals-repo", "Per repository", totals.byRepo)}${totalsTable("totals-day", "Per day", totals.byDay)}</div>
-${input.gateway ? gatewayTable(input.gateway) : ""}`;
+${input.gateway ? gatewayTable(input.gateway) : ""}
+${input.snapshots && input.snapshots.length > 0 ? snapshotsTable(input.snapshots) : ""}`;
   return layout("Runs", body, { signedIn: true });
 }
 

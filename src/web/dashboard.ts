@@ -20,7 +20,7 @@ import { computeTotals } from "./totals.ts";
  */
 
 export interface DashboardDeps {
-  store: Pick<Store, "listRuns" | "getRun" | "gateway">;
+  store: Pick<Store, "listRuns" | "getRun" | "gateway" | "snapshots">;
   /** The model gateway is on: its figures are shown. */
   gatewayOn?: boolean;
   cancelRun(runId: number): Promise<void>;
@@ -156,6 +156,7 @@ export function createDashboard(deps: DashboardDeps) {
         totalsWindowDays: TOTALS_WINDOW_DAYS,
         repos,
         ...(deps.gatewayOn ? { gateway: await deps.store.gateway.usageByRepo(startOfUtcDay(t)) } : {}),
+        snapshots: await deps.store.snapshots.list(),
         ...(problems.length ? { problem: problems.join(" ") } : {}),
       }),
     );
