@@ -90,8 +90,9 @@ export async function fetchJobLogTail(client: GitHubClient, where: RepoCoords, j
   if (!isGitHubDownloadHost(location, client.request.endpoint.DEFAULTS.baseUrl)) return null;
   const download = await fetchImpl(location, { redirect: "error", headers: { range: `bytes=-${MAX_LOG_TAIL_BYTES}` }, signal: AbortSignal.timeout(LOG_TIMEOUT_MS) });
   if (!download.ok || !download.body) return null;
-  // 206: the server sent the range asked for, whose first line is most likely cut.
-  return readTail(download.body, download.status === 206);
+  // 206 from past the start (Content-Range: bytes <start>-<end>/<size>): the first line is most likely cut.
+  const start = Number(/^bytes (\d+)-/.exec(download.headers.get("content-range") ?? "")?.[1] ?? 0);
+  return readTail(download.body, download.status === 206 && start > 0);
 }
 
 async function readTail(body: ReadableStream<Uint8Array>, partial: boolean): Promise<string> {

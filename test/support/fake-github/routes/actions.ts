@@ -145,7 +145,10 @@ export function serveDownload(store: Store, req: IncomingMessage, res: ServerRes
   }
   const data = Buffer.from(log.text, "utf8");
   const range = /^bytes=-(\d+)$/.exec(String(req.headers.range ?? ""));
-  const body = range ? data.subarray(Math.max(0, data.length - Number(range[1]))) : data;
+  const start = range ? Math.max(0, data.length - Number(range[1])) : 0;
+  const body = data.subarray(start);
   record.status = range ? 206 : 200;
-  res.writeHead(record.status, { "content-type": "text/plain; charset=utf-8", "content-length": String(body.length) }).end(body);
+  const headers: Record<string, string> = { "content-type": "text/plain; charset=utf-8", "content-length": String(body.length) };
+  if (range) headers["content-range"] = `bytes ${start}-${data.length - 1}/${data.length}`;
+  res.writeHead(record.status, headers).end(body);
 }
