@@ -177,8 +177,9 @@ const MAX_LISTED = 20;
 
 /** `problems` are the ones worked out; `total` counts them all (the reply lists the first 20). */
 export function formatProblems(file: string, problems: readonly RepoConfigProblem[], total: number = problems.length): string {
-  const listed = problems.slice(0, MAX_LISTED).map((p) => `- ${p.path ? code(truncate(p.path, 120)) : "the file"}: ${p.message}`);
-  if (total > listed.length) listed.push(`- … and ${total - listed.length} more`);
+  const shown = problems.slice(0, MAX_LISTED);
+  const listed = groupByMessage(shown).map(({ paths, message }) => `- ${paths.map((path) => (path ? code(truncate(path, 120)) : "the file")).join(", ")}: ${message}`);
+  if (total > shown.length) listed.push(`- … and ${total - shown.length} more`);
   const count = total === 1 ? "a problem" : `${total} problems`;
   return [
     `**The run was not started:** ${code(file)} has ${count}.`,
@@ -188,6 +189,13 @@ export function formatProblems(file: string, problems: readonly RepoConfigProble
     `Fix ${total === 1 ? "it" : "them"} in ${code(file)} on the repository's default branch (the only branch the bot reads it from), then trigger the run again. ` +
       "Every key is described in the bot's README under “Per-repository configuration”.",
   ].join("\n");
+}
+
+/** Problems that say the same (unknown keys beside each other, with their list of known keys) on one line, in order. */
+function groupByMessage(problems: readonly RepoConfigProblem[]): Array<{ paths: string[]; message: string }> {
+  const groups = new Map<string, string[]>();
+  for (const p of problems) groups.set(p.message, [...(groups.get(p.message) ?? []), p.path]);
+  return [...groups].map(([message, paths]) => ({ paths, message }));
 }
 
 /** A problem in the repository's own file that stopped reading it (size, YAML, shape). */
