@@ -9,6 +9,7 @@ import type { GitHubClient } from "./github/octokit-types.ts";
 import { createTokenMinter } from "./github/tokens.ts";
 import { createAckQueue } from "./handlers/ack-queue.ts";
 import { acknowledgeRun, type AcknowledgeDeps } from "./handlers/acknowledge.ts";
+import { offerToRunningRun } from "./runs/steering.ts";
 import type { IntakeDeps } from "./handlers/intake.ts";
 import { createRepoConfigCache } from "./handlers/repo-config-cache.ts";
 import { parsePassthroughList } from "./config/sandbox-passthrough.ts";
@@ -151,7 +152,7 @@ function runApi(config: Config, parts: Pick<ApiRunDeps, "store" | "queue" | "app
 
 interface AcknowledgerParts {
   config: Config;
-  store: AcknowledgeDeps["store"] & Pick<Store, "heartbeat">;
+  store: AcknowledgeDeps["store"] & Pick<Store, "heartbeat" | "listRuns" | "steering">;
   queue: RunQueue;
   replyLimiter: ReplyLimiter;
   webhooks: WebhookGauge;
@@ -164,7 +165,7 @@ function acknowledger({ config, store, queue, replyLimiter, webhooks, installati
   const heartbeatMs = (config.RUN_LEASE_SECONDS * 1000) / 3;
   const acks = createAckQueue({ concurrency: ACK_CONCURRENCY, busy: () => webhooks.inFlight() > 0, heartbeatMs, heartbeat: (ids) => store.heartbeat(ids), log });
   webhooks.onIdle(() => acks.resume());
-  const ackDeps: AcknowledgeDeps = { store, queue, replyLimiter, installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION };
+  const ackDeps: AcknowledgeDeps = { store, queue, replyLimiter, installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION, steer: (run) => offerToRunningRun({ store }, run) };
   const acknowledge = (run: RunRecord, client: GitHubClient | null, runLog: Logger) =>
     acks.submit(run.id, async () => acknowledgeRun(ackDeps, run, client ?? (await installationClient(run.installationId)), runLog));
   return { acknowledge, acks };

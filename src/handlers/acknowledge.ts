@@ -41,7 +41,9 @@ export async function acknowledgeRun(deps: AcknowledgeDeps, run: RunRecord, clie
     log.info({ mode: trigger.mode, kind: trigger.kind, intake: "queued" }, "run queued");
     return;
   }
-  if (admission.reason === "failed") {
+  if (admission.reason === "steered") {
+    log.info({ into: admission.into, intake: "steered" }, "the message went into the thread's running run");
+  } else if (admission.reason === "failed") {
     // Not to "@api": the run API's caller has no GitHub login to mention.
     if (viaApi) log.error({ err: admission.error, intake: "failed" }, "could not take the run API's request");
     else await replyCouldNotTake(client, trigger, admission.error, log);

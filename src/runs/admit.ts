@@ -19,6 +19,11 @@ export interface AdmitDeps {
   queue: Pick<RunQueue, "enqueue">;
   /** DAILY_BUDGET_USD_PER_INSTALLATION. */
   installationDailyUsd?: number | undefined;
+  /**
+   * Offers the allowed run's message to its thread's running run (runs/steering.ts): the id of the
+   * run that took it, or null to queue it. Absent: every run queues.
+   */
+  steer?: (run: RunRecord) => Promise<number | null>;
 }
 
 export interface AdmitOptions {
@@ -32,6 +37,8 @@ export type Admission =
   | { admitted: true; run: RunRecord }
   | { admitted: false; reason: "not-allowed" }
   | { admitted: false; reason: "over-budget"; message: string }
+  /** Its message went into the thread's running run (steering): 👀 on it, the run itself deleted. */
+  | { admitted: false; reason: "steered"; into: number }
   /** Deciding failed (GitHub or the store): the run is deleted, the caller says so. */
   | { admitted: false; reason: "failed"; error: unknown };
 
@@ -41,11 +48,21 @@ export async function admitRun(deps: AdmitDeps, run: RunRecord, options: AdmitOp
     await deps.store.discardRun(run.id).catch((error: unknown) => options.log.warn({ err: error }, "could not delete a refused run"));
     return refusal;
   }
+  const into = deps.steer ? await deps.steer(run).catch((error: unknown) => (options.log.warn({ err: error }, "could not offer the message to the running run; it queues"), null)) : null;
+  if (into !== null) return steered(deps, run, into, options);
   const progressCommentId = await announce(options.client, run, options.log);
   await deps.store.updateRun(run.id, { state: "queued", progressCommentId });
   const queued: RunRecord = { ...run, state: "queued", progressCommentId };
   await deps.queue.enqueue(queued);
   return { admitted: true, run: queued };
+}
+
+/** The message is in the running run's inbox: the mention gets its 👀, and is no run of its own. */
+async function steered(deps: AdmitDeps, run: RunRecord, into: number, options: AdmitOptions): Promise<Admission> {
+  const t = run.trigger;
+  await react(options.client, { owner: t.repo.owner, repo: t.repo.name }, t.source, t.thread.number, "eyes").catch((error: unknown) => options.log.warn({ err: error }, "could not add the 👀 reaction"));
+  await deps.store.discardRun(run.id).catch((error: unknown) => options.log.warn({ err: error }, "could not delete the steered run's row"));
+  return { admitted: false, reason: "steered", into };
 }
 
 /** The refusal, or null when the run may start. */

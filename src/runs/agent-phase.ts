@@ -1,6 +1,7 @@
 import { buildClaudeArgs, buildClaudeEnv, transcriptPath } from "../agent/claude-args.ts";
 import { buildPrompt } from "../agent/prompt.ts";
 import { runClaude, type ClaudeRunOutput } from "../agent/run-claude.ts";
+import type { ClaudeInbox } from "../agent/stdin-feed.ts";
 import type { StreamEvent } from "../agent/stream-events.ts";
 import type { RepoConfig } from "../config/repo-config.ts";
 import type { ThreadContext } from "../github/thread-context.ts";
@@ -40,6 +41,8 @@ export interface AgentPhaseInput {
   timeoutMs: number;
   signal: AbortSignal;
   onEvent: (event: StreamEvent) => void;
+  /** Messages for Claude while it works (steering): streaming input on an open stdin. */
+  inbox?: ClaudeInbox | undefined;
 }
 
 export async function runAgentPhase(input: AgentPhaseInput): Promise<ClaudeRunOutput> {
@@ -66,6 +69,7 @@ export async function runAgentPhase(input: AgentPhaseInput): Promise<ClaudeRunOu
       mcpConfigPath,
       jsonSchema: input.trigger.mode === "review" ? REVIEW_JSON_SCHEMA : undefined,
       permissionMode: input.trigger.mode === "plan" ? "plan" : undefined,
+      streamInput: input.inbox !== undefined,
     }),
     env: buildClaudeEnv({
       homeDir: box.homeDir,
@@ -80,6 +84,7 @@ export async function runAgentPhase(input: AgentPhaseInput): Promise<ClaudeRunOu
     maxCostUsd: input.maxBudgetUsd,
     signal: input.signal,
     onEvent: input.onEvent,
+    inbox: input.inbox,
   });
   return out;
 }

@@ -1,5 +1,6 @@
 import { transcriptPath } from "../agent/claude-args.ts";
 import type { ClaudeRunOutput } from "../agent/run-claude.ts";
+import type { InboxMessage } from "../agent/stdin-feed.ts";
 import { reduceProgress } from "./report/progress-state.ts";
 import { runRequest } from "../triggers/request-text.ts";
 import { pinAgentConfigToBase } from "../workspace/agent-config.ts";
@@ -9,6 +10,7 @@ import { PhaseError } from "./phases.ts";
 import type { RunContext } from "./run-context.ts";
 import { chooseRunModel } from "./run-model.ts";
 import { releasePin } from "./run-scope.ts";
+import { createRunInbox } from "./steering-inbox.ts";
 import type { Allowance } from "./run-allowance.ts";
 import type { Workspace } from "./workspace-step.ts";
 
@@ -22,6 +24,10 @@ export async function runAgent(ctx: RunContext, ws: Workspace, allowance: Allowa
   const t = ctx.trigger;
   await ctx.progress.enter("agent");
   if (context.pull) ctx.scope.pinned = { sandbox: box, paths: await pinAgentConfigToBase(box, `origin/${context.pull.baseRef}`) };
+  // Only a code run's Claude takes messages while it works; review and plan runs queue them.
+  const steering = t.mode === "code" ? createRunInbox(ctx) : null;
+  await steering?.open();
+  let undelivered: InboxMessage[] = [];
   const claude = await runAgentPhase({
     sandbox: box,
     session: ws.session,
@@ -38,7 +44,10 @@ export async function runAgent(ctx: RunContext, ws: Workspace, allowance: Allowa
     timeoutMs: Math.max(1_000, ctx.runTimeoutMs - (ctx.now() - ctx.startedAt)),
     signal: ctx.cancel.signal,
     onEvent: (event) => ctx.progress.show(reduceProgress(ctx.progress.state, event)),
-  });
+    inbox: steering?.inbox,
+  })
+    .then((out) => ((undelivered = out.undelivered), out))
+    .finally(() => steering?.close(undelivered));
   await releasePin(ctx);
   if (claude.rejectedResult || claude.extraResults) {
     ctx.log.warn({ rejectedResult: claude.rejectedResult, extraResults: claude.extraResults }, "Claude's result line was not believed (forged or absurd figures); the run's cost is not taken from it");

@@ -38,6 +38,7 @@ export async function finishRun(ctx: RunContext, outcome: RunOutcome): Promise<v
     limits: trail.limits,
     ...(outcome.outcome === "no_changes" && t.ci ? { ciLoopEnded: true } : {}),
     model: trail.model,
+    ...(trail.steering?.length ? { steering: trail.steering } : {}),
   };
   await deps.store.updateRun(run.id, {
     state: runStateFor(summary.outcome),

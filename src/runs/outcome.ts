@@ -38,6 +38,12 @@ export interface RunOutcome {
   plan?: { htmlUrl: string; steps: number; approveWith: string } | undefined;
 }
 
+/** One message the run's Claude took in while working (runs/steering-inbox.ts). */
+export interface SteeringNote {
+  author: string;
+  commentId?: number | undefined;
+}
+
 export interface RunSummary extends RunOutcome {
   runId: number;
   branch: string;
@@ -56,6 +62,8 @@ export interface RunSummary extends RunOutcome {
   ciLoopEnded?: boolean | undefined;
   /** The model the agent ran with, when the bot chose one (else the CLI's default). */
   model?: string | undefined;
+  /** The messages its Claude took in while working (steering), in order. */
+  steering?: SteeringNote[] | undefined;
 }
 
 export const CANCELED: RunOutcome = { outcome: "canceled", error: "Stopped on request. Nothing from this run was pushed.", errorCategory: "canceled", files: [] };

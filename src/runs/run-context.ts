@@ -12,6 +12,7 @@ import { watchCancellation } from "./cancellation.ts";
 import { createPhaseClock } from "./phase-clock.ts";
 import type { RunJobDeps } from "./run-deps.ts";
 import { createRunProgress } from "./run-progress.ts";
+import type { SteeringNote } from "./outcome.ts";
 import type { Session } from "./session.ts";
 
 /**
@@ -38,6 +39,8 @@ export interface RunTrail {
   limits: string[];
   /** The model the agent was started with (the report names it); undefined: the CLI's default. */
   model?: string | undefined;
+  /** Messages the agent took in while working (runs/steering-inbox.ts), for the report. */
+  steering?: SteeringNote[] | undefined;
 }
 
 export interface RunContext {

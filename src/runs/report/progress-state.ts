@@ -18,6 +18,8 @@ export interface ProgressState {
   turns: number;
   /** The CLI prints one assistant event per content block; a turn is a new message id. */
   lastMessageId: string | null;
+  /** Authors of the messages the run's Claude took in while working (steering), in order. */
+  received?: string[];
 }
 
 export function initialProgress(startedAt: number): ProgressState {

@@ -9,6 +9,7 @@ export function renderProgress(runId: number, state: ProgressState, now: number)
   if (state.turns > 0) facts.push(`**Turns:** ${state.turns}`);
   lines.push(facts.join(" · "));
   if (state.step) lines.push("", `**Now:** ${state.step}`);
+  if (state.received?.length) lines.push("", `📨 received while working: ${state.received.map((a) => `@${a}`).join(", ")}`);
   if (state.todos.length > 0) {
     lines.push("", ...state.todos.map((t) => `- [${t.status === "completed" ? "x" : " "}] ${t.status === "in_progress" ? `**${t.content}**` : t.content}`));
   }

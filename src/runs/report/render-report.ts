@@ -80,6 +80,7 @@ export function renderReport(s: RunSummary, redact: (text: string) => string = (
   if (s.outcome === "no_changes") top.push("", "Claude finished without changing any file, so nothing was pushed.");
   if (s.ciLoopEnded) top.push("", "This CI follow-up changed nothing, so the automatic fixing of this pull request's CI stops here. Push a fix, or mention me with `fix-ci` to try again.");
   if (s.plan) top.push("", planLine(s.plan));
+  if (s.steering?.length) top.push("", `📨 Taken in while working: ${s.steering.map((m) => `@${m.author}`).join(", ")} (each message went into the running session at Claude's next turn).`);
   if (s.patch) top.push("", "This pull request comes from a fork, and the bot never pushes to forks. The change is below as a patch: apply it with `git apply`, or ask the author to.");
   if (s.unsigned) top.push("", `Pushed unsigned: ${s.unsigned}, which GitHub's API cannot express, so the commits were pushed from the bot's machine instead of being made (and signed) through the API.`);
 
