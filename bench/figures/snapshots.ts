@@ -1,5 +1,7 @@
-import { lstatSync, readdirSync } from "node:fs";
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CLAUDE_BIN } from "../../test/support/start-bot.ts";
 import type { RepoInfo } from "../../test/support/fake-github/types.ts";
 import { waitFor } from "../../test/support/wait-for.ts";
 import { postDelivery, prepareDelivery } from "../lib/load.ts";
@@ -25,8 +27,8 @@ export interface SnapshotOptions {
 
 export interface SnapshotResult {
   setupSeconds: number;
-  cold: { toFirstRequest: Latency; samples: number[] };
-  fromSnapshot: { toFirstRequest: Latency; samples: number[] };
+  cold: { toFirstRequest: Latency; toExec: Latency; samples: number[] };
+  fromSnapshot: { toFirstRequest: Latency; toExec: Latency; samples: number[] };
   /** The first thread of the snapshot repository: cold, plus taking the snapshot. */
   firstWithSnapshotMs: number;
   snapshot: { count: number; sizeBytes: number; tookMs: number[] };
@@ -59,34 +61,52 @@ async function newThread(w: BenchWorld, bot: { webhookUrl: string; secret: strin
 
 const FINAL = /^### (✅|⚪|❌|⏹️)/m;
 
+/** CLAUDE_COMMAND: logs when the bot exec'd Claude (epoch ms), then execs the real CLI (same PID). */
+function timedClaude(dir: string): { command: string; execs: () => number[] } {
+  const log = join(dir, "claude-exec.log");
+  writeFileSync(log, "");
+  const command = join(dir, "claude-timed.sh");
+  writeFileSync(command, `#!/bin/sh\necho "$(date +%s%3N)" >> '${log}'\nexec '${CLAUDE_BIN}' "$@"\n`);
+  chmodSync(command, 0o755);
+  return { command, execs: () => readFileSync(log, "utf8").split("\n").filter(Boolean).map(Number) };
+}
+
 export async function measureSnapshots(o: SnapshotOptions): Promise<SnapshotResult> {
   const w = await startBenchWorld(answerAtOnce);
+  const dir = mkdtempSync(join(tmpdir(), "csb-snapshots-"));
+  const claude = timedClaude(dir);
   try {
     const cold = await w.gh.createRepo({ owner: "acme", name: "cold", files: files(o.setupSeconds, false) });
     const warm = await w.gh.createRepo({ owner: "acme", name: "warm", files: files(o.setupSeconds, true) });
     for (const r of [cold, warm]) w.gh.setPermission(r.fullName, WRITE_USER, "write");
-    const bot = await w.startBot();
+    const bot = await w.startBot({ CLAUDE_COMMAND: claude.command });
     const firstAgentAfter = (t: number) => waitFor("the run's first model request", () => w.model.requests.find((r) => r.kind === "agent" && r.receivedAt >= t)?.receivedAt, 180_000, 5);
     const report = (repo: RepoInfo, issue: number) =>
       waitFor(`the report on ${repo.fullName}#${issue}`, () => w.gh.state.comments.find((c) => c.repo === repo.fullName && c.issueNumber === issue && c.user.login === w.gh.botUser.login && FINAL.test(c.body)), 180_000, 20);
     const run = async (repo: RepoInfo, n: number) => {
+      const execsBefore = claude.execs().length;
       const m = await newThread(w, bot, repo, n);
       const first = await firstAgentAfter(m.sentAt);
       const body = (await report(repo, m.issue)).body;
       if (!/^### (✅|⚪)/m.test(body)) throw new Error(`the run on ${repo.fullName} failed:\n${body.slice(0, 600)}`);
-      return first - m.sentAt;
+      const exec = claude.execs()[execsBefore];
+      if (exec === undefined) throw new Error("the Claude wrapper logged no start");
+      return { first: first - m.sentAt, exec: exec - m.sentAt };
     };
-    const firstWithSnapshotMs = await run(warm, 0);
+    const firstWithSnapshotMs = (await run(warm, 0)).first;
     const taken = () => bot.logRecords().filter((r) => r.msg === "took a repository snapshot");
     if (taken().length !== 1) throw new Error("the first thread took no snapshot");
     const coldSamples: number[] = [];
     const warmSamples: number[] = [];
+    const coldExec: number[] = [];
+    const warmExec: number[] = [];
     for (let rep = 0; rep < o.reps; rep++) {
       for (const which of rep % 2 === 0 ? ["cold", "warm"] : ["warm", "cold"]) {
         await sleep(300);
-        const ms = await run(which === "cold" ? cold : warm, rep + 1);
-        (which === "cold" ? coldSamples : warmSamples).push(ms);
-        progress(`  snapshots rep ${rep + 1}/${o.reps} ${which}: ${ms} ms`);
+        const t = await run(which === "cold" ? cold : warm, rep + 1);
+        (which === "cold" ? coldSamples : warmSamples).push(t.first);
+        (which === "cold" ? coldExec : warmExec).push(t.exec);
+        progress(`  snapshots rep ${rep + 1}/${o.reps} ${which}: Claude exec'd at ${t.exec} ms, first model request at ${t.first} ms`);
       }
     }
     const used = bot.logRecords().filter((r) => r.msg === "started from the repository's snapshot; no setup input changed, so the setup is not run again").length;
@@ -95,13 +115,14 @@ export async function measureSnapshots(o: SnapshotOptions): Promise<SnapshotResu
     const ids = readdirSync(dir).filter((id) => id.startsWith("snap-"));
     return {
       setupSeconds: o.setupSeconds,
-      cold: { toFirstRequest: latency(coldSamples), samples: coldSamples },
-      fromSnapshot: { toFirstRequest: latency(warmSamples), samples: warmSamples },
+      cold: { toFirstRequest: latency(coldSamples), toExec: latency(coldExec), samples: coldSamples },
+      fromSnapshot: { toFirstRequest: latency(warmSamples), toExec: latency(warmExec), samples: warmSamples },
       firstWithSnapshotMs,
       snapshot: { count: ids.length, sizeBytes: ids.reduce((sum, id) => sum + sizeOf(join(dir, id)), 0), tookMs: taken().map((r) => Number(r.tookMs)) },
     };
   } finally {
     await w.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -114,6 +135,7 @@ export function snapshotRows(s: SnapshotResult): Row[] {
   const ms = (v: number) => `${Math.round(v)} ms`;
   return [
     [`9 new thread, setup ${s.setupSeconds} s: mention → first model request, from snapshot (p50)`, ms(warm), `cold ${ms(cold)}`, `${ratio.toFixed(2)}×`, "≤ 0.25× and ≤ 1.5 s", ratio <= 0.25 && warm <= 1500 ? "yes" : "NO"],
+    ["9 … mention → Claude process exec'd (p50; the rest is the CLI's own start-up)", ms(s.fromSnapshot.toExec.p50), `cold ${ms(s.cold.toExec.p50)}`, `${(s.fromSnapshot.toExec.p50 / s.cold.toExec.p50).toFixed(2)}×`, "—", "—"],
     ["9 … the snapshot's first thread (cold + taking it)", ms(s.firstWithSnapshotMs), `cold ${ms(cold)}`, `${(s.firstWithSnapshotMs / cold).toFixed(2)}×`, "—", "—"],
     ["9 … keeping it: snapshots, size on disk, time to take", `${s.snapshot.count}, ${(s.snapshot.sizeBytes / 1024).toFixed(0)} KiB, ${ms(median(s.snapshot.tookMs))}`, "—", "—", "(reported)", "—"],
   ];
