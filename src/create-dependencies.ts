@@ -69,8 +69,8 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
 
   const intakeDeps: IntakeDeps = {
     store,
-    triggerPhrase: () => triggerPhrase,
-    appLogin: () => appLogin,
+    triggerPhrase,
+    appLogin,
     repoConfig: createRepoConfigCache(CONFIG_CACHE_MS, { passthrough: parsePassthroughList(config.SANDBOX_PASSTHROUGH_ENV) }),
     cancelLocal: worker.cancelLocal,
     replyLimiter,
@@ -192,9 +192,9 @@ function runJobDeps({ app, appClient, config, claudeCommand, store, sandboxes, h
     mintToken: createTokenMinter(appClient),
     installationClient: async (id) => (await app.auth(id)) as GitHubClient,
     identity: { name: appLogin, email: `${appLogin}@users.noreply.github.com` },
-    triggerPhrase: () => triggerPhrase,
+    triggerPhrase,
     branchPrefix: config.BRANCH_PREFIX,
-    appLogin: () => appLogin,
+    appLogin,
     lookupEnv: createEnvLookup(),
     settings: {
       claudeCommand,

@@ -39,7 +39,7 @@ import { reply, replyCouldNotTake } from "./replies.ts";
  * several events one head's CI sends start at most one run.
  */
 
-const botSlug = (deps: IntakeDeps) => deps.appLogin().replace(/\[bot\]$/i, "");
+const botSlug = (deps: IntakeDeps) => deps.appLogin.replace(/\[bot\]$/i, "");
 
 export function ciIntake(deps: IntakeDeps, context: { id: string; octokit: unknown; log: Logger }, eventName: string, parsed: CiParseResult): void {
   const log = context.log.child({ delivery: context.id, event: eventName });
@@ -162,7 +162,7 @@ async function ciTrigger(deps: IntakeDeps, client: GitHubClient, input: CiTrigge
     deliveryId: event.deliveryId,
     installationId: event.installationId,
     repo: event.repo,
-    actor: { login: deps.appLogin(), type: "Bot" },
+    actor: { login: deps.appLogin, type: "Bot" },
     thread: pull.thread,
     source: { type: "ci" },
     text: request,
@@ -189,7 +189,7 @@ async function accept(deps: IntakeDeps, client: GitHubClient, trigger: Trigger, 
 /** Once per head commit: the automatic attempts are used up, and how to go on. */
 async function commentCapReached(deps: IntakeDeps, client: GitHubClient, event: CiEvent, pullNumber: number, config: RepoConfig, log: Logger): Promise<void> {
   if (!(await deps.store.recordDelivery(`ci-cap:${ciObjectKey(event.repo.fullName, pullNumber, event.headSha)}`, "ci-cap"))) return;
-  const phrase = config.triggerPhrase ?? deps.triggerPhrase();
+  const phrase = config.triggerPhrase ?? deps.triggerPhrase;
   const body = `CI still fails on ${event.headSha.slice(0, 12)} after ${config.ciFix.maxAttempts} automatic ${config.ciFix.maxAttempts === 1 ? "attempt" : "attempts"} (\`ciFix.maxAttempts\`), so I am not trying again on my own. Comment \`${phrase} fix-ci\` to have me try once more, or push a fix.`;
   await client.rest.issues.createComment({ owner: event.repo.owner, repo: event.repo.name, issue_number: pullNumber, body }).catch((error: unknown) => log.warn({ err: error }, "could not post the attempts-cap comment"));
 }

@@ -33,8 +33,8 @@ import type { ReplyLimiter } from "./reply-limiter.ts";
 export interface IntakeDeps {
   store: Store;
   /** The deployment's trigger phrase (TRIGGER_PHRASE or @slug); a repo's config may override it. */
-  triggerPhrase: () => string;
-  appLogin: () => string;
+  triggerPhrase: string;
+  appLogin: string;
   repoConfig: RepoConfigCache;
   /** Cancels a run executing in this process (others notice the store's flag). */
   cancelLocal: (runId: number) => void;
@@ -61,7 +61,7 @@ export async function intake(deps: IntakeDeps, context: Context, event: string, 
   const octokit = context.octokit as unknown as GitHubClient;
 
   // The app's own comments never need the config read (no loops, no API calls).
-  if (trigger.actor.login.toLowerCase() === deps.appLogin().toLowerCase()) {
+  if (trigger.actor.login.toLowerCase() === deps.appLogin.toLowerCase()) {
     log.debug({ intake: "own" }, "the app's own action: no run");
     return;
   }
@@ -74,7 +74,7 @@ export async function intake(deps: IntakeDeps, context: Context, event: string, 
   }
   // An invalid file, or one not read for this sender, still lets us decide with the defaults whether the delivery was for us.
   const config: RepoConfig = loaded?.ok ? loaded.config : DEFAULT_REPO_CONFIG;
-  const decision = decideDelivery({ action, trigger, config, triggerPhrase: config.triggerPhrase ?? deps.triggerPhrase(), appLogin: deps.appLogin() });
+  const decision = decideDelivery({ action, trigger, config, triggerPhrase: config.triggerPhrase ?? deps.triggerPhrase, appLogin: deps.appLogin });
   const { intent, request } = decision;
   if (intent.type === "ignore") {
     log.debug({ reason: intent.reason, intake: "ignored" }, "no run");

@@ -33,7 +33,7 @@ export async function runAgent(ctx: RunContext, ws: Workspace, allowance: Allowa
     session: ws.session,
     trigger: t,
     config: ctx.config,
-    request: runRequest(t, ctx.config.triggerPhrase ?? ctx.deps.triggerPhrase()),
+    request: runRequest(t, ctx.config.triggerPhrase ?? ctx.deps.triggerPhrase),
     branch: plan.branch,
     context,
     readOnly: !plan.push && t.mode === "code",

@@ -12,7 +12,7 @@ import type { RunContext } from "./run-context.ts";
  */
 export async function publishPlan(ctx: RunContext, box: Sandbox, claude: ClaudeRunOutput): Promise<RunOutcome> {
   const { text, steps } = planChecklist(ctx.redact(planOf(await readPlanFile(box), claude.result)));
-  const triggerPhrase = ctx.config.triggerPhrase ?? ctx.deps.triggerPhrase();
+  const triggerPhrase = ctx.config.triggerPhrase ?? ctx.deps.triggerPhrase;
   const target = targetFor(ctx.trigger);
   const commentId = await postComment(ctx.client, ctx.where, target, planComment(text, triggerPhrase, ctx.run.id)).catch((error: unknown) => {
     throw new PhaseError("publish", `The plan could not be posted: ${(error as Error).message}`, { cause: error, category: "github" });

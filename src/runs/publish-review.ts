@@ -15,7 +15,7 @@ export async function publishReview(ctx: RunContext, ws: Workspace, claude: Clau
     return { ...planned, body: ctx.redact(planned.body), comments: planned.comments.map((c) => ({ ...c, body: ctx.redact(c.body) })) };
   };
   const commitId = pull?.headSha ?? ws.checkout.startSha;
-  const posted = await postReviewOrComment(ctx.client, ctx.where, ctx.trigger.thread.number, commitId, reviewFor(isOwnPull(pull, ctx.deps.appLogin())), () => reviewFor(true)).catch((error: unknown) => {
+  const posted = await postReviewOrComment(ctx.client, ctx.where, ctx.trigger.thread.number, commitId, reviewFor(isOwnPull(pull, ctx.deps.appLogin)), () => reviewFor(true)).catch((error: unknown) => {
     throw new PhaseError("publish", `The review could not be posted: ${(error as Error).message}`, { cause: error, category: "github" });
   });
   const review = posted.plan;

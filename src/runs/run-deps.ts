@@ -20,10 +20,10 @@ export interface RunJobDeps {
   mintToken: TokenMinter;
   installationClient: (installationId: number) => Promise<GitHubClient>;
   identity: Identity;
-  triggerPhrase: () => string;
+  triggerPhrase: string;
   /** The deployment's BRANCH_PREFIX, for repositories that set no `branchPrefix`. */
   branchPrefix: string;
-  appLogin: () => string;
+  appLogin: string;
   /** Values of the variables a repository's config passes through (from the bot's environment). */
   lookupEnv: (name: string) => string | undefined;
   settings: AgentSettings & {

@@ -91,7 +91,7 @@ async function readThread(ctx: RunContext): Promise<ThreadContext> {
   const ownComments = t.source.type === "issue_comment" ? 1 : 0;
   // …unless the request holds a picture: its rendering (signed URLs) comes with the comments.
   const skipConversation = t.thread.number === 0 || (t.thread.commentCount !== undefined && t.thread.commentCount <= ownComments && !hasImageRef(t.text));
-  return fetchThreadContext(ctx.client, ctx.where, { number: t.thread.number, isPullRequest: t.thread.isPullRequest, appLogin: ctx.deps.appLogin(), skipConversation, body: t.thread.body }).catch((error: unknown) => {
+  return fetchThreadContext(ctx.client, ctx.where, { number: t.thread.number, isPullRequest: t.thread.isPullRequest, appLogin: ctx.deps.appLogin, skipConversation, body: t.thread.body }).catch((error: unknown) => {
     throw new PhaseError("clone", `Could not read the thread from GitHub: ${(error as Error).message}`, { cause: error, category: "github" });
   });
 }
