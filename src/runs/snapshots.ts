@@ -44,6 +44,7 @@ export async function startFromSnapshot(deps: SnapshotDeps, key: SnapshotKey, ru
   try {
     const sandbox = await withTimeout(starting, START_TIMEOUT_MS, `it did not start within ${START_TIMEOUT_MS / 1000} s`);
     await deps.store.snapshots.touch(key, new Date(deps.now()).toISOString()).catch(() => undefined);
+    deps.log.info({ snapshot: record.snapshotId, repo: record.repoFullName, installation: record.installationId, sha: record.baseSha }, "started the sandbox from the repository's snapshot");
     return { sandbox, record };
   } catch (error) {
     gaveUp = true;

@@ -95,7 +95,8 @@ describe("repository snapshots: a new thread starts from a set-up checkout", () 
     expect(paths.filter((p) => p.includes("/.claude/projects/"))).toEqual([]);
     expect(first.branch).toMatch(/issue-/);
     const branchName = Buffer.from(first.branch);
-    const tokens = w.gh.state.tokens.map((t) => Buffer.from(t.token));
+    // Each token as it is, and in the form git gets it (the Basic auth header's base64).
+    const tokens = w.gh.state.tokens.flatMap((t) => [Buffer.from(t.token), Buffer.from(Buffer.from(`x-access-token:${t.token}`).toString("base64"))]);
     expect(tokens.length).toBeGreaterThan(0);
     for (const f of files) {
       expect(f.bytes.includes(branchName), `${f.path} names the first thread's branch`).toBe(false);
@@ -120,6 +121,9 @@ describe("repository snapshots: a new thread starts from a set-up checkout", () 
     expect(git(["branch", "-a", "--format=%(refname)"])).not.toContain(first.branch);
     expect(git(["branch", "-a", "--format=%(refname)"])).toContain(second.branch);
     for (const f of filesUnder(join(secondSandbox, "repo", ".git"))) expect(f.bytes.includes(firstBranch), f.path).toBe(false);
+    // Its branch came through the bot's mirror: no GitHub token, in either form, anywhere in it.
+    const tokens = w.gh.state.tokens.flatMap((t) => [Buffer.from(t.token), Buffer.from(Buffer.from(`x-access-token:${t.token}`).toString("base64"))]);
+    for (const f of filesUnder(secondSandbox)) for (const token of tokens) expect(f.bytes.includes(token), `${f.path} holds a token`).toBe(false);
     const transcripts = filesUnder(join(secondSandbox, "home")).filter((f) => f.path.endsWith(".jsonl"));
     expect(transcripts.length).toBeGreaterThan(0);
     for (const t of transcripts) {
@@ -152,5 +156,7 @@ describe("repository snapshots: a new thread starts from a set-up checkout", () 
     expect(await w.gh.git.readFile(gadgets.fullName, other.branch, "used-lock.txt")).toBe('{"v":"gadgets"}\n');
     expect(logged("took a repository snapshot")).toHaveLength(3);
     expect(snapshotIds()).toHaveLength(2);
+    // Every sandbox started from a snapshot was the repository's own: widgets' three later threads, none of gadgets'.
+    expect(logged("started the sandbox from the repository's snapshot").map((r) => r.repo)).toEqual([w.repo.fullName, w.repo.fullName, w.repo.fullName]);
   }, 150_000);
 });
