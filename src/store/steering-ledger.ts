@@ -51,7 +51,7 @@ export interface RunMessage extends NewRunMessage {
 }
 
 export interface SteeringLedger {
-  /** The run can take messages from now on. */
+  /** The run can take messages from now on; on a retried run, every message it had is pending again. */
   open(runId: number, at: string): Promise<void>;
   /** Stores the message if the run's inbox is open: its id, or null (closed or never opened). */
   offer(runId: number, message: NewRunMessage, at: string): Promise<number | null>;
@@ -93,6 +93,8 @@ export function createSteeringLedger(query: Query, lock: "" | " FOR UPDATE"): St
       .sort((a, b) => a.id - b.id);
   return {
     async open(runId, at) {
+      // A retried run (its process died) starts its Claude again: what the dead one had is offered anew.
+      await query("UPDATE run_messages SET state = 'pending', taken_at = NULL, delivered_at = NULL WHERE run_id = ? AND state <> 'pending'", [runId]);
       await query("INSERT INTO run_inboxes (run_id, open, opened_at) VALUES (?, 1, ?) ON CONFLICT (run_id) DO UPDATE SET open = 1, closed_at = NULL", [runId, at]);
     },
     async offer(runId, m, at) {

@@ -111,10 +111,11 @@ describe("crash recovery", () => {
     const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: { title: "Crash", body: "x", user: "alice" }, comment: { body: `${w.trigger} add a note: slowone`, user: "alice" } });
     const n = ev.payload.issue.number;
     await w.send(ev);
-    await waitFor("Claude to be working", () => w.model.agentRequests().some((r) => JSON.stringify(r.body.messages).includes("slowone")), 30_000);
-    // A second mention in the same thread waits behind the first.
+    // A second mention in the same thread, sent before the first run's Claude starts (one sent
+    // while it works would go into that run: steering), waits behind the first.
     await w.send(w.hooks.issueCommentCreated({ repo: w.repo, issue: n, comment: { body: `${w.trigger} add a note: queued`, user: "alice" } }));
     await waitFor("the second progress comment", () => w.botComments(n).length === 2);
+    await waitFor("Claude to be working", () => w.model.agentRequests().some((r) => JSON.stringify(r.body.messages).includes("slowone")), 30_000);
 
     await w.bot.kill("SIGKILL");
     hold = false;

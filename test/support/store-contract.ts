@@ -263,6 +263,9 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
         [third, "three", "taken"],
       ]);
       expect(all[0]?.deliveredAt).not.toBeNull();
+      // The run retried (its process died): opening again offers what it had anew, in order.
+      await store.steering.open(41, at());
+      expect((await store.steering.take(41, at())).map((m) => m.text)).toEqual(["one", "two", "three"]);
     });
   });
 }
