@@ -149,6 +149,30 @@ describe("repository snapshots: a new thread starts from a set-up checkout", () 
     expect(snapshotIds()).toHaveLength(1);
   }, 300_000);
 
+  it("a follow-up goes to the thread's paused sandbox, not the snapshot; once that sandbox is gone, the snapshot and the saved transcript", async () => {
+    const sandboxes = join(w.bot.dataDir, "sandboxes");
+    const threadKey = `${w.repo.fullName}#${first.issueNumber}`;
+    const follow = async (nth: number) => {
+      const ev = w.hooks.issueCommentCreated({ repo: w.repo, issue: first.issueNumber, comment: { body: `${w.trigger} once more`, user: "alice" } });
+      await w.send(ev);
+      return waitFor(`report ${nth}`, () => w.botComments(first.issueNumber).filter((c) => /^### (✅|⚪|❌|⏹️)/m.test(c.body))[nth - 1], 120_000, 100);
+    };
+    const fromSnapshot = () => logged("started the sandbox from the repository's snapshot").length;
+    const before = fromSnapshot();
+    expect((await follow(2)).body).toContain("resumed in the live sandbox");
+    expect(fromSnapshot()).toBe(before);
+    // The reaper (or a restart) took the thread's sandbox.
+    for (const id of readdirSync(sandboxes).filter((n) => n.startsWith("local-"))) {
+      const meta = JSON.parse(readFileSync(join(sandboxes, id, "metadata.json"), "utf8")) as { metadata: { thread?: string } };
+      if (meta.metadata.thread === threadKey) rmSync(join(sandboxes, id), { recursive: true, force: true });
+    }
+    const third = await follow(3);
+    expect(third.body).toContain("resumed from the saved transcript");
+    expect(fromSnapshot()).toBe(before + 1);
+    // Still the thread's own branch, with its first run's files.
+    expect(await w.gh.git.readFile(w.repo.fullName, first.branch, "notes.txt")).toBe("hello from the thread\n");
+  }, 300_000);
+
   it("another repository never starts from this one's snapshot", async () => {
     const other = await mention(gadgets, "Gadgets");
     expect(other.report.body).toMatch(/^### ✅/m);
@@ -157,6 +181,7 @@ describe("repository snapshots: a new thread starts from a set-up checkout", () 
     expect(logged("took a repository snapshot")).toHaveLength(3);
     expect(snapshotIds()).toHaveLength(2);
     // Every sandbox started from a snapshot was the repository's own: widgets' three later threads, none of gadgets'.
-    expect(logged("started the sandbox from the repository's snapshot").map((r) => r.repo)).toEqual([w.repo.fullName, w.repo.fullName, w.repo.fullName]);
+    expect(new Set(logged("started the sandbox from the repository's snapshot").map((r) => r.repo))).toEqual(new Set([w.repo.fullName]));
+    expect(logged("started the sandbox from the repository's snapshot")).toHaveLength(4);
   }, 150_000);
 });
