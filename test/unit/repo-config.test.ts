@@ -10,7 +10,7 @@ import {
   JSON_SCHEMA_FILE,
   replaceMarkedSection,
 } from "../../src/config/repo-config-docs.ts";
-import { DEFAULT_REPO_CONFIG, loadRepoConfig, parseRepoConfig, type RepoConfigResult } from "../../src/config/repo-config.ts";
+import { DEFAULT_REPO_CONFIG, DEFAULT_SETUP_INPUTS, loadRepoConfig, parseRepoConfig, type RepoConfigResult } from "../../src/config/repo-config.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const FILE = ".github/claude-sandbox-bot.yml";
@@ -42,6 +42,7 @@ describe("parseRepoConfig: defaults", () => {
       budget: {},
       checkRun: { enabled: true, name: "claude-sandbox-bot" },
       ciFix: { enabled: true, allPullRequests: false, maxAttempts: 2, onlyChecks: [], ignoreChecks: [] },
+      snapshots: { enabled: true, setupInputs: [...DEFAULT_SETUP_INPUTS] },
     });
     // No static default: the deployment's trigger phrase, the repo's default branch, the CLI's model.
     expect(DEFAULT_REPO_CONFIG.triggerPhrase).toBeUndefined();
@@ -91,6 +92,7 @@ describe("parseRepoConfig: a full valid file", () => {
       budget: { dailyUsd: 25 },
       checkRun: { enabled: false, name: "ai-check" },
       ciFix: { enabled: false, allPullRequests: true, maxAttempts: 5, onlyChecks: ["CI / *"], ignoreChecks: ["codecov/*"] },
+      snapshots: { enabled: false, setupInputs: ["package-lock.json", "scripts/setup/**"] },
     };
     const result = parseRepoConfig(raw, undefined, { passthrough: ["NPM_CONFIG_REGISTRY", "_PRIVATE", "NPM_TOKEN"] });
     expect(result.ok).toBe(true);
