@@ -1,7 +1,7 @@
 import { deploymentSecrets } from "./util/deployment-secrets.ts";
 import type { Logger } from "pino";
 import type { Probot } from "probot";
-import { continueApiRun, startApiRun, type ApiRunDeps, type StartRunInput } from "./api/start-run.ts";
+import { continueApiRun, startApiRun, type ApiRunDeps, type StartRunInput } from "./web/start-run.ts";
 import { ConfigError, createEnvLookup, type Config } from "./config/env.ts";
 import { createModelGatewayService, gatewaySwitch, type ModelGatewayService } from "./gateway/model-gateway.ts";
 import type { UpstreamCredential } from "./gateway/proxy.ts";

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { RunRecord } from "../store/types.ts";
 import type { Sandbox } from "../sandbox/types.ts";
 import type { HostGit } from "../workspace/host-git.ts";
-import { commitsInSandbox, GitError, prepareCheckout, prepareLiveCheckout, type Identity, type PreparedCheckout } from "../workspace/workspace.ts";
+import { commitsInSandbox, GitError, prepareCheckout, prepareLiveCheckout, type Identity, type PreparedCheckout } from "../workspace/sandbox-git.ts";
 import type { CheckoutPlan } from "./checkout-plan.ts";
 import { startSandbox, type SandboxPhaseDeps } from "./sandbox-phase.ts";
 

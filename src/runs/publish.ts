@@ -9,7 +9,7 @@ import type { HostRepo } from "../workspace/host-repo.ts";
 import type { AddedText } from "../workspace/added-text.ts";
 import { askers, coAuthorTrailers } from "../workspace/co-authors.ts";
 import { gitDataApi } from "../workspace/git-data-commit.ts";
-import { commitLeftovers, diffSince, logSince, type CommitResult } from "../workspace/workspace.ts";
+import { commitLeftovers, diffSince, logSince, type CommitResult } from "../workspace/sandbox-git.ts";
 import type { CheckoutPlan } from "./checkout-plan.ts";
 import type { ClaudeRunOutput } from "../agent/run-claude.ts";
 import type { RunOutcome } from "./outcome.ts";

@@ -5,7 +5,7 @@ import type { TokenMinter } from "../github/tokens.ts";
 import type { SandboxProvider } from "../sandbox/types.ts";
 import type { Store } from "../store/types.ts";
 import type { HostGit } from "../workspace/host-git.ts";
-import type { Identity } from "../workspace/workspace.ts";
+import type { Identity } from "../workspace/sandbox-git.ts";
 import type { AgentSettings } from "./agent-phase.ts";
 import type { RunEvents } from "./run-events.ts";
 

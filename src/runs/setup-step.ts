@@ -1,6 +1,6 @@
 import type { SnapshotKey, SnapshotRecord } from "../store/snapshot-ledger.ts";
 import type { Sandbox } from "../sandbox/types.ts";
-import type { PreparedCheckout } from "../workspace/workspace.ts";
+import type { PreparedCheckout } from "../workspace/sandbox-git.ts";
 import type { CheckoutPlan } from "./checkout-plan.ts";
 import { PhaseError } from "./phases.ts";
 import type { RunContext } from "./run-context.ts";

@@ -3,7 +3,7 @@ import type { Sandbox, SandboxProvider } from "../sandbox/types.ts";
 import type { SnapshotKey, SnapshotRecord } from "../store/snapshot-ledger.ts";
 import type { RunRecord, Store } from "../store/types.ts";
 import { withTimeout } from "../util/with-timeout.ts";
-import { sandboxGit, snapshotCheckout } from "../workspace/workspace.ts";
+import { sandboxGit, snapshotCheckout } from "../workspace/sandbox-git.ts";
 import { sandboxLifetimeMs } from "./limits.ts";
 import type { SnapshotUse } from "./snapshot-policy.ts";
 

@@ -4,7 +4,7 @@ import type { Sandbox } from "../sandbox/types.ts";
 import type { SnapshotRecord } from "../store/snapshot-ledger.ts";
 import { repoCloneUrl } from "../workspace/clone-url.ts";
 import { openHostRepo } from "../workspace/host-repo.ts";
-import type { PreparedCheckout } from "../workspace/workspace.ts";
+import type { PreparedCheckout } from "../workspace/sandbox-git.ts";
 import { checkOut } from "./checkout-phase.ts";
 import { placeThreadImages } from "./image-step.ts";
 import { planCheckout, type CheckoutPlan } from "./checkout-plan.ts";

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { SafeHtml } from "./html.ts";
-import { ApiError } from "../api/start-run.ts";
+import { ApiError } from "./start-run.ts";
 
 /** Small request/response helpers for the handlers in src/web. */
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { ApiError, continueRunSchema, startRunSchema, type StartRunInput } from "../api/start-run.ts";
+import { ApiError, continueRunSchema, startRunSchema, type StartRunInput } from "./start-run.ts";
 import type { RunRecord, Store } from "../store/types.ts";
 import type { AdminAuth } from "./admin-auth.ts";
 import { BodyError, originOf, readJson, requestUrl, sendError, sendJson } from "./http.ts";

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import type { StartRunInput } from "../api/start-run.ts";
+import type { StartRunInput } from "./start-run.ts";
 import { createEnvLookup, type Config } from "../config/env.ts";
 import type { RunQueue } from "../jobs/types.ts";
 import { createMetrics } from "../metrics/metrics.ts";

@@ -1,5 +1,5 @@
 import type { Sandbox } from "../sandbox/types.ts";
-import { sandboxGit } from "./workspace.ts";
+import { sandboxGit } from "./sandbox-git.ts";
 
 /**
  * On a pull request, the agent's own configuration — CLAUDE.md, .claude/ (settings, hooks,

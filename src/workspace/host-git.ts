@@ -8,7 +8,7 @@ import { addedText, logFormat, newLogMarker, type AddedText } from "./added-text
 import { checkBundleHeader } from "./bundle-header.ts";
 import { GIT_NO_PROMPT, gitAuthEnv } from "./git-auth.ts";
 import { SAFE_GIT_ENV, safeGitArgs } from "./safe-git.ts";
-import { GitError } from "./workspace.ts";
+import { GitError } from "./sandbox-git.ts";
 
 /**
  * git on the bot's own machine: every network operation that needs a token once the agent has

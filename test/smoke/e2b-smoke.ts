@@ -13,7 +13,7 @@ import { runClaude } from "../../src/agent/run-claude.ts";
 import { egressAllowList } from "../../src/config/egress.ts";
 import { createE2bProvider } from "../../src/sandbox/e2b.ts";
 import type { CommandResult, Sandbox } from "../../src/sandbox/types.ts";
-import { commitLeftovers, prepareCheckout } from "../../src/workspace/workspace.ts";
+import { commitLeftovers, prepareCheckout } from "../../src/workspace/sandbox-git.ts";
 import { DEFAULT_TEMPLATE_ALIAS } from "../../template/template.ts";
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);

@@ -9,7 +9,7 @@ import type { Sandbox, SandboxProvider } from "../../src/sandbox/types.ts";
 import { pinAgentConfigToBase, restoreAgentConfig } from "../../src/workspace/agent-config.ts";
 import { createHostGit, type HostGit } from "../../src/workspace/host-git.ts";
 import { openHostRepo } from "../../src/workspace/host-repo.ts";
-import { commitLeftovers, commitsInSandbox, diffSince, logSince, prepareCheckout, prepareLiveCheckout } from "../../src/workspace/workspace.ts";
+import { commitLeftovers, commitsInSandbox, diffSince, logSince, prepareCheckout, prepareLiveCheckout } from "../../src/workspace/sandbox-git.ts";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github/index.ts";
 import { runGit } from "../support/fake-github/git.ts";
 import type { RepoInfo } from "../support/fake-github/types.ts";
