@@ -165,7 +165,7 @@ function acknowledger({ config, store, queue, replyLimiter, webhooks, installati
   const heartbeatMs = (config.RUN_LEASE_SECONDS * 1000) / 3;
   const acks = createAckQueue({ concurrency: ACK_CONCURRENCY, busy: () => webhooks.inFlight() > 0, heartbeatMs, heartbeat: (ids) => store.heartbeat(ids), log });
   webhooks.onIdle(() => acks.resume());
-  const ackDeps: AcknowledgeDeps = { store, queue, replyLimiter, installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION, steer: (run) => offerToRunningRun({ store }, run) };
+  const ackDeps: AcknowledgeDeps = { store, queue, replyLimiter, installationDailyUsd: config.DAILY_BUDGET_USD_PER_INSTALLATION, ...(config.STEERING === "on" ? { steer: (run: RunRecord) => offerToRunningRun({ store }, run) } : {}) };
   const acknowledge = (run: RunRecord, client: GitHubClient | null, runLog: Logger) =>
     acks.submit(run.id, async () => acknowledgeRun(ackDeps, run, client ?? (await installationClient(run.installationId)), runLog));
   return { acknowledge, acks };

@@ -34,6 +34,7 @@ export const ENV_DOCS = {
   PUBLIC_URL: { default: "—", meaning: "the bot's externally reachable base URL (the processes that take webhooks); with e2b, sandboxes reach the model gateway at `<PUBLIC_URL>/model`, and the dashboard's links in check runs start with it" },
   MODEL_GATEWAY: { default: "on where sandboxes can reach the bot: always with `local`, with `e2b` when `PUBLIC_URL` is set", meaning: "`on`: the sandbox's Claude gets a per-run token for the bot's model gateway (`/model`, which forwards to the model API with the deployment's key, meters every request and enforces the run's cost cap) instead of the key itself; `off`: the key is in every sandbox (warned at start-up)" },
   MODEL_GATEWAY_MAX_CONCURRENT_PER_INSTALLATION: { default: "no limit", meaning: "model requests one installation may have under way at once, per bot process; more get a 429 the CLI retries" },
+  STEERING: { default: "`on`", meaning: "`on`: a mention in a thread whose code run is in its agent phase goes into that run's Claude (picked up at its next turn, 👀 on it, listed in the report) instead of queueing behind it; `off`: every mention is a run of its own" },
   CLAUDE_COMMAND: { default: "`claude`", meaning: "the Claude Code executable in the sandbox" },
   CLAUDE_MODEL: { default: "the CLI's default", meaning: "`--model` for every run" },
   CLAUDE_MAX_TURNS: { default: "the CLI's default", meaning: "`--max-turns` for every run" },

@@ -47,6 +47,8 @@ export const envSchema = z
     // Unset: on wherever sandboxes can reach the bot (the local provider; e2b with PUBLIC_URL).
     MODEL_GATEWAY: z.enum(["on", "off"], { error: "MODEL_GATEWAY must be on or off" }).optional(),
     MODEL_GATEWAY_MAX_CONCURRENT_PER_INSTALLATION: z.coerce.number().int().positive().optional(),
+    // on: a mention while the thread's run works goes into its Claude (runs/steering.ts); off: every mention queues.
+    STEERING: z.enum(["on", "off"], { error: "STEERING must be on or off" }).default("on"),
     CLAUDE_COMMAND: z.string().min(1).default("claude"),
     CLAUDE_MODEL: optionalString,
     CLAUDE_MAX_TURNS: z.coerce.number().int().positive().optional(),

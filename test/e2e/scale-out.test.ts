@@ -36,7 +36,8 @@ describe("scale-out on PostgreSQL", () => {
     model = await startFakeAnthropic({ apiKey: MODEL_KEY, script });
     repo = await gh.createRepo({ owner: "acme", name: "busy" });
     gh.setPermission(repo.fullName, "alice", "write");
-    const env = botEnv(gh, model.url, { DATABASE_URL: withSchema(TEST_DATABASE_URL, schema), WORKER_CONCURRENCY: "3", PROGRESS_INTERVAL_MS: "5000", LOG_LEVEL: "info" });
+    // Every mention a run of its own (no steering into the run before it): one answer per mention.
+    const env = botEnv(gh, model.url, { DATABASE_URL: withSchema(TEST_DATABASE_URL, schema), WORKER_CONCURRENCY: "3", PROGRESS_INTERVAL_MS: "5000", LOG_LEVEL: "info", STEERING: "off" });
     // One after the other: both run the migrations under the same lock.
     bots = [await startBot({ env }), await startBot({ env })];
   }, 90_000);
