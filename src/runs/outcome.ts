@@ -42,6 +42,8 @@ export interface RunOutcome {
 export interface SteeringNote {
   author: string;
   commentId?: number | undefined;
+  /** It arrived as Claude was ending and never reached it (the author was told to mention again). */
+  missed?: true | undefined;
 }
 
 export interface RunSummary extends RunOutcome {

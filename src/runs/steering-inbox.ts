@@ -41,7 +41,13 @@ export function createRunInbox(ctx: RunContext) {
     /** However the agent phase ended: no message is taken after it (they queue as runs of their own). */
     async close(undelivered: InboxMessage[]): Promise<void> {
       if (!closed) await store.steering.close(runId, at()).catch((error: unknown) => ctx.log.warn({ err: error }, "could not close the run's inbox"));
-      if (undelivered.length > 0) ctx.log.warn({ messages: undelivered.map((m) => m.id) }, "messages for the run arrived after its Claude ended; they were not taken in");
+      if (undelivered.length === 0) return;
+      ctx.log.warn({ messages: undelivered.map((m) => m.id) }, "messages for the run arrived after its Claude ended; they were not taken in");
+      const missed = undelivered.flatMap((u) => {
+        const m = taken.get(u.id);
+        return m ? [{ author: m.author, commentId: m.commentId, missed: true as const }] : [];
+      });
+      ctx.trail.steering = [...(ctx.trail.steering ?? []), ...missed];
     },
   };
 }

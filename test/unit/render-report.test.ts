@@ -84,6 +84,13 @@ describe("renderReport", () => {
     expect(md).toContain(advice);
   });
 
+  it("lists the messages taken in while working, and says which came too late", () => {
+    const md = renderReport({ ...base, steering: [{ author: "bob" }, { author: "carol", commentId: 3 }, { author: "dave", missed: true }] });
+    expect(md).toContain("📨 Taken in while working: @bob, @carol (");
+    expect(md).toContain("📭 Arrived as Claude was finishing and was not taken in: @dave. Mention me again");
+    expect(renderReport(base)).not.toMatch(/📨|📭/);
+  });
+
   it("reports a cancellation", () => {
     const md = renderReport({ ...base, outcome: "canceled", pr: undefined, error: "stopped by @alice" });
     expect(md).toContain("### ⏹️ Canceled");

@@ -69,6 +69,17 @@ function facts(s: RunSummary): string[] {
   return [line1.join(" · "), [cost, session].filter(Boolean).join(" · "), phases.length ? `<sub>Phases: ${phases.join(" · ")}</sub>` : "", limits].filter(Boolean);
 }
 
+/** The messages the run took in while working, and any that came too late to be. */
+function steeringLines(notes: NonNullable<RunSummary["steering"]>): string[] {
+  const names = (list: typeof notes) => list.map((m) => `@${m.author}`).join(", ");
+  const taken = notes.filter((m) => !m.missed);
+  const missed = notes.filter((m) => m.missed);
+  const lines: string[] = [];
+  if (taken.length) lines.push("", `📨 Taken in while working: ${names(taken)} (each message went into the running session at Claude's next turn).`);
+  if (missed.length) lines.push("", `📭 Arrived as Claude was finishing and was not taken in: ${names(missed)}. Mention me again to have it done.`);
+  return lines;
+}
+
 export function renderReport(s: RunSummary, redact: (text: string) => string = (t) => t): string {
   const r = s.result;
   const top: string[] = [runMarker(s.runId), headline(s), "", ...facts(s)];
@@ -80,7 +91,7 @@ export function renderReport(s: RunSummary, redact: (text: string) => string = (
   if (s.outcome === "no_changes") top.push("", "Claude finished without changing any file, so nothing was pushed.");
   if (s.ciLoopEnded) top.push("", "This CI follow-up changed nothing, so the automatic fixing of this pull request's CI stops here. Push a fix, or mention me with `fix-ci` to try again.");
   if (s.plan) top.push("", planLine(s.plan));
-  if (s.steering?.length) top.push("", `📨 Taken in while working: ${s.steering.map((m) => `@${m.author}`).join(", ")} (each message went into the running session at Claude's next turn).`);
+  top.push(...steeringLines(s.steering ?? []));
   if (s.patch) top.push("", "This pull request comes from a fork, and the bot never pushes to forks. The change is below as a patch: apply it with `git apply`, or ask the author to.");
   if (s.unsigned) top.push("", `Pushed unsigned: ${s.unsigned}, which GitHub's API cannot express, so the commits were pushed from the bot's machine instead of being made (and signed) through the API.`);
 
