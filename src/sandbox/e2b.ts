@@ -169,6 +169,10 @@ async function runCommand(sbx: E2bSandbox, log: E2bLogger, argv: string[], optio
   log.debug({ sandboxId: sbx.sandboxId, command: argv[0] }, "e2b run");
   const started = Date.now();
   const output = boundedOutput(options);
+  // Without closeStdin the CLI would never see EOF and wait after its answer until the deadline.
+  if (options.onStdin && sbx.commands.supportsStdinClose === false) {
+    throw new Error(`E2B sandbox ${sbx.sandboxId} runs an envd that cannot close a command's stdin, which Claude's streaming input needs: rebuild the template (npm run template:build) to pick up a current envd`);
+  }
   let handle: CommandHandle;
   try {
     // Background mode hands us the CommandHandle, the only way to kill the process on abort.

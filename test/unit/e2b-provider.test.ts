@@ -363,6 +363,16 @@ describe("e2b sandbox run", () => {
     ]);
   });
 
+  it("refuses an open stdin on an envd that cannot close it (the CLI would never see EOF)", async () => {
+    const { sbx, fake } = await sandbox();
+    Object.assign(fake.commands, { supportsStdinClose: false });
+    await expect(sbx.run(["claude", "-p"], { onStdin: () => {} })).rejects.toThrow(/cannot close a command's stdin.*rebuild the template/);
+    expect(fake.runs).toEqual([]);
+    // A command without it still runs there.
+    await sbx.run(["true"]);
+    expect(fake.runs).toHaveLength(1);
+  });
+
   it("starts a command without stdin unless asked", async () => {
     const { sbx, fake } = await sandbox();
     await sbx.run(["true"]);
