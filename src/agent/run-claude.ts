@@ -43,7 +43,10 @@ export interface ClaudeRunOutput {
 }
 
 export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput> {
-  const feed = input.inbox ? createStdinFeed(input.inbox, input.prompt) : null;
+  // The feed may end the process itself (after a failed result); the caller's signal still counts.
+  const stopped = new AbortController();
+  const signal = input.signal ? AbortSignal.any([input.signal, stopped.signal]) : stopped.signal;
+  const feed = input.inbox ? createStdinFeed(input.inbox, input.prompt, () => stopped.abort()) : null;
   // Outside the checkout, so it is never committed.
   const promptFile = `${input.sandbox.homeDir}/.claude-sandbox-bot/prompt.md`;
   if (!feed) await input.sandbox.writeFile(promptFile, input.prompt);
@@ -65,7 +68,7 @@ export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput>
     env: input.env,
     ...(feed ? { onStdin: (stdin) => feed.attach(stdin) } : { stdinFile: promptFile }),
     timeoutMs: input.timeoutMs,
-    ...(input.signal ? { signal: input.signal } : {}),
+    signal,
     onStdout: (chunk) => splitter.push(chunk),
   });
   splitter.end();
@@ -104,7 +107,7 @@ function createResultKeeper(maxCostUsd: number | undefined, feed: StdinFeed | nu
       keeper.rejectedResult = verdict.trusted ? null : verdict.problem;
       keeper.result = verdict.trusted ? event : null;
       if (verdict.trusted) keeper.sessionId = event.session_id;
-      void feed?.onResult();
+      void feed?.onResult(event.is_error || event.subtype !== "success");
       return verdict.trusted;
     },
   };

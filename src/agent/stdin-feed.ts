@@ -23,7 +23,11 @@ export interface ClaudeInbox {
   pollMs?: number;
 }
 
-export function createStdinFeed(inbox: ClaudeInbox, prompt: string) {
+/**
+ * stopCommand ends the process: after a failed result (the turn or cost cap) a message still
+ * waiting must not start another turn, which would get a fresh turn budget.
+ */
+export function createStdinFeed(inbox: ClaudeInbox, prompt: string, stopCommand: () => void = () => {}) {
   const tracker = createInputTracker();
   const byUuid = new Map<string, InboxMessage>();
   let stdin: StdinWriter | undefined;
@@ -42,6 +46,22 @@ export function createStdinFeed(inbox: ClaudeInbox, prompt: string) {
     for (const m of messages) await send(m.text, m);
   };
   const poll = () => serial(async () => (ended ? undefined : sendAll(await inbox.take())));
+  /** Written, but the model never had it. */
+  const unstarted = () => [...byUuid].flatMap(([uuid, m]) => (tracker.state(uuid) === "written" || tracker.state(uuid) === "queued" ? [m] : []));
+  let missed: InboxMessage[] = [];
+  const abandon = () => {
+    if (ended) return chain;
+    ended = true;
+    clearInterval(timer);
+    const waiting = unstarted();
+    // At once, not after the writes queued before: the CLI starts the next turn right after the
+    // result, and EOF alone would still let it run one for a message it has read.
+    if (waiting.length > 0) stopCommand();
+    return serial(async () => {
+      missed = [...waiting, ...(await inbox.close())];
+      await stdin?.end();
+    });
+  };
   // Waiting at the result itself (the CLI starts it right after), or written since (a poll that was
   // under way): either one gets a turn of its own, so another result will come.
   const finish = (atResult: "end" | "wait") =>
@@ -63,23 +83,25 @@ export function createStdinFeed(inbox: ClaudeInbox, prompt: string) {
     },
     /** Every stream event (command_lifecycle tells which message the model has). */
     observe(event: unknown): void {
+      // Once stdin is ended nothing more reaches the model (a turn started then is cut off).
+      if (ended) return;
       const uuid = tracker.observe(event);
       const message = uuid ? byUuid.get(uuid) : undefined;
       if (message) inbox.onDelivered?.(message);
     },
-    /** A result event: the run's answer if nothing is waiting, else another turn will come. */
-    onResult: () => finish(afterResult(tracker)),
+    /** A result event: the run's answer if nothing is waiting, else another turn will come; a failed one ends it. */
+    onResult: (failed = false) => (failed ? abandon() : finish(afterResult(tracker))),
     /** Whether stdin has been ended: a result after that is not one this run asked for. */
     get ended() {
       return ended;
     },
-    /** The command is over: stop polling, and close the inbox so later messages queue as runs. */
+    /** The command is over: stop polling, close the inbox; what the model never had is returned. */
     async stop(): Promise<InboxMessage[]> {
       clearInterval(timer);
       await chain;
-      if (ended) return [];
+      if (ended) return missed;
       ended = true;
-      return inbox.close();
+      return [...unstarted(), ...(await inbox.close())];
     },
   };
 }

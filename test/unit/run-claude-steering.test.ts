@@ -128,4 +128,43 @@ describe("runClaude with streaming input (real CLI)", () => {
       await fake.close();
     }
   }, 90_000);
+
+  it("after a failed result (the turn cap) a waiting message gets no fresh turn budget: the process is ended", async () => {
+    const memory = memoryInbox();
+    let requests = 0;
+    const fake = await startFakeAnthropic({
+      script: async () => {
+        requests += 1;
+        if (requests === 2) {
+          // The message arrives while the capped turn's last request is held.
+          memory.offer({ id: "over-cap", text: "keep going" });
+          const takesThen = memory.takes;
+          while (memory.takes < takesThen + 2) await new Promise((r) => setTimeout(r, 50));
+        }
+        return bash("echo again");
+      },
+    });
+    try {
+      const box = await setUp();
+      const out = await runClaude({
+        sandbox: box,
+        argv: buildClaudeArgs({ command: CLAUDE_BIN, streamInput: true, maxTurns: 2 }),
+        env: { ...buildClaudeEnv({ homeDir: box.homeDir, anthropicApiKey: "sk-ant-api03-fake", anthropicBaseUrl: fake.url }), CLAUDE_CODE_MAX_RETRIES: "0" },
+        prompt: "the task",
+        cwd: box.workdir,
+        timeoutMs: 60_000,
+        inbox: memory.inbox,
+      });
+      expect(out.result?.subtype).toBe("error_max_turns");
+      // The CLI may already have attached it to the request the cap then refused ("started"): it is
+      // reported once, either way.
+      expect([...memory.delivered, ...out.undelivered.map((m) => m.id)]).toEqual(["over-cap"]);
+      // The CLI starts the message's turn the moment it prints the capped result, quicker than a kill
+      // can land; but that turn is cut off at once instead of getting a fresh cap of its own (2 more).
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(requests).toBeLessThanOrEqual(3);
+    } finally {
+      await fake.close();
+    }
+  }, 90_000);
 });
