@@ -22,13 +22,19 @@ import { z } from "zod";
  *   turn in the same session: system/init again (same session_id), a request carrying the earlier
  *   conversation plus this message as a plain user message, and a result of its own. So one result
  *   per turn, not per message.
- * - stdin EOF: after a result the process exits 0 at once; during a turn it finishes the turn
- *   (result printed), then exits 0.
+ * - Each result's total_cost_usd is the process's total so far (cumulative over its turns);
+ *   --max-turns applies per turn: a new turn gets a fresh turn budget.
+ * - stdin EOF: after a result the process exits 0 at once (1 after an error result); during a turn
+ *   it finishes the turn (result printed), then exits.
  * - --resume <id> combines with it: the first message continues that session (same id).
+ *
+ * - Latency here: a message written after a result reaches the model in ≈ 50 ms; a new process
+ *   (--resume) takes ≈ 650-750 ms to its first request (the warm path of issue 19 would save that).
  *
  * So: a run's Claude gets the prompt as its first message; steering messages are written as they
  * come; at each result, stdin is closed only when no written message is still waiting to start
- * (else the CLI will start a turn for it and print another result).
+ * (else the CLI will start a turn for it and print another result), and after a failed result
+ * (a cap) the process is ended rather than let a waiting message have a fresh turn budget.
  */
 
 /** The flags streaming input adds to the CLI's command line. */

@@ -125,6 +125,10 @@ describe("the pinned CLI's streaming input (real CLI, scripted model)", () => {
       const second = await cli.waitFor((e) => e.type === "result");
       expect(second.result).toBe("second done");
       expect(second.session_id).toBe(first.session_id);
+      // The cost is the process's running total: it grew, though this one-request turn used fewer
+      // tokens (usage is the turn's) than the first, three-request turn.
+      expect(second.usage.input_tokens).toBeLessThan(first.usage.input_tokens);
+      expect(second.total_cost_usd).toBeGreaterThan(first.total_cost_usd);
       expect(requests[3] && userTexts(requests[3]).at(-1)).toBe("steer while the last reply is held");
       expect(cli.events.filter((e) => e.type === "system" && e.subtype === "init").map((e) => e.session_id)).toEqual([first.session_id, first.session_id]);
       expect(afterResult(cli.tracker)).toBe("end");
