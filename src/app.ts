@@ -1,6 +1,6 @@
 import type { ApplicationFunction } from "probot";
-import type { IntakeDeps } from "./handlers/intake.ts";
-import { registerHandlers } from "./handlers/register.ts";
+import type { IntakeDeps } from "./intake/intake.ts";
+import { registerHandlers } from "./intake/register.ts";
 
 /** The Probot application function: registers handlers, nothing else. */
 export function createApp(deps: IntakeDeps): ApplicationFunction {

@@ -7,13 +7,13 @@ import { createModelGatewayService, gatewaySwitch, type ModelGatewayService } fr
 import type { UpstreamCredential } from "./gateway/proxy.ts";
 import type { GitHubClient } from "./github/octokit-types.ts";
 import { createTokenMinter } from "./github/tokens.ts";
-import { createAckQueue } from "./handlers/ack-queue.ts";
-import { acknowledgeRun, type AcknowledgeDeps } from "./handlers/acknowledge.ts";
+import { createAckQueue } from "./intake/ack-queue.ts";
+import { acknowledgeRun, type AcknowledgeDeps } from "./intake/acknowledge.ts";
 import { offerToRunningRun } from "./runs/steering.ts";
-import type { IntakeDeps } from "./handlers/intake.ts";
-import { createRepoConfigCache } from "./handlers/repo-config-cache.ts";
+import type { IntakeDeps } from "./intake/intake.ts";
+import { createRepoConfigCache } from "./intake/repo-config-cache.ts";
 import { parsePassthroughList } from "./config/sandbox-passthrough.ts";
-import { createReplyLimiter, type ReplyLimiter } from "./handlers/reply-limiter.ts";
+import { createReplyLimiter, type ReplyLimiter } from "./intake/reply-limiter.ts";
 import { createEmbeddedQueue, type EmbeddedWorkerOptions } from "./jobs/embedded-queue.ts";
 import { createPgBossQueue } from "./jobs/pg-boss-queue.ts";
 import type { RunQueue } from "./jobs/types.ts";

@@ -9,7 +9,7 @@ import type { Actor, RunMode, Trigger, WebhookTrigger } from "./types.ts";
 export type Command = "stop" | "status" | "reset";
 
 export type Intent =
-  /** fixCi: `@bot fix-ci`, a CI follow-up asked for (handlers/ci-intake.ts gathers the failing checks). */
+  /** fixCi: `@bot fix-ci`, a CI follow-up asked for (intake/ci-intake.ts gathers the failing checks). */
   | { type: "run"; mode: RunMode; fixCi?: true }
   | { type: "command"; command: Command }
   | { type: "ignore"; reason: string };

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { ENTRY_POINTS } from "../../src/handlers/register.ts";
+import { ENTRY_POINTS } from "../../src/intake/register.ts";
 import type { Script } from "../support/fake-anthropic/types.ts";
 import { startFakeAnthropic } from "../support/fake-anthropic/index.ts";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github/index.ts";

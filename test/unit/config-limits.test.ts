@@ -4,7 +4,7 @@ import { MAX_CONFIG_BYTES } from "../../src/config/repo-config-limits.ts";
 import { resolveExtends } from "../../src/config/repo-config-extends.ts";
 import { boundedFetch, parseConfigText, type ConfigClient } from "../../src/config/repo-config-read.ts";
 import { loadRepoConfig, parseRepoConfig } from "../../src/config/repo-config.ts";
-import { mayEverRun } from "../../src/handlers/authorize.ts";
+import { mayEverRun } from "../../src/intake/authorize.ts";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github/index.ts";
 
 /** Issue 13 item 2: every step from reading a repository's config to the reply is bounded. */

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_REPO_CONFIG, parseRepoConfig, type RepoConfig } from "../../src/config/repo-config.ts";
-import { checkRunRequest } from "../../src/handlers/run-refusal.ts";
+import { checkRunRequest } from "../../src/intake/run-refusal.ts";
 import { openSqliteStore } from "../../src/store/sqlite-store.ts";
 import type { Store } from "../../src/store/types.ts";
 import { sampleTrigger } from "../support/sample-trigger.ts";

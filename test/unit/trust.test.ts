@@ -62,7 +62,7 @@ describe("secret redaction", () => {
 
 describe("reply limiter", () => {
   it("answers once per key per window, in this process and across processes", async () => {
-    const { createReplyLimiter } = await import("../../src/handlers/reply-limiter.ts");
+    const { createReplyLimiter } = await import("../../src/intake/reply-limiter.ts");
     let now = 0;
     const claimed = new Set<string>();
     const claimOnce = async (key: string) => (claimed.has(key) ? false : (claimed.add(key), true));

@@ -88,7 +88,7 @@ export async function intake(deps: IntakeDeps, context: Context, event: string, 
     return;
   }
 
-  // `@bot fix-ci` needs the head's checks and logs: gathered after the 2xx (handlers/ci-intake.ts).
+  // `@bot fix-ci` needs the head's checks and logs: gathered after the 2xx (intake/ci-intake.ts).
   if (intent.type === "run" && intent.fixCi) return fixCiIntake(deps, octokit, { deliveryId: context.id, event, trigger, config, objectKey: triggerObjectKey(trigger, action) }, log);
   const key = threadKey(trigger.repo.fullName, trigger.thread.number);
   const checked = await checkRunRequest({ store: deps.store, threadKey: key, config, deploymentModel: deps.deploymentModel?.() }, decision);

@@ -21,7 +21,7 @@ export const ENTRY_POINTS: Array<[string, (deliveryId: string, payload: unknown)
 
 /**
  * Check events: a pull request's head whose CI failed may start a CI follow-up
- * (handlers/ci-intake.ts, decided after the 2xx). Only `completed`: anything earlier is unfinished.
+ * (intake/ci-intake.ts, decided after the 2xx). Only `completed`: anything earlier is unfinished.
  */
 export const CI_ENTRY_POINTS: Array<[string, (deliveryId: string, payload: unknown) => CiParseResult]> = [
   ["check_suite.completed", parseCheckSuite],
