@@ -82,7 +82,7 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
 
   return {
     intakeDeps,
-    /** The model gateway's `/model` handler, when MODEL_GATEWAY=on. */
+    /** The model gateway's `/model` handler, when the gateway is on (gateway/model-gateway.ts gatewaySwitch). */
     modelGateway,
     triggerPhrase,
     store,
@@ -263,8 +263,8 @@ export function describeIdentityFailure(error: unknown, appId: number, api: stri
 }
 
 /**
- * MODEL_GATEWAY=on: runs get a per-run token for the bot's `/model` gateway instead of the model
- * key. Off: the key is in every sandbox, said once at start-up.
+ * The model gateway, where sandboxes can reach the bot (gatewaySwitch): runs get a per-run token
+ * for its `/model` instead of the model key. Off: the key is in every sandbox, said once at start-up.
  */
 function createGateway(config: Config, parts: { ledger: GatewayLedger; events: RunEvents }, log: Logger): ModelGatewayService | undefined {
   const sw = gatewaySwitch({ provider: config.SANDBOX_PROVIDER, publicUrl: config.PUBLIC_URL, modelGateway: config.MODEL_GATEWAY, port: config.PORT });

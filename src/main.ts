@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   if (!deps) throw new Error("the application did not initialise");
   const started = deps;
   // Dashboard, run API, /metrics, /readyz (src/web); subscribed to run events before workers start.
-  // The model gateway (MODEL_GATEWAY=on) answers /model/* before anything else sees it.
+  // The model gateway (on unless MODEL_GATEWAY=off or unreachable) answers /model/* before anything else sees it.
   const gateway = started.modelGateway;
   if (gateway) server.addHandler((req, res) => gateway.handle(req, res));
   const web = createWebHandler({ deps: started, config, log, lookupEnv: createEnvLookup(process.env), isReady: () => ready, registerSecret: (secret, ttlMs) => processSecrets.add(secret, ttlMs) });

@@ -37,7 +37,7 @@ export interface RunJobDeps {
     secrets?: ReadonlyArray<string | undefined>;
   };
   events?: RunEvents;
-  /** MODEL_GATEWAY=on: the run's Claude gets a gateway token for the run instead of the model key. */
+  /** With the model gateway on, the run's Claude gets a gateway token for the run instead of the model key. */
   modelGateway?: Pick<ModelGatewayService, "openRun" | "closeRun" | "runReport">;
   log: Logger;
   now?: () => number;
