@@ -24,6 +24,8 @@ import { recoverUnfinished } from "./runs/recover.ts";
 import { runJob, type RunJobDeps } from "./runs/run-job.ts";
 import { createWorker, type Worker } from "./runs/worker.ts";
 import { createSandboxProvider } from "./sandbox/create-provider.ts";
+import { createSandboxPool, type SandboxPool } from "./sandbox/pool.ts";
+import { sandboxLifetimeMs } from "./runs/limits.ts";
 import type { SandboxProvider } from "./sandbox/types.ts";
 import { isPostgresUrl, openStore } from "./store/open-store.ts";
 import { gitBaseUrl } from "./workspace/clone-url.ts";
@@ -59,9 +61,10 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
   const sandboxes = await createSandboxProvider(config, log);
   const hostGit = await createHostGit();
   const modelGateway = createGateway(config, { ledger: store.gateway, events }, log);
-  const runDeps = runJobDeps({ app, appClient, config, claudeCommand, store, sandboxes, hostGit, events, modelGateway, appLogin, triggerPhrase, log });
+  const sandboxPool = poolFor(config, sandboxes, log);
+  const runDeps = runJobDeps({ app, appClient, config, claudeCommand, store, sandboxes, sandboxPool, hostGit, events, modelGateway, appLogin, triggerPhrase, log });
   // `acknowledge` is defined below, with the queue the worker makes; recovery first runs in start().
-  const worker = workerFor(config, { store, sandboxes, runDeps, acknowledge: (run) => acknowledge(run, null, log.child({ run: run.id, delivery: run.deliveryId, recovered: true })), log });
+  const worker = workerFor(config, { store, sandboxes, sandboxPool, runDeps, acknowledge: (run) => acknowledge(run, null, log.child({ run: run.id, delivery: run.deliveryId, recovered: true })), log });
   const queue = worker.queue;
 
   const replyLimiter = createReplyLimiter(NOT_ALLOWED_REPLY_WINDOW_MS, (key) => store.recordDelivery(key, "reply-limit"));
@@ -89,11 +92,16 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
     queue,
     events,
     sandboxes,
+    /** The sandbox pool's idle cost, for /metrics. */
+    ...(sandboxPool ? { sandboxPool: { pool: sandboxPool, costPerSecondUsd: config.sandboxCostPerSecondUsd } } : {}),
     /** The run API: start a run like a mention, or continue one's conversation. */
     api: runApi(config, { store, queue, appClient, installationClient: runDeps.installationClient, log }),
     cancelRun: worker.cancelRun,
     /** Workers (ROLE=worker or all) recover, execute and reap; ROLE=web only takes webhooks. */
-    start: () => worker.start(),
+    start: async () => {
+      await worker.start();
+      sandboxPool?.start();
+    },
     /** Stops taking runs, lets running ones finish up to the deadline, then hands the rest back. */
     /**
      * Stops taking runs, lets running ones finish up to the deadline (handing the rest back), then
@@ -101,6 +109,8 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
      * `/model` until then), then closes the store.
      */
     async stop(deadlineMs: number, afterRuns: () => Promise<void> = async () => {}) {
+      // Idle pool sandboxes cost money and no run here will take them now.
+      await sandboxPool?.stop();
       // Acknowledgements under way finish (seconds at most); waiting ones stay "received" for recovery.
       await worker.stop(deadlineMs, () => acks.stop(Math.min(deadlineMs, 10_000)));
       await afterRuns();
@@ -111,7 +121,10 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
 }
 
 /** The worker's parts: the queue for the database, runJob, recovery, the reaper's schedule and limits. */
-function workerFor(config: Config, { store, sandboxes, runDeps, acknowledge, log }: { store: Store; sandboxes: SandboxProvider; runDeps: RunJobDeps; acknowledge: (run: RunRecord) => void; log: Logger }): Worker {
+function workerFor(
+  config: Config,
+  { store, sandboxes, sandboxPool, runDeps, acknowledge, log }: { store: Store; sandboxes: SandboxProvider; sandboxPool: SandboxPool | undefined; runDeps: RunJobDeps; acknowledge: (run: RunRecord) => void; log: Logger },
+): Worker {
   const leaseMs = config.RUN_LEASE_SECONDS * 1000;
   return createWorker({
     createQueue: (execute) => createQueue(config, { store, concurrency: config.WORKER_CONCURRENCY, log: log.child({ name: "worker" }), heartbeatMs: leaseMs / 3, maxRunsPerInstallation: config.MAX_RUNS_PER_INSTALLATION, execute }),
@@ -126,11 +139,28 @@ function workerFor(config: Config, { store, sandboxes, runDeps, acknowledge, log
         log: log.child({ name: "reaper" }),
         intervalMs: config.REAPER_INTERVAL_SECONDS * 1000,
         // An orphan gets two leases (at least 10 min) to be claimed again.
-        limits: { pausedRetentionMs: config.SANDBOX_RETENTION_HOURS * 3_600_000, orphanGraceMs: Math.max(10 * 60_000, 2 * leaseMs), snapshotRetentionMs: config.SNAPSHOT_RETENTION_HOURS * 3_600_000 },
+        limits: { pausedRetentionMs: config.SANDBOX_RETENTION_HOURS * 3_600_000, orphanGraceMs: Math.max(10 * 60_000, 2 * leaseMs), snapshotRetentionMs: config.SNAPSHOT_RETENTION_HOURS * 3_600_000, poolIdleLimitMs: poolIdleLimitMs(config) },
+        ...(sandboxPool ? { pool: sandboxPool } : {}),
       }),
     works: config.ROLE !== "web",
     log,
   });
+}
+
+/** SANDBOX_POOL_SIZE > 0 on a worker (ROLE=worker or all): sandboxes kept started for first runs, with a run's lifetime. */
+function poolFor(config: Config, sandboxes: SandboxProvider, log: Logger): SandboxPool | undefined {
+  if (config.SANDBOX_POOL_SIZE <= 0 || config.ROLE === "web") return undefined;
+  return createSandboxPool({ sandboxes, size: config.SANDBOX_POOL_SIZE, lifetimeMs: sandboxLifetimeMs(config.SANDBOX_TIMEOUT_SECONDS * 1000), log: log.child({ name: "sandbox-pool" }) });
+}
+
+/**
+ * A pool sandbox (any process's) no thread is known to hold is reaped past this: the pool hands
+ * out none idle longer than half a lifetime (its default), and a run that took one lasts at most a
+ * lifetime; an hour on top covers clocks and hand-over.
+ */
+function poolIdleLimitMs(config: Config): number {
+  const lifetime = sandboxLifetimeMs(config.SANDBOX_TIMEOUT_SECONDS * 1000);
+  return lifetime / 2 + lifetime + 3_600_000;
 }
 
 /** The run API's start and continue, with the deployment's settings. */
@@ -172,6 +202,7 @@ function acknowledger({ config, store, queue, replyLimiter, webhooks, installati
 }
 
 type RunJobParts = Pick<RunJobDeps, "store" | "sandboxes" | "hostGit" | "events"> & {
+  sandboxPool: SandboxPool | undefined;
   app: Probot;
   appClient: () => Promise<GitHubClient>;
   config: Config;
@@ -183,10 +214,11 @@ type RunJobParts = Pick<RunJobDeps, "store" | "sandboxes" | "hostGit" | "events"
 };
 
 /** What a run needs, from the config and the parts built for it. */
-function runJobDeps({ app, appClient, config, claudeCommand, store, sandboxes, hostGit, events, modelGateway, appLogin, triggerPhrase, log }: RunJobParts): RunJobDeps {
+function runJobDeps({ app, appClient, config, claudeCommand, store, sandboxes, sandboxPool, hostGit, events, modelGateway, appLogin, triggerPhrase, log }: RunJobParts): RunJobDeps {
   return {
     store,
     sandboxes,
+    ...(sandboxPool ? { sandboxPool } : {}),
     hostGit,
     gitBaseUrl: gitBaseUrl(config),
     mintToken: createTokenMinter(appClient),

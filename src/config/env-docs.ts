@@ -27,6 +27,7 @@ export const ENV_DOCS = {
   E2B_TEMPLATE: { default: "`claude-sandbox-bot`", meaning: "the E2B template; build ours with `npm run template:build`" },
   SANDBOX_TIMEOUT_SECONDS: { default: "`1800`", meaning: "a run's time limit (Claude's time; the sandbox lives 5 minutes longer so publishing completes)" },
   SANDBOX_COST_PER_SECOND_USD: { default: "`0.000046` with e2b (2 vCPU + 4 GiB list price), `0` with local", meaning: "the sandbox's price, shown in each report beside Claude's cost" },
+  SANDBOX_POOL_SIZE: { default: "`0` (off)", meaning: "sandboxes from the template kept started in each worker process, so a thread's first run without a repository snapshot does not wait for one to boot; refilled after each take, replaced after idling half a run's lifetime; their idle seconds (at `SANDBOX_COST_PER_SECOND_USD`) are on `/metrics`" },
   LOCAL_SANDBOX_ROOT: { default: "`./data/sandboxes`", meaning: "where the local provider makes sandbox directories; git in a sandbox never sees a repository above it, so inside a clone is fine, but the root itself must not be a repository's top level" },
   ANTHROPIC_API_KEY: { default: "—", meaning: "model credentials for Claude Code (this or the next)" },
   CLAUDE_CODE_OAUTH_TOKEN: { default: "—", meaning: "a Claude subscription token instead of an API key" },

@@ -39,6 +39,8 @@ export const envSchema = z
     LOCAL_SANDBOX_ROOT: z.string().min(1).default("./data/sandboxes"),
     /** Shown in reports as the sandbox's cost; default: E2B's list price for 2 vCPU + 4 GiB, 0 for local. */
     SANDBOX_COST_PER_SECOND_USD: z.coerce.number().min(0).optional(),
+    /** Sandboxes kept started for threads' first runs (sandbox/pool.ts); 0: none. */
+    SANDBOX_POOL_SIZE: z.coerce.number().int().min(0).max(50).default(0),
 
     ANTHROPIC_API_KEY: optionalString,
     CLAUDE_CODE_OAUTH_TOKEN: optionalString,

@@ -7,6 +7,8 @@ import type { RunRecord, Store } from "../store/types.ts";
 import { createCached } from "./cached.ts";
 import { registerGatewayMetrics } from "./gateway-metrics.ts";
 import { onGitHubCall } from "./github-calls.ts";
+import { registerPoolMetrics } from "./pool-metrics.ts";
+import type { SandboxPool } from "../sandbox/pool.ts";
 import { runEventUpdates, type MetricUpdate } from "./run-metrics.ts";
 
 /**
@@ -21,6 +23,8 @@ export interface MetricsDeps {
   sandboxes: Pick<SandboxProvider, "list">;
   events: RunEvents;
   log: Logger;
+  /** This process's sandbox pool (SANDBOX_POOL_SIZE > 0) and the sandbox price, for its idle cost. */
+  pool?: { pool: Pick<SandboxPool, "stats">; costPerSecondUsd: number };
   /** How long one sandbox listing is reused (default 30 s). */
   sandboxCacheMs?: number;
   now?: () => number;
@@ -123,6 +127,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   };
   const unsubscribeRuns = deps.events.subscribe((event) => runEventUpdates(event).forEach(apply));
   const unsubscribeGateway = registerGatewayMetrics(registry, deps.events);
+  if (deps.pool) registerPoolMetrics(registry, deps.pool.pool, deps.pool.costPerSecondUsd);
   const unsubscribeGitHub = onGitHubCall((call) => {
     githubCalls.inc({ method: call.method, status: String(call.status) });
     if (call.rateLimitRemaining !== null) rateLimit.set({ resource: call.rateLimitResource ?? "core" }, call.rateLimitRemaining);

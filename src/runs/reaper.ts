@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { SandboxProvider, SandboxSummary, SnapshotSummary } from "../sandbox/types.ts";
 import type { SnapshotRecord } from "../store/snapshot-ledger.ts";
 import type { Store } from "../store/types.ts";
+import { POOL_LABEL } from "../sandbox/pool.ts";
 
 /**
  * Sandboxes cost money while they exist. On a schedule, kill ours that nothing needs: paused ones
@@ -11,6 +12,10 @@ import type { Store } from "../store/types.ts";
  * A running sandbox is owned by its thread while the thread has a running run: a follow-up
  * reconnects to the sandbox an earlier run created, and the label cannot follow it (E2B metadata
  * is fixed at create), so metadata.run names the creator only and metadata.thread decides.
+ *
+ * A pool sandbox (sandbox/pool.ts) has no thread at create: idle, it is left alone up to
+ * poolIdleLimitMs; taken, its thread is the pool's binding (this process) or, for a follow-up on
+ * it, the thread record whose sandbox id it is (every process).
  */
 
 export interface ReapLimits {
@@ -20,6 +25,11 @@ export interface ReapLimits {
   orphanGraceMs: number;
   /** SNAPSHOT_RETENTION_HOURS: a repository snapshot no run started from for this long is deleted; unset: snapshots are left alone. */
   snapshotRetentionMs?: number;
+  /**
+   * A running pool sandbox no thread is known to hold is killed once this old: longer than the pool
+   * keeps one idle plus a run's lifetime, so one another process's run took is never cut short.
+   */
+  poolIdleLimitMs?: number;
 }
 
 export interface ReapDecision {
@@ -27,16 +37,43 @@ export interface ReapDecision {
   reason: string;
 }
 
-/** Pure: which sandboxes to kill, and why. runningThreads: the thread keys with a running run. */
-export function decideReap(sandboxes: readonly SandboxSummary[], runningRunIds: ReadonlySet<string>, now: number, limits: ReapLimits, runningThreads: ReadonlySet<string> = new Set()): ReapDecision[] {
+/**
+ * Pure: which sandboxes to kill, and why. runningThreads: the thread keys with a running run;
+ * poolThreads: pool sandbox id → the thread known to hold it.
+ */
+export function decideReap(
+  sandboxes: readonly SandboxSummary[],
+  runningRunIds: ReadonlySet<string>,
+  now: number,
+  limits: ReapLimits,
+  runningThreads: ReadonlySet<string> = new Set(),
+  poolThreads: ReadonlyMap<string, string> = new Map(),
+): ReapDecision[] {
   const out: ReapDecision[] = [];
   for (const s of sandboxes) {
     const age = now - s.startedAt.getTime();
-    const owned = runningRunIds.has(s.metadata.run ?? "") || (s.metadata.thread !== undefined && runningThreads.has(s.metadata.thread));
+    const thread = s.metadata.thread ?? poolThreads.get(s.id);
+    const owned = runningRunIds.has(s.metadata.run ?? "") || (thread !== undefined && runningThreads.has(thread));
+    const idlePool = isPoolSandbox(s) && thread === undefined;
     if (s.state === "paused" && age > limits.pausedRetentionMs) out.push({ id: s.id, reason: "paused past its retention" });
-    else if (s.state === "running" && !owned && age > limits.orphanGraceMs) out.push({ id: s.id, reason: "running without a running run (idle or stuck)" });
+    else if (s.state === "running" && idlePool) {
+      if (limits.poolIdleLimitMs !== undefined && age > limits.poolIdleLimitMs) out.push({ id: s.id, reason: "a pool sandbox idle past the pool's limit" });
+    } else if (s.state === "running" && !owned && age > limits.orphanGraceMs) out.push({ id: s.id, reason: "running without a running run (idle or stuck)" });
   }
   return out;
+}
+
+const isPoolSandbox = (s: SandboxSummary) => s.metadata.pool === POOL_LABEL.pool;
+
+/** The threads holding pool sandboxes: the pool's own binding, and thread records naming one (a follow-up on it). */
+async function poolBindings(deps: ReapDeps, sandboxes: readonly SandboxSummary[], runningThreads: readonly string[]): Promise<Map<string, string>> {
+  const bound = new Map(deps.pool?.owners() ?? []);
+  if (!sandboxes.some((s) => s.state === "running" && isPoolSandbox(s))) return bound;
+  for (const key of new Set(runningThreads)) {
+    const sandboxId = (await deps.store.getThread(key))?.sandboxId;
+    if (sandboxId) bound.set(sandboxId, key);
+  }
+  return bound;
 }
 
 export interface ReapDeps {
@@ -47,11 +84,15 @@ export interface ReapDeps {
   now?: () => number;
   /** The provider's snapshots the Store had no record of at the last pass (reapSnapshots). */
   unrecorded?: Set<string>;
+  /** This process's sandbox pool: which thread each sandbox it handed out went to. */
+  pool?: { owners(): ReadonlyMap<string, string> };
 }
 
 export async function reapOnce(deps: ReapDeps): Promise<ReapDecision[]> {
   const [sandboxes, running] = await Promise.all([deps.sandboxes.list(), deps.store.listRuns({ states: ["running"], limit: 10_000 })]);
-  const decisions = decideReap(sandboxes, new Set(running.map((r) => String(r.id))), (deps.now ?? Date.now)(), deps.limits, new Set(running.map((r) => r.threadKey)));
+  const threads = running.map((r) => r.threadKey);
+  const pooled = await poolBindings(deps, sandboxes, threads);
+  const decisions = decideReap(sandboxes, new Set(running.map((r) => String(r.id))), (deps.now ?? Date.now)(), deps.limits, new Set(threads), pooled);
   for (const d of decisions) {
     deps.log.info({ sandbox: d.id, reason: d.reason }, "reaping a sandbox");
     await deps.sandboxes.killById(d.id);

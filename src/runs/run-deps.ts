@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { ModelGatewayService } from "../gateway/model-gateway.ts";
 import type { GitHubClient } from "../github/octokit-types.ts";
 import type { TokenMinter } from "../github/tokens.ts";
+import type { SandboxPool } from "../sandbox/pool.ts";
 import type { SandboxProvider } from "../sandbox/types.ts";
 import type { Store } from "../store/types.ts";
 import type { HostGit } from "../workspace/host-git.ts";
@@ -13,6 +14,8 @@ import type { RunEvents } from "./run-events.ts";
 export interface RunJobDeps {
   store: Store;
   sandboxes: SandboxProvider;
+  /** Started sandboxes for a thread's first run (SANDBOX_POOL_SIZE > 0). */
+  sandboxPool?: SandboxPool;
   /** git on the bot's machine: the push, and a live sandbox's new commits (never a token in a sandbox the agent has used). */
   hostGit: HostGit;
   /** `https://github.com` or the GHE_HOST's: clone and push URLs are built from it and the repository's name, never taken from a payload. */

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { SandboxPool } from "../sandbox/pool.ts";
 import type { Sandbox, SandboxProvider } from "../sandbox/types.ts";
 import type { RunRecord } from "../store/types.ts";
 import { withTimeout } from "../util/with-timeout.ts";
@@ -13,6 +14,8 @@ export interface SandboxPhaseDeps {
   sandboxes: SandboxProvider;
   /** SANDBOX_TIMEOUT_SECONDS: the agent's ceiling; the sandbox lives a publish margin longer (limits.ts). */
   timeoutMs: number;
+  /** SANDBOX_POOL_SIZE > 0: started sandboxes waiting for a first run (sandbox/pool.ts). */
+  pool?: SandboxPool;
 }
 
 /** The paused sandbox of the thread's last run, or null when it is gone (or unreachable): the slow path. */
@@ -25,8 +28,19 @@ export async function reconnect(deps: SandboxPhaseDeps, id: string, log: Logger)
   }
 }
 
-/** A new sandbox, labelled for the reaper; one that does not start in time is given up on (and killed if it starts late). */
-export async function startSandbox(deps: SandboxPhaseDeps, run: RunRecord): Promise<Sandbox> {
+/**
+ * A new sandbox, labelled for the reaper; one that does not start in time is given up on (and
+ * killed if it starts late). The pool's, when it has one ready (the pool binds it to the thread).
+ */
+export async function startSandbox(deps: SandboxPhaseDeps, run: RunRecord, log?: Logger): Promise<Sandbox> {
+  const pooled = await deps.pool?.take(run.threadKey).catch((error: unknown) => {
+    log?.warn({ err: error }, "could not take a sandbox from the pool; starting a new one");
+    return null;
+  });
+  if (pooled) {
+    log?.info({ sandbox: pooled.id }, "a sandbox from the pool");
+    return pooled;
+  }
   const creating = deps.sandboxes.create({
     // The reaper keeps a running sandbox while a run of its thread runs (a follow-up reconnects
     // without relabelling it; E2B metadata is fixed at create); run is kept for the logs.

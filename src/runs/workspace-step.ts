@@ -65,7 +65,7 @@ export async function prepareWorkspace(ctx: RunContext): Promise<Workspace> {
   return { sandbox, checkout, session: trail.session, context, plan };
 }
 
-const sandboxDeps = (ctx: RunContext) => ({ sandboxes: ctx.deps.sandboxes, timeoutMs: ctx.deps.settings.sandboxTimeoutMs });
+const sandboxDeps = (ctx: RunContext) => ({ sandboxes: ctx.deps.sandboxes, timeoutMs: ctx.deps.settings.sandboxTimeoutMs, pool: ctx.deps.sandboxPool });
 
 /**
  * Fast path: the thread's paused sandbox still has the checkout and the session. A thread without
@@ -79,7 +79,7 @@ async function getSandbox(ctx: RunContext): Promise<{ live: boolean; snapshot: S
   const live = trail.thread.sandboxId ? await reconnect(sandboxDeps(ctx), trail.thread.sandboxId, ctx.log) : null;
   const key = live ? null : snapshotKeyOf(ctx);
   const fromSnapshot = key ? await startFromSnapshot(snapshotDeps(ctx), key, ctx.run) : null;
-  scope.sandbox = live ?? fromSnapshot?.sandbox ?? (await startSandbox(sandboxDeps(ctx), ctx.run));
+  scope.sandbox = live ?? fromSnapshot?.sandbox ?? (await startSandbox(sandboxDeps(ctx), ctx.run, ctx.log));
   // Held by this run now: the thread gets it back (paused) when the run lets go of it.
   trail.thread.sandboxId = null;
   return { live: live !== null, snapshot: fromSnapshot?.record ?? null };

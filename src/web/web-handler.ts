@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { StartRunInput } from "./start-run.ts";
 import { createEnvLookup, type Config } from "../config/env.ts";
 import type { RunQueue } from "../jobs/types.ts";
-import { createMetrics } from "../metrics/metrics.ts";
+import { createMetrics, type MetricsDeps } from "../metrics/metrics.ts";
 import type { RunEvents } from "../runs/run-events.ts";
 import type { SandboxProvider } from "../sandbox/types.ts";
 import { deploymentSecrets, passedValues } from "../util/deployment-secrets.ts";
@@ -31,6 +31,8 @@ export interface WebDeps {
   cancelRun(runId: number): Promise<void>;
   /** The model gateway, when on: the dashboard shows its figures. */
   modelGateway?: unknown;
+  /** The sandbox pool (SANDBOX_POOL_SIZE > 0) and the sandbox price: its idle cost on /metrics. */
+  sandboxPool?: NonNullable<MetricsDeps["pool"]>;
 }
 
 type WebConfig = Pick<Config, "ADMIN_TOKEN" | "METRICS_TOKEN" | "ANTHROPIC_API_KEY" | "CLAUDE_CODE_OAUTH_TOKEN" | "WEBHOOK_SECRET" | "E2B_API_KEY" | "privateKey"> & Partial<Pick<Config, "SANDBOX_PROVIDER" | "LOCAL_SANDBOX_ROOT">>;
@@ -68,7 +70,7 @@ export function createWebHandler(options: WebHandlerOptions): WebHandler {
   };
 
   const auth = config.ADMIN_TOKEN ? createAdminAuth({ token: config.ADMIN_TOKEN, ...(options.registerSecret ? { onCredential: options.registerSecret } : {}) }) : null;
-  const metrics = createMetrics({ store: deps.store, queue: deps.queue, sandboxes: deps.sandboxes, events: deps.events, log });
+  const metrics = createMetrics({ store: deps.store, queue: deps.queue, sandboxes: deps.sandboxes, events: deps.events, log, ...(deps.sandboxPool ? { pool: deps.sandboxPool } : {}) });
   const streams = createRunStreams({ store: deps.store, events: deps.events, log, ...(options.streamPollMs ? { pollMs: options.streamPollMs } : {}) });
   const isReady = options.isReady ?? (() => true);
 
