@@ -47,6 +47,7 @@ interface Idle {
   since: number;
 }
 
+const STOP_WAIT_MS = 10_000;
 const DEFAULT_RETRY = { baseMs: 1000, maxMs: 60_000, attempts: 5 };
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
@@ -67,6 +68,8 @@ export function createSandboxPool(o: PoolOptions): SandboxPool {
   let filling: Promise<void> | null = null;
   let stopped = true;
   let timer: NodeJS.Timeout | undefined;
+  /** The create under way, so stop() can wait for it (briefly) and kill what it makes. */
+  let creating: Promise<unknown> | null = null;
 
   const release = (entry: Idle) => {
     idleSecondsDone += (now() - entry.since) / 1000;
@@ -75,8 +78,10 @@ export function createSandboxPool(o: PoolOptions): SandboxPool {
   const kill = (sandbox: Sandbox) => void sandbox.kill().catch((error: unknown) => o.log.warn({ err: error, sandbox: sandbox.id }, "pool: could not kill a sandbox; the reaper will"));
 
   const createOne = async (): Promise<void> => {
-    const sandbox = await o.sandboxes.create({ metadata: { ...POOL_LABEL }, timeoutMs: o.lifetimeMs });
-    if (stopped) return kill(sandbox);
+    const made = o.sandboxes.create({ metadata: { ...POOL_LABEL }, timeoutMs: o.lifetimeMs });
+    creating = made.catch(() => undefined);
+    const sandbox = await made.finally(() => (creating = null));
+    if (stopped) return void (await sandbox.kill().catch(() => undefined));
     idle.push({ sandbox, since: now() });
     o.log.info({ sandbox: sandbox.id, idle: idle.length, size: o.size }, "pool: a sandbox is ready");
   };
@@ -156,6 +161,8 @@ export function createSandboxPool(o: PoolOptions): SandboxPool {
       const left = [...idle];
       left.forEach(release);
       await Promise.all(left.map((e) => e.sandbox.kill().catch(() => undefined)));
+      // A create landing now is killed by createOne; wait for that a little, not for a slow provider.
+      if (creating) await Promise.race([filling, sleep(STOP_WAIT_MS)]);
     },
   };
 }

@@ -73,6 +73,26 @@ describe("the sandbox pool", () => {
     expect((await box!.run(["sh", "-c", "echo still mine"])).stdout).toBe("still mine\n");
   });
 
+  it("kills a sandbox whose create was under way when the pool stopped", async () => {
+    const local = localProvider();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let made = 0;
+    // The sandbox exists at once; the provider answers later (E2B's create returns once it booted).
+    const slow: SandboxProvider = { ...local, create: async (options) => {
+      const box = await local.create(options);
+      made += 1;
+      await gate;
+      return box;
+    } };
+    const pool = poolOf(slow, 1);
+    pool.start();
+    await until(() => made === 1, "the create to be under way");
+    setTimeout(release, 50);
+    await pool.stop();
+    expect(await local.list()).toEqual([]);
+  });
+
   it("gives a taken sandbox a fresh lifetime (it was counting since it was made)", async () => {
     const sandboxes = localProvider();
     const pool = poolOf(sandboxes, 1, { lifetimeMs: 600, maxIdleMs: 60_000 });
