@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { withTimeout } from "../util/with-timeout.ts";
 import type { Sandbox, SandboxProvider } from "./types.ts";
 
 /**
@@ -40,6 +41,8 @@ export interface PoolOptions {
   /** The first retry's delay (doubled per failure, at most retryMaxMs) and how many in a row before giving up until the next take. */
   retry?: { baseMs: number; maxMs: number; attempts: number };
   sleep?: (ms: number) => Promise<void>;
+  /** A create that has not answered in this long counts as failed (default 120 s, as a run's). */
+  createTimeoutMs?: number;
 }
 
 interface Idle {
@@ -62,6 +65,7 @@ export function createSandboxPool(o: PoolOptions): SandboxPool {
   const maxIdleMs = o.maxIdleMs ?? o.lifetimeMs / 2;
   const retry = o.retry ?? DEFAULT_RETRY;
   const sleep = o.sleep ?? defaultSleep;
+  const createTimeoutMs = o.createTimeoutMs ?? 120_000;
   const idle: Idle[] = [];
   const owners = new Map<string, { thread: string; at: number }>();
   let idleSecondsDone = 0;
@@ -80,7 +84,15 @@ export function createSandboxPool(o: PoolOptions): SandboxPool {
   const createOne = async (): Promise<void> => {
     const made = o.sandboxes.create({ metadata: { ...POOL_LABEL }, timeoutMs: o.lifetimeMs });
     creating = made.catch(() => undefined);
-    const sandbox = await made.finally(() => (creating = null));
+    // One that never answers must not stall the refills: given up on like a run's (killed if it lands late).
+    let gaveUp = false;
+    made.then((late) => (gaveUp ? kill(late) : undefined)).catch(() => undefined);
+    const sandbox = await withTimeout(made, createTimeoutMs, `no sandbox within ${createTimeoutMs / 1000} s`)
+      .catch((error: unknown) => {
+        gaveUp = true;
+        throw error;
+      })
+      .finally(() => (creating = null));
     if (stopped) return void (await sandbox.kill().catch(() => undefined));
     idle.push({ sandbox, since: now() });
     o.log.info({ sandbox: sandbox.id, idle: idle.length, size: o.size }, "pool: a sandbox is ready");

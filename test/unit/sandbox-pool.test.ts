@@ -79,12 +79,15 @@ describe("the sandbox pool", () => {
     const gate = new Promise<void>((r) => (release = r));
     let made = 0;
     // The sandbox exists at once; the provider answers later (E2B's create returns once it booted).
-    const slow: SandboxProvider = { ...local, create: async (options) => {
-      const box = await local.create(options);
-      made += 1;
-      await gate;
-      return box;
-    } };
+    const slow: SandboxProvider = {
+      ...local,
+      create: async (options) => {
+        const box = await local.create(options);
+        made += 1;
+        await gate;
+        return box;
+      },
+    };
     const pool = poolOf(slow, 1);
     pool.start();
     await until(() => made === 1, "the create to be under way");
@@ -140,6 +143,27 @@ describe("the sandbox pool", () => {
     expect(creates).toBe(10);
     expect(retryDelayMs(1, { baseMs: 1000, maxMs: 60_000, attempts: 5 })).toBe(1000);
     expect(retryDelayMs(5, { baseMs: 1000, maxMs: 60_000, attempts: 5 })).toBeNull();
+  });
+
+  it("counts a create that never answers as a failure and kills the sandbox if it lands late", async () => {
+    const local = localProvider();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    const hanging: SandboxProvider = {
+      ...local,
+      create: async (options) => {
+        calls += 1;
+        if (calls === 1) await gate;
+        return local.create(options);
+      },
+    };
+    const pool = poolOf(hanging, 1, { createTimeoutMs: 50, retry: { baseMs: 1, maxMs: 1, attempts: 3 } });
+    pool.start();
+    await until(() => pool.stats().idle === 1, "the second create to fill the pool");
+    release();
+    await until(async () => (await local.list()).length === 1, "the late one to be killed");
+    expect(calls).toBe(2);
   });
 
   it("shows its idle sandboxes and their idle seconds × the price on /metrics", async () => {
