@@ -1,3 +1,4 @@
+import { createWarmRegistry, killingWarmWithSandboxes } from "./runs/warm-claude.ts";
 import { deploymentSecrets } from "./util/deployment-secrets.ts";
 import type { Logger } from "pino";
 import type { Probot } from "probot";
@@ -58,11 +59,14 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
 
   const store = await openStore(config.DATABASE_URL, log);
   const events = createRunEvents((error) => log.warn({ err: error }, "a run-event listener failed"));
-  const sandboxes = await createSandboxProvider(config, log);
+  // WARM_CLAUDE=on: a thread's Claude kept between its runs (runs/warm-claude.ts), killed with its sandbox.
+  const warm = config.WARM_CLAUDE === "on" ? createWarmRegistry() : undefined;
+  const provider = await createSandboxProvider(config, log);
+  const sandboxes = warm ? killingWarmWithSandboxes(provider, warm) : provider;
   const hostGit = await createHostGit();
   const modelGateway = createGateway(config, { ledger: store.gateway, events }, log);
   const sandboxPool = poolFor(config, sandboxes, log);
-  const runDeps = runJobDeps({ app, appClient, config, claudeCommand, store, sandboxes, sandboxPool, hostGit, events, modelGateway, appLogin, triggerPhrase, log });
+  const runDeps: RunJobDeps = { ...runJobDeps({ app, appClient, config, claudeCommand, store, sandboxes, sandboxPool, hostGit, events, modelGateway, appLogin, triggerPhrase, log }), ...(warm ? { warm } : {}) };
   // `acknowledge` is defined below, with the queue the worker makes; recovery first runs in start().
   const worker = workerFor(config, { store, sandboxes, sandboxPool, runDeps, acknowledge: (run) => acknowledge(run, null, log.child({ run: run.id, delivery: run.deliveryId, recovered: true })), log });
   const queue = worker.queue;
@@ -113,6 +117,7 @@ export async function createDependencies({ app, webhooks, config, log, claudeCom
       await sandboxPool?.stop();
       // Acknowledgements under way finish (seconds at most); waiting ones stay "received" for recovery.
       await worker.stop(deadlineMs, () => acks.stop(Math.min(deadlineMs, 10_000)));
+      warm?.closeAll();
       await afterRuns();
       await hostGit.close();
       await store.close();

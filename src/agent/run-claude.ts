@@ -1,4 +1,5 @@
-import type { Sandbox } from "../sandbox/types.ts";
+import type { CommandResult, Sandbox } from "../sandbox/types.ts";
+import { startClaudeProcess, type ClaudeProcess } from "./claude-process.ts";
 import { judgeResult } from "./result-trust.ts";
 import { createStdinFeed, type ClaudeInbox, type InboxMessage, type StdinFeed } from "./stdin-feed.ts";
 import { createLineSplitter, parseStreamLine, type ResultEvent, type StreamEvent } from "./stream-events.ts";
@@ -6,8 +7,17 @@ import { createLineSplitter, parseStreamLine, type ResultEvent, type StreamEvent
 /**
  * Runs Claude Code headless in a sandbox, streaming its events. The prompt goes in through a file
  * on stdin; or, with an inbox (argv with streamInput), as the first message on a stdin kept open,
- * followed by the messages that arrive while Claude works (stdin-feed.ts).
+ * followed by the messages that arrive while Claude works (stdin-feed.ts). With `kept` too, the
+ * process may outlive the run: at its last good result it is parked (handed to kept.park, still
+ * waiting on stdin) instead of ended, and a run given kept.reuse writes its prompt to that one.
  */
+
+/** A process kept for the thread's next run, or the way to keep this run's (warm-claude.ts). */
+export interface KeptProcess {
+  /** A parked process to write the prompt to (argv and env were its own run's); null: start one. */
+  reuse: ClaudeProcess | null;
+  park: (process: ClaudeProcess) => void;
+}
 
 export interface ClaudeRunInput {
   sandbox: Sandbox;
@@ -22,6 +32,8 @@ export interface ClaudeRunInput {
   onEvent?: (event: StreamEvent) => void;
   /** Streaming input: messages for the running session (argv must carry the streaming flags). */
   inbox?: ClaudeInbox | undefined;
+  /** With inbox: the process may be kept past the run (and reuse one kept before). */
+  kept?: KeptProcess | undefined;
 }
 
 export interface ClaudeRunOutput {
@@ -46,11 +58,14 @@ export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput>
   // The feed may end the process itself (after a failed result); the caller's signal still counts.
   const stopped = new AbortController();
   const signal = input.signal ? AbortSignal.any([input.signal, stopped.signal]) : stopped.signal;
-  const feed = input.inbox ? createStdinFeed(input.inbox, input.prompt, () => stopped.abort()) : null;
+  let park = () => {};
+  const parked = new Promise<void>((resolve) => (park = resolve));
+  const kept = input.inbox ? input.kept : undefined;
+  const feed = input.inbox ? createStdinFeed(input.inbox, input.prompt, () => stopped.abort(), kept ? () => park() : undefined) : null;
   // Outside the checkout, so it is never committed.
   const promptFile = `${input.sandbox.homeDir}/.claude-sandbox-bot/prompt.md`;
   if (!feed) await input.sandbox.writeFile(promptFile, input.prompt);
-  const results = createResultKeeper(input.maxCostUsd, feed);
+  const results = createResultKeeper(input.maxCostUsd, feed, kept?.reuse?.costSoFar ?? 0);
   const unparsed: string[] = [];
   const splitter = createLineSplitter((line) => {
     const event = parseStreamLine(line);
@@ -63,14 +78,17 @@ export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput>
   });
 
   const started = Date.now();
-  const outcome = await input.sandbox.run(input.argv, {
-    cwd: input.cwd,
-    env: input.env,
-    ...(feed ? { onStdin: (stdin) => feed.attach(stdin) } : { stdinFile: promptFile }),
-    timeoutMs: input.timeoutMs,
-    signal,
-    onStdout: (chunk) => splitter.push(chunk),
-  });
+  const outcome =
+    kept && feed
+      ? await runKept(input, kept, { feed, parked, signal, onStdout: (chunk) => splitter.push(chunk), rawTotal: () => results.rawTotal })
+      : await input.sandbox.run(input.argv, {
+          cwd: input.cwd,
+          env: input.env,
+          ...(feed ? { onStdin: (stdin) => feed.attach(stdin) } : { stdinFile: promptFile }),
+          timeoutMs: input.timeoutMs,
+          signal,
+          onStdout: (chunk) => splitter.push(chunk),
+        });
   splitter.end();
   const undelivered = feed ? await feed.stop() : [];
 
@@ -82,12 +100,42 @@ export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput>
 }
 
 /**
+ * The run on a process that may outlive it: the run's signal and timeout kill it while the run
+ * holds it; at the park (the run's last good result, nothing waiting) it is handed on, still
+ * running, and the run's outcome is a clean exit.
+ */
+async function runKept(
+  input: ClaudeRunInput,
+  kept: KeptProcess,
+  run: { feed: StdinFeed; parked: Promise<void>; signal: AbortSignal; onStdout: (chunk: string) => void; rawTotal: () => number },
+): Promise<CommandResult> {
+  const proc = kept.reuse ?? startClaudeProcess(input.sandbox, input.argv, { cwd: input.cwd, env: input.env });
+  proc.route(run.onStdout);
+  const kill = () => proc.kill();
+  run.signal.addEventListener("abort", kill, { once: true });
+  if (run.signal.aborted) kill();
+  const timer = input.timeoutMs > 0 ? setTimeout(kill, input.timeoutMs) : undefined;
+  run.feed.attach(await proc.stdin);
+  const exit = await Promise.race([proc.exited, run.parked.then(() => null)]);
+  clearTimeout(timer);
+  run.signal.removeEventListener("abort", kill);
+  // Between runs its output (a late command_lifecycle) belongs to no run.
+  proc.route(() => {});
+  if (exit) return exit;
+  proc.costSoFar = run.rawTotal();
+  kept.park(proc);
+  return { exitCode: 0, stdout: "", stderr: proc.stderrTail() };
+}
+
+/**
  * Which result event is the run's. Without streaming input the first: anything printed after it is
  * not the CLI speaking. With it, each turn ends in a result, and the run's is the one after which
  * stdin was ended (its cost is the process's total so far); results after that are not believed.
  */
-function createResultKeeper(maxCostUsd: number | undefined, feed: StdinFeed | null) {
+function createResultKeeper(maxCostUsd: number | undefined, feed: StdinFeed | null, priorCostUsd = 0) {
   const keeper = {
+    /** The CLI's own figure (a kept process's total over all its runs). */
+    rawTotal: priorCostUsd,
     result: null as ResultEvent | null,
     sessionId: null as string | null,
     rejectedResult: null as string | null,
@@ -103,6 +151,9 @@ function createResultKeeper(maxCostUsd: number | undefined, feed: StdinFeed | nu
         return false;
       }
       keeper.sawResult = true;
+      keeper.rawTotal = event.total_cost_usd;
+      // A kept process counts from its start: the run's own share is what came since its last run.
+      if (priorCostUsd > 0) event = { ...event, total_cost_usd: Math.max(0, event.total_cost_usd - priorCostUsd) };
       const verdict = judgeResult(event, maxCostUsd);
       keeper.rejectedResult = verdict.trusted ? null : verdict.problem;
       keeper.result = verdict.trusted ? event : null;

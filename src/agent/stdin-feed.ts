@@ -25,9 +25,11 @@ export interface ClaudeInbox {
 
 /**
  * stopCommand ends the process: after a failed result (the turn or cost cap) a message still
- * waiting must not start another turn, which would get a fresh turn budget.
+ * waiting must not start another turn, which would get a fresh turn budget. park, when given,
+ * replaces the EOF after a run's last good result: the process is kept, waiting on stdin, for the
+ * thread's next run (claude-process.ts).
  */
-export function createStdinFeed(inbox: ClaudeInbox, prompt: string, stopCommand: () => void = () => {}) {
+export function createStdinFeed(inbox: ClaudeInbox, prompt: string, stopCommand: () => void = () => {}, park?: () => void) {
   const tracker = createInputTracker();
   const byUuid = new Map<string, InboxMessage>();
   let stdin: StdinWriter | undefined;
@@ -71,7 +73,8 @@ export function createStdinFeed(inbox: ClaudeInbox, prompt: string, stopCommand:
       if (late.length > 0) return sendAll(late);
       ended = true;
       clearInterval(timer);
-      await stdin?.end();
+      if (park) park();
+      else await stdin?.end();
     });
   return {
     /** RunOptions.onStdin: the prompt goes first, then the inbox is polled. */

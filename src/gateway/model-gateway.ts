@@ -25,6 +25,8 @@ export interface ModelGatewayService {
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
   /** At run start: the variables the sandbox's Claude gets instead of the deployment's key. */
   openRun(grant: RunGrant): Promise<{ env: { ANTHROPIC_BASE_URL: string; ANTHROPIC_API_KEY: string } }>;
+  /** A warm Claude's token (from its first run's openRun) now serves this run; false when it is unknown. */
+  rebindRun(token: string, grant: RunGrant): Promise<boolean>;
   /** "ended": the token works for the grace period; "revoked" (cancel, stop, failure): not at all. */
   closeRun(runId: string, how: "ended" | "revoked"): Promise<void>;
   /** What the run spent through the gateway, and whether a cap stopped it. */
@@ -67,6 +69,7 @@ export function createModelGatewayService(opts: ModelGatewayServiceOptions): Mod
     async openRun(grant) {
       return { env: { ANTHROPIC_BASE_URL: opts.publicBaseUrl, ANTHROPIC_API_KEY: await tokens.issue(grant) } };
     },
+    rebindRun: (token, grant) => tokens.rebind(token, grant),
     closeRun: (runId, how) => (how === "ended" ? tokens.expire(runId) : tokens.revoke(runId)),
     async runReport(runId) {
       const [usage, refused] = await Promise.all([opts.ledger.runUsage(runId), opts.ledger.refusalFor(runId)]);

@@ -22,6 +22,8 @@ export interface RunTokens {
   issue(grant: RunGrant): Promise<string>;
   /** What the token grants, or null when it is unknown, revoked or expired. */
   verify(token: string): Promise<RunGrant | null>;
+  /** Binds an issued token to another run (a warm Claude's next run); false when it is unknown. */
+  rebind(token: string, grant: RunGrant): Promise<boolean>;
   /** The run has ended normally: its token works for the grace period, then never again. */
   expire(runId: string): Promise<void>;
   /** Cancel, stop, failure: the token stops working now. */
@@ -32,7 +34,7 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token, "utf8").digest("hex");
 }
 
-export function createRunTokens(ledger: Pick<GatewayLedger, "saveToken" | "findToken" | "closeTokens" | "pruneTokens">, deps: { now?: () => number; graceMs?: number; random?: (n: number) => Buffer } = {}): RunTokens {
+export function createRunTokens(ledger: Pick<GatewayLedger, "saveToken" | "findToken" | "closeTokens" | "pruneTokens" | "rebindToken">, deps: { now?: () => number; graceMs?: number; random?: (n: number) => Buffer } = {}): RunTokens {
   const now = deps.now ?? Date.now;
   const graceMs = deps.graceMs ?? DEFAULT_GRACE_MS;
   const random = deps.random ?? randomBytes;
@@ -51,6 +53,10 @@ export function createRunTokens(ledger: Pick<GatewayLedger, "saveToken" | "findT
       if (!stored || (stored.expiresAt !== null && stored.expiresAt <= iso(now()))) return null;
       const { runId, installationId, repoFullName, capUsd, capReason } = stored;
       return { runId, installationId, repoFullName, capUsd, capReason };
+    },
+    async rebind(token, grant) {
+      if (grant.runId === "" || !token.startsWith(RUN_TOKEN_PREFIX)) return false;
+      return ledger.rebindToken(hashToken(token), grant, iso(now()));
     },
     async expire(runId) {
       await ledger.closeTokens(runId, iso(now() + graceMs));

@@ -9,6 +9,7 @@ import type { Sandbox } from "../sandbox/types.ts";
 import type { Trigger } from "../triggers/types.ts";
 import { REVIEW_JSON_SCHEMA } from "./review.ts";
 import type { Session } from "./session.ts";
+import { keptProcessFor, type WarmUse } from "./warm-step.ts";
 
 /** Restores the thread's session into the sandbox and runs Claude Code on the request. */
 
@@ -43,10 +44,14 @@ export interface AgentPhaseInput {
   onEvent: (event: StreamEvent) => void;
   /** Messages for Claude while it works (steering): streaming input on an open stdin. */
   inbox?: ClaudeInbox | undefined;
+  /** WARM_CLAUDE=on, with the inbox: the thread's kept Claude serves the run when it can, and this run's is kept. */
+  warm?: WarmUse | undefined;
 }
 
-export async function runAgentPhase(input: AgentPhaseInput): Promise<ClaudeRunOutput> {
-  const { sandbox: box, session, config, settings } = input;
+export type AgentPhaseOutput = ClaudeRunOutput & { /** The kept process served the run (no new CLI). */ warm: boolean };
+
+export async function runAgentPhase(input: AgentPhaseInput): Promise<AgentPhaseOutput> {
+  const { sandbox: box, session, config } = input;
   const resumed = session.path !== "new";
   // The transcript at the path the CLI expects is all --resume needs, even in a fresh sandbox.
   if (session.path === "restored") await box.writeFile(transcriptPath(box.homeDir, box.workdir, session.id), session.transcript);
@@ -55,29 +60,20 @@ export async function runAgentPhase(input: AgentPhaseInput): Promise<ClaudeRunOu
     mcpConfigPath = `${box.homeDir}/.claude-sandbox-bot/mcp.json`;
     await box.writeFile(mcpConfigPath, JSON.stringify({ mcpServers: config.mcpServers }));
   }
+  const warm = input.inbox ? input.warm : undefined;
+  const argv = claudeArgv(input, mcpConfigPath, warm !== undefined);
+  const env = buildClaudeEnv({
+    homeDir: box.homeDir,
+    anthropicApiKey: input.settings.anthropicApiKey,
+    oauthToken: input.settings.claudeOauthToken,
+    anthropicBaseUrl: input.settings.anthropicBaseUrl,
+    extra: input.extraEnv,
+  });
+  const kept = warm ? await keptProcessFor(warm, { sandbox: box, session, argv, env }) : null;
   const out = await runClaude({
     sandbox: box,
-    argv: buildClaudeArgs({
-      command: settings.claudeCommand,
-      resumeSessionId: session.path === "new" ? null : session.id,
-      model: input.model,
-      maxTurns: config.maxTurns ?? settings.maxTurns,
-      maxBudgetUsd: input.maxBudgetUsd,
-      allowedTools: config.allowedTools,
-      disallowedTools: config.disallowedTools,
-      appendSystemPrompt: config.instructions,
-      mcpConfigPath,
-      jsonSchema: input.trigger.mode === "review" ? REVIEW_JSON_SCHEMA : undefined,
-      permissionMode: input.trigger.mode === "plan" ? "plan" : undefined,
-      streamInput: input.inbox !== undefined,
-    }),
-    env: buildClaudeEnv({
-      homeDir: box.homeDir,
-      anthropicApiKey: settings.anthropicApiKey,
-      oauthToken: settings.claudeOauthToken,
-      anthropicBaseUrl: settings.anthropicBaseUrl,
-      extra: input.extraEnv,
-    }),
+    argv,
+    env,
     prompt: buildPrompt({ trigger: input.trigger, request: input.request, branch: input.branch, context: input.context, resumed, readOnly: input.readOnly }),
     cwd: box.workdir,
     timeoutMs: input.timeoutMs,
@@ -85,6 +81,31 @@ export async function runAgentPhase(input: AgentPhaseInput): Promise<ClaudeRunOu
     signal: input.signal,
     onEvent: input.onEvent,
     inbox: input.inbox,
+    kept: kept?.kept,
   });
-  return out;
+  kept?.settle(out.sessionId);
+  return { ...out, warm: kept?.kept.reuse != null };
+}
+
+/**
+ * The CLI's command line. A process that may be kept gets no --max-budget-usd: the CLI checks it
+ * against its running total over all the runs it serves, fixed at start, so it would cut a later
+ * run short; the gateway's hard cap (per run, rebound with the token) limits each run instead.
+ */
+function claudeArgv(input: AgentPhaseInput, mcpConfigPath: string | undefined, warmable: boolean): string[] {
+  const { session, config, settings } = input;
+  return buildClaudeArgs({
+    command: settings.claudeCommand,
+    resumeSessionId: session.path === "new" ? null : session.id,
+    model: input.model,
+    maxTurns: config.maxTurns ?? settings.maxTurns,
+    maxBudgetUsd: warmable ? undefined : input.maxBudgetUsd,
+    allowedTools: config.allowedTools,
+    disallowedTools: config.disallowedTools,
+    appendSystemPrompt: config.instructions,
+    mcpConfigPath,
+    jsonSchema: input.trigger.mode === "review" ? REVIEW_JSON_SCHEMA : undefined,
+    permissionMode: input.trigger.mode === "plan" ? "plan" : undefined,
+    streamInput: input.inbox !== undefined,
+  });
 }

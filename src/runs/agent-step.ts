@@ -13,6 +13,8 @@ import { releasePin } from "./run-scope.ts";
 import { createRunInbox } from "./steering-inbox.ts";
 import type { Allowance } from "./run-allowance.ts";
 import type { Workspace } from "./workspace-step.ts";
+import type { WarmUse } from "./warm-step.ts";
+import type { RunGrant } from "../store/gateway-ledger.ts";
 
 /**
  * Claude on the request, in the workspace: on a pull request with the base branch's agent config
@@ -45,10 +47,12 @@ export async function runAgent(ctx: RunContext, ws: Workspace, allowance: Allowa
     signal: ctx.cancel.signal,
     onEvent: (event) => ctx.progress.show(reduceProgress(ctx.progress.state, event)),
     inbox: steering?.inbox,
+    warm: warmUse(ctx, allowance),
   })
     .then((out) => ((undelivered = out.undelivered), out))
     .finally(() => steering?.close(undelivered));
   await releasePin(ctx);
+  if (claude.warm && ws.session.path === "live") ctx.trail.session = { path: "warm", id: ws.session.id };
   if (claude.rejectedResult || claude.extraResults) {
     ctx.log.warn({ rejectedResult: claude.rejectedResult, extraResults: claude.extraResults }, "Claude's result line was not believed (forged or absurd figures); the run's cost is not taken from it");
   }
@@ -68,12 +72,30 @@ export async function runAgent(ctx: RunContext, ws: Workspace, allowance: Allowa
 
 /** The agent's settings for this run: with the gateway, its URL and the run's token (bound to the run's cap) instead of the model key. */
 async function agentSettings(ctx: RunContext, allowance: Allowance): Promise<AgentSettings> {
-  const { deps, trigger: t } = ctx;
+  const { deps } = ctx;
   if (!deps.modelGateway) return deps.settings;
-  const grant = { runId: String(ctx.run.id), installationId: t.installationId, repoFullName: t.repo.fullName, capUsd: allowance.cap.capUsd, capReason: allowance.cap.reason };
-  const { env } = await deps.modelGateway.openRun(grant);
+  const { env } = await deps.modelGateway.openRun(runGrant(ctx, allowance));
   ctx.redact.add(env.ANTHROPIC_API_KEY);
   return { ...deps.settings, anthropicApiKey: env.ANTHROPIC_API_KEY, claudeOauthToken: undefined, anthropicBaseUrl: env.ANTHROPIC_BASE_URL };
+}
+
+function runGrant(ctx: RunContext, allowance: Allowance): RunGrant {
+  const t = ctx.trigger;
+  return { runId: String(ctx.run.id), installationId: t.installationId, repoFullName: t.repo.fullName, capUsd: allowance.cap.capUsd, capReason: allowance.cap.reason };
+}
+
+/**
+ * WARM_CLAUDE=on, code runs, with the model gateway (its per-run cap, rebound with the token, is
+ * what limits a kept process's later runs): the thread's Claude may be kept and reused.
+ */
+function warmUse(ctx: RunContext, allowance: Allowance): WarmUse | undefined {
+  const { deps } = ctx;
+  const gateway = deps.modelGateway;
+  if (!deps.warm || !gateway || ctx.trigger.mode !== "code") return undefined;
+  // E2B: a command's output stream across pause and connect is not checked yet; --resume there.
+  if (deps.sandboxes.name !== "local") return undefined;
+  const rebind = (token: string) => (ctx.redact.add(token), gateway.rebindRun(token, runGrant(ctx, allowance)));
+  return { registry: deps.warm, threadKey: ctx.run.threadKey, rebind, log: ctx.log };
 }
 
 /** The model gateway refused the run a request at its cap: the run ends there, saying which cap. */

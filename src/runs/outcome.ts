@@ -13,8 +13,12 @@ import type { Phase } from "./phases.ts";
 export const OUTCOMES = ["done", "no_changes", "failed", "canceled"] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-/** How the run's Claude session came about: a new one, the paused sandbox's own, or the saved transcript in a new sandbox. */
-export type SessionPath = "new" | "live" | "restored";
+/**
+ * How the run's Claude session came about: a new one, the paused sandbox's own, that sandbox's
+ * Claude still running from the thread's last run (warm-claude.ts), or the saved transcript in a
+ * new sandbox.
+ */
+export type SessionPath = "new" | "live" | "warm" | "restored";
 
 export const FINISHED_STATES: ReadonlySet<RunState> = new Set<RunState>(["succeeded", "failed", "canceled"]);
 

@@ -9,6 +9,7 @@ import type { HostGit } from "../workspace/host-git.ts";
 import type { Identity } from "../workspace/sandbox-git.ts";
 import type { AgentSettings } from "./agent-phase.ts";
 import type { RunEvents } from "./run-events.ts";
+import type { WarmRegistry } from "./warm-claude.ts";
 
 /** What a run needs from the rest of the bot, built once by the composition root. */
 export interface RunJobDeps {
@@ -41,7 +42,9 @@ export interface RunJobDeps {
   };
   events?: RunEvents;
   /** With the model gateway on, the run's Claude gets a gateway token for the run instead of the model key. */
-  modelGateway?: Pick<ModelGatewayService, "openRun" | "closeRun" | "runReport">;
+  modelGateway?: Pick<ModelGatewayService, "openRun" | "closeRun" | "runReport" | "rebindRun">;
+  /** WARM_CLAUDE=on: the Claude processes kept between a thread's runs (warm-claude.ts). */
+  warm?: WarmRegistry | undefined;
   log: Logger;
   now?: () => number;
 }

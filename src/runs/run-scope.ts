@@ -16,6 +16,8 @@ export async function releaseScope(ctx: RunContext, wentWell: boolean): Promise<
   scope.hostRepo = null;
   if (scope.sandbox) trail.thread.sandboxId = await keepForNextRun(scope.sandbox, log);
   scope.sandbox = null;
+  // A warm Claude only follows a run that went well into the sandbox kept for the next one.
+  if (!wentWell || !trail.thread.sandboxId) ctx.deps.warm?.drop(ctx.run.threadKey);
   await ctx.deps.store.saveThread(trail.thread);
 }
 

@@ -93,6 +93,12 @@ export interface GatewayLedger {
   /** Stores a token's hash for a run; the run's earlier tokens stop working. */
   saveToken(hash: string, grant: RunGrant, createdAt: string): Promise<void>;
   findToken(hash: string): Promise<StoredToken | null>;
+  /**
+   * Moves a token to another run (a warm Claude's, kept from the earlier run: its env holds that
+   * token): the run's cap, metering and close apply to it from now on, and it works again until
+   * that run closes. The new run's other tokens stop working. False when the token is unknown.
+   */
+  rebindToken(hash: string, grant: RunGrant, at: string): Promise<boolean>;
   /** The run's tokens are refused after `at` (or at once when it is earlier than a limit already set). */
   closeTokens(runId: string, at: string): Promise<void>;
   markRefused(runId: string, reason: string): Promise<void>;
@@ -148,6 +154,14 @@ export function createGatewayLedger(query: Query): GatewayLedger {
         "INSERT INTO gateway_tokens (hash, run_id, installation_id, repo_full_name, cap_usd, cap_reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [hash, g.runId, g.installationId, g.repoFullName, g.capUsd, g.capReason, createdAt],
       );
+    },
+    async rebindToken(hash, g, at) {
+      await query("UPDATE gateway_tokens SET expires_at = ? WHERE run_id = ? AND hash <> ? AND (expires_at IS NULL OR expires_at > ?)", [at, g.runId, hash, at]);
+      const rows = await query(
+        "UPDATE gateway_tokens SET run_id = ?, installation_id = ?, repo_full_name = ?, cap_usd = ?, cap_reason = ?, expires_at = NULL, refused = NULL WHERE hash = ? RETURNING hash",
+        [g.runId, g.installationId, g.repoFullName, g.capUsd, g.capReason, hash],
+      );
+      return rows.length > 0;
     },
     async findToken(hash) {
       const [row] = await query("SELECT * FROM gateway_tokens WHERE hash = ?", [hash]);

@@ -12,5 +12,5 @@ export function grantFor(runId: string, cap: { capUsd: number; capReason?: strin
 export function testTokens(deps: Parameters<typeof createRunTokens>[1] = {}): Omit<RunTokens, "issue"> & { issue(runId: string): Promise<string>; store: Store } {
   const store = openSqliteStore(":memory:");
   const tokens = createRunTokens(store.gateway, deps);
-  return { store, issue: (runId) => tokens.issue(grantFor(runId)), verify: tokens.verify, expire: tokens.expire, revoke: tokens.revoke };
+  return { store, issue: (runId) => tokens.issue(grantFor(runId)), verify: tokens.verify, rebind: tokens.rebind, expire: tokens.expire, revoke: tokens.revoke };
 }

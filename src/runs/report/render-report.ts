@@ -62,7 +62,7 @@ function facts(s: RunSummary): string[] {
   const claudeCost = s.gatewayCostUsd ?? r?.total_cost_usd ?? 0;
   const metered = s.gatewayCostUsd !== undefined ? ", metered at the bot's model gateway" : "";
   const cost = `**Cost:** ${formatUsd(claudeCost + s.sandboxCostUsd)} (Claude ${formatUsd(claudeCost)}${metered} + sandbox ${formatUsd(s.sandboxCostUsd)})`;
-  const how = { new: "new", live: "resumed in the live sandbox", restored: "resumed from the saved transcript" }[s.session];
+  const how = { new: "new", live: "resumed in the live sandbox", warm: "resumed warm in the live sandbox", restored: "resumed from the saved transcript" }[s.session];
   const session = r ? `**Session:** \`${r.session_id}\` (${how})` : null;
   const phases = PHASES.filter((p) => s.phaseMs[p] !== undefined).map((p) => `${p} ${formatDuration(s.phaseMs[p]!)}`);
   const limits = s.limits?.length ? `<sub>Limits: ${s.limits.join(" · ")}</sub>` : "";
