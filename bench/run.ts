@@ -5,7 +5,7 @@
  * table on stdout, everything in bench/results/latest.json. See BENCHMARKS.md.
  *
  *   BENCH_QUICK=1         a fast smoke pass (few repetitions)
- *   BENCH_ONLY=e2e,ack    only these figures (e2e, followup, ack, intake, memory, gateway, fairshare, snapshots; "none" for none)
+ *   BENCH_ONLY=e2e,ack    only these figures (e2e, followup, warm, ack, intake, memory, gateway, fairshare, snapshots; "none" for none)
  *   BENCH_EXPERIMENTS=a.ts,b.ts  also measure bots with these modules preloaded (NODE_OPTIONS=--import),
  *                         each beside the stock bot: how to try a fix before making it (see BENCHMARKS.md)
  *   BENCH_PROFILE=1       also CPU-profile the bot under intake load (bench/results/profiles/)
@@ -14,7 +14,7 @@
  *   BENCH_INTAKE_REPS, BENCH_INTAKE_SECONDS, BENCH_INTAKE_CONCURRENCY, BENCH_INTAKE_POOL,
  *   BENCH_INTAKE_WARMUP, BENCH_E2E_REPS, BENCH_E2E_SLOW_MODEL_MS, BENCH_FOLLOWUP_REPS, BENCH_MEMORY_IN_FLIGHT,
  *   BENCH_GATEWAY_REPS, BENCH_GATEWAY_PAIRS, BENCH_GATEWAY_EVENT_GAP_MS, BENCH_GATEWAY_STREAMS, BENCH_GATEWAY_CLI_REPS,
- *   BENCH_FAIR_REPS, BENCH_FAIR_HOLD_MS, BENCH_SNAPSHOT_REPS, BENCH_SNAPSHOT_SETUP_SECONDS
+ *   BENCH_FAIR_REPS, BENCH_FAIR_HOLD_MS, BENCH_SNAPSHOT_REPS, BENCH_SNAPSHOT_SETUP_SECONDS, BENCH_WARM_REPS
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -26,6 +26,7 @@ import { measureGateway, type GatewayResult } from "./figures/gateway.ts";
 import { measureIntake, type IntakeResult } from "./figures/intake.ts";
 import { measureMemory, type MemoryResult } from "./figures/memory.ts";
 import { measureSnapshots, snapshotRows, type SnapshotResult } from "./figures/snapshots.ts";
+import { measureWarmFollowUp, warmFollowUpRows, type WarmFollowUpResult } from "./figures/warm-followup.ts";
 import { summarize as summarizeProfile } from "./lib/cpuprofile.ts";
 import { progress } from "./lib/log.ts";
 import { machineInfo } from "./lib/machine.ts";
@@ -41,7 +42,7 @@ const num = (name: string, full: number, fast: number): number => {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
   return value;
 };
-const only = new Set((process.env.BENCH_ONLY ?? "e2e,followup,ack,intake,memory,gateway,fairshare,snapshots").split(",").map((s) => s.trim()).filter(Boolean));
+const only = new Set((process.env.BENCH_ONLY ?? "e2e,followup,warm,ack,intake,memory,gateway,fairshare,snapshots").split(",").map((s) => s.trim()).filter(Boolean));
 const experiments = (process.env.BENCH_EXPERIMENTS ?? "").split(",").map((f) => f.trim()).filter(Boolean);
 const profile = process.env.BENCH_PROFILE === "1";
 
@@ -59,6 +60,7 @@ const settings = {
   },
   e2e: { reps: num("BENCH_E2E_REPS", 9, 2), slowModelDelayMs: num("BENCH_E2E_SLOW_MODEL_MS", 5000, 2000) },
   followup: { reps: num("BENCH_FOLLOWUP_REPS", 9, 2) },
+  warm: { reps: num("BENCH_WARM_REPS", 9, 2) },
   memory: { inFlight: num("BENCH_MEMORY_IN_FLIGHT", 50, 8), samples: quick ? 3 : 6 },
   fairshare: { reps: num("BENCH_FAIR_REPS", 5, 2), flood: 50, concurrency: 4, holdMs: num("BENCH_FAIR_HOLD_MS", 1000, 500) },
   snapshots: { reps: num("BENCH_SNAPSHOT_REPS", 5, 2), setupSeconds: num("BENCH_SNAPSHOT_SETUP_SECONDS", 5, 5) },
@@ -88,6 +90,7 @@ interface Results {
   foreignCpu: Record<string, { meanCores: number; maxCores: number; stolenCores: number }>;
   e2e?: E2eResult;
   followup?: FollowUpResult;
+  warm?: WarmFollowUpResult;
   ack?: { withWorker: AckResult; webOnly: AckResult; bareBaseline: Latency };
   intake?: IntakeResult;
   memory?: MemoryResult;
@@ -118,6 +121,7 @@ async function main(): Promise<void> {
 
   if (only.has("e2e")) results.e2e = await figure(results, "e2e", () => measureE2e(settings.e2e));
   if (only.has("followup")) results.followup = await figure(results, "followup", () => measureFollowUp(settings.followup));
+  if (only.has("warm")) results.warm = await figure(results, "warm", () => measureWarmFollowUp(settings.warm));
   if (only.has("ack")) {
     results.ack = await figure(results, "ack", async () => {
       const withWorker = await measureAck({ ...settings.ack, ...ACK_VARIANTS[0] });
@@ -224,6 +228,7 @@ function renderTable(r: Results): string {
     rows.push(["4 … live: mention → first model request (p50; the CLI's start-up included)", ms(f.live.toFirstRequest.p50), `CLI alone ${ms(cli)}`, `${(f.live.toFirstRequest.p50 / cli).toFixed(2)}×`, "—", "—"]);
     rows.push(["4 follow-up, restored: mention → first model request (p50)", ms(f.restored.toFirstRequest.p50), `CLI alone ${ms(cli)}`, `${(f.restored.toFirstRequest.p50 / cli).toFixed(2)}×`, "—", "—"]);
   }
+  if (r.warm) rows.push(...warmFollowUpRows(r.warm));
   if (r.e2e) {
     const [cold, ...warm] = r.e2e.api.perRun;
     const warmMax = warm.length ? Math.max(...warm) : cold!;
