@@ -91,9 +91,12 @@ function runGrant(ctx: RunContext, allowance: Allowance): RunGrant {
 function warmUse(ctx: RunContext, allowance: Allowance): WarmUse | undefined {
   const { deps } = ctx;
   const gateway = deps.modelGateway;
-  if (!deps.warm || !gateway || ctx.trigger.mode !== "code") return undefined;
   // E2B: a command's output stream across pause and connect is not checked yet; --resume there.
-  if (deps.sandboxes.name !== "local") return undefined;
+  if (!deps.warm || !gateway || ctx.trigger.mode !== "code" || deps.sandboxes.name !== "local") {
+    // A review or plan run moves the session on in a process of its own: a kept one would be behind it.
+    deps.warm?.drop(ctx.run.threadKey);
+    return undefined;
+  }
   const rebind = (token: string) => (ctx.redact.add(token), gateway.rebindRun(token, runGrant(ctx, allowance)));
   return { registry: deps.warm, threadKey: ctx.run.threadKey, rebind, log: ctx.log };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { ClaudeProcess } from "../../src/agent/claude-process.ts";
 import { createWarmRegistry, warmKey } from "../../src/runs/warm-claude.ts";
-import type { CommandResult } from "../../src/sandbox/types.ts";
+import type { CommandResult, Sandbox } from "../../src/sandbox/types.ts";
+import { keptProcessFor } from "../../src/runs/warm-step.ts";
 import { grantFor, testTokens } from "../support/gateway-tokens.ts";
 
 /** The registry of kept Claude processes and the gateway token that moves with one to the next run. */
@@ -104,5 +105,46 @@ describe("run token rebind (a warm Claude's token follows it to the next run)", 
     expect(await tokens.verify(token)).toBeNull();
     expect(await tokens.rebind("csbgw_unknown", grantFor("run-3"))).toBe(false);
     expect(await tokens.rebind("not-a-token", grantFor("run-3"))).toBe(false);
+  });
+});
+
+describe("the run's side: keptProcessFor", () => {
+  const sandbox = { id: "sb-1", workdir: "/w" } as unknown as Sandbox;
+  const argv = ["claude", "-p"];
+  const env = { HOME: "/h", ANTHROPIC_API_KEY: "csbgw_new" };
+  const key = warmKey(argv, env, "/w");
+  const use = (warm: ReturnType<typeof createWarmRegistry>, rebind: (t: string) => Promise<boolean>) => ({ registry: warm, threadKey: "t", rebind });
+
+  it("reuses the live session's kept process with its token rebound, and keeps this run's for the next", async () => {
+    const warm = createWarmRegistry();
+    const a = fakeProcess();
+    warm.keep("t", entry(a.process, { key }));
+    const rebound: string[] = [];
+    const k = await keptProcessFor(use(warm, async (t) => (rebound.push(t), true)), { sandbox, session: { path: "live", id: "s-1" }, argv, env });
+    expect(k.kept.reuse).toBe(a.process);
+    expect(rebound).toEqual(["csbgw_x"]);
+    k.kept.park(a.process);
+    k.settle("s-1");
+    expect(warm.take("t", { sandboxId: "sb-1", sessionId: "s-1", key })?.token).toBe("csbgw_x");
+  });
+
+  it("starts a new process when the token cannot be rebound, and drops the kept one for a new or restored session", async () => {
+    const warm = createWarmRegistry();
+    const a = fakeProcess();
+    warm.keep("t", entry(a.process, { key }));
+    const k = await keptProcessFor(use(warm, async () => false), { sandbox, session: { path: "live", id: "s-1" }, argv, env });
+    expect(k.kept.reuse).toBeNull();
+    expect(a.state.killed).toBe(1);
+    const b = fakeProcess();
+    warm.keep("t", entry(b.process, { key }));
+    await keptProcessFor(use(warm, async () => true), { sandbox, session: { path: "new" }, argv, env });
+    expect(b.state.killed).toBe(1);
+    // A parked process without a session to name it is not kept.
+    const c = fakeProcess();
+    const k2 = await keptProcessFor(use(warm, async () => true), { sandbox, session: { path: "new" }, argv, env });
+    k2.kept.park(c.process);
+    k2.settle(null);
+    expect(c.state.killed).toBe(1);
+    expect(warm.size).toBe(0);
   });
 });
