@@ -17,8 +17,6 @@ export interface ClaudeProcess {
   route(onStdout: (chunk: string) => void): void;
   /** The last lines of stderr so far. */
   stderrTail(): string;
-  /** The process's running total_cost_usd at its last result (the CLI counts over its turns). */
-  costSoFar: number;
   kill(): void;
 }
 
@@ -56,7 +54,6 @@ export function startClaudeProcess(sandbox: Sandbox, argv: string[], options: { 
       sink = onStdout;
     },
     stderrTail: () => stderr,
-    costSoFar: 0,
     kill: () => killer.abort(),
   };
 }

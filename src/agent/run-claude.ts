@@ -10,6 +10,8 @@ import { createLineSplitter, parseStreamLine, type ResultEvent, type StreamEvent
  * followed by the messages that arrive while Claude works (stdin-feed.ts). With `kept` too, the
  * process may outlive the run: at its last good result it is parked (handed to kept.park, still
  * waiting on stdin) instead of ended, and a run given kept.reuse writes its prompt to that one.
+ * Its result's total_cost_usd is then the process's total over the session's runs, the same
+ * figure a --resume of the session reports (the CLI counts the resumed session's cost too).
  */
 
 /** A process kept for the thread's next run, or the way to keep this run's (warm-claude.ts). */
@@ -65,7 +67,7 @@ export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput>
   // Outside the checkout, so it is never committed.
   const promptFile = `${input.sandbox.homeDir}/.claude-sandbox-bot/prompt.md`;
   if (!feed) await input.sandbox.writeFile(promptFile, input.prompt);
-  const results = createResultKeeper(input.maxCostUsd, feed, kept?.reuse?.costSoFar ?? 0);
+  const results = createResultKeeper(input.maxCostUsd, feed);
   const unparsed: string[] = [];
   const splitter = createLineSplitter((line) => {
     const event = parseStreamLine(line);
@@ -80,7 +82,7 @@ export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput>
   const started = Date.now();
   const outcome =
     kept && feed
-      ? await runKept(input, kept, { feed, parked, signal, onStdout: (chunk) => splitter.push(chunk), rawTotal: () => results.rawTotal })
+      ? await runKept(input, kept, { feed, parked, signal, onStdout: (chunk) => splitter.push(chunk) })
       : await input.sandbox.run(input.argv, {
           cwd: input.cwd,
           env: input.env,
@@ -107,7 +109,7 @@ export async function runClaude(input: ClaudeRunInput): Promise<ClaudeRunOutput>
 async function runKept(
   input: ClaudeRunInput,
   kept: KeptProcess,
-  run: { feed: StdinFeed; parked: Promise<void>; signal: AbortSignal; onStdout: (chunk: string) => void; rawTotal: () => number },
+  run: { feed: StdinFeed; parked: Promise<void>; signal: AbortSignal; onStdout: (chunk: string) => void },
 ): Promise<CommandResult> {
   const proc = kept.reuse ?? startClaudeProcess(input.sandbox, input.argv, { cwd: input.cwd, env: input.env });
   proc.route(run.onStdout);
@@ -122,7 +124,6 @@ async function runKept(
   // Between runs its output (a late command_lifecycle) belongs to no run.
   proc.route(() => {});
   if (exit) return exit;
-  proc.costSoFar = run.rawTotal();
   kept.park(proc);
   return { exitCode: 0, stdout: "", stderr: proc.stderrTail() };
 }
@@ -132,10 +133,8 @@ async function runKept(
  * not the CLI speaking. With it, each turn ends in a result, and the run's is the one after which
  * stdin was ended (its cost is the process's total so far); results after that are not believed.
  */
-function createResultKeeper(maxCostUsd: number | undefined, feed: StdinFeed | null, priorCostUsd = 0) {
+function createResultKeeper(maxCostUsd: number | undefined, feed: StdinFeed | null) {
   const keeper = {
-    /** The CLI's own figure (a kept process's total over all its runs). */
-    rawTotal: priorCostUsd,
     result: null as ResultEvent | null,
     sessionId: null as string | null,
     rejectedResult: null as string | null,
@@ -151,9 +150,6 @@ function createResultKeeper(maxCostUsd: number | undefined, feed: StdinFeed | nu
         return false;
       }
       keeper.sawResult = true;
-      keeper.rawTotal = event.total_cost_usd;
-      // A kept process counts from its start: the run's own share is what came since its last run.
-      if (priorCostUsd > 0) event = { ...event, total_cost_usd: Math.max(0, event.total_cost_usd - priorCostUsd) };
       const verdict = judgeResult(event, maxCostUsd);
       keeper.rejectedResult = verdict.trusted ? null : verdict.problem;
       keeper.result = verdict.trusted ? event : null;

@@ -74,7 +74,14 @@ describe("warm Claude: a thread's follow-up goes to the Claude process its last 
     expect(c.files).toBe(w.files);
     const subjects = async (world: World, issue: number) => (await world.gh.git.log(world.repo.fullName, `claude/issue-${issue}`)).map((x) => x.subject);
     expect(await subjects(warm, w.issue)).toEqual(await subjects(cold, c.issue));
-    // The warm run's cost is its own (metered by the gateway), not the process's running total.
+    // The CLI's own figure is the session's total either way (a --resume counts the resumed
+    // session's cost too); the report's headline cost is the gateway's, per run.
+    const cost = (body: string) => Number(reportJson(body).total_cost_usd);
+    expect(cost(w.reports[1]!)).toBeCloseTo(cost(c.reports[1]!), 6);
+    expect(cost(w.reports[1]!)).toBeGreaterThan(cost(w.reports[0]!));
+    const headline = (body: string) => /\*\*Cost:\*\* .*?\(Claude (\$[\d.]+), metered/.exec(body)?.[1];
+    expect(headline(w.reports[1]!)).toMatch(/^\$\d/);
+    expect(headline(w.reports[1]!)).toBe(headline(c.reports[1]!));
     expect(warm.gh.unexpected).toEqual([]);
   });
 

@@ -20,7 +20,6 @@ function fakeProcess(sandboxId = "sb-1") {
     },
     route: () => {},
     stderrTail: () => "",
-    costSoFar: 0,
     kill: () => {
       state.killed += 1;
       state.gone = true;
