@@ -169,8 +169,21 @@ export async function publishCode(ctx: RunContext, ws: Workspace, claude: Claude
     claudeSummary: claude.result?.result ?? "",
     runId: ctx.run.id,
     checkCanceled: () => ctx.cancel.checkNow(),
+    coAuthors: creditedPeople(ctx),
   });
   if (!published.changed) return { outcome: "no_changes", files: [] };
   if (published.pr) ctx.trail.thread.prNumber = published.pr.number;
   return { outcome: "done", pr: published.pr ?? undefined, files: published.files, patch: published.patch ?? undefined, pushedSha: published.pushedSha, unsigned: published.unsigned };
+}
+
+/** The asker, and each author of a steering message the run took in (once each; ids looked up). */
+export function creditedPeople(ctx: Pick<RunContext, "trigger" | "trail">): Actor[] {
+  const steerers = (ctx.trail.steering ?? []).filter((note) => !note.missed).map((note): Actor => ({ login: note.author, type: "User" }));
+  const seen = new Set<string>();
+  return [...askers(ctx.trigger), ...steerers].filter((actor) => {
+    const key = actor.login.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
