@@ -52,7 +52,7 @@ export const envSchema = z
     // on: a mention while the thread's run works goes into its Claude (runs/steering.ts); off: every mention queues.
     STEERING: z.enum(["on", "off"], { error: "STEERING must be on or off" }).default("on"),
     // on: a code run's Claude is kept in the paused sandbox for the thread's next run (runs/warm-claude.ts).
-    WARM_CLAUDE: z.enum(["on", "off"], { error: "WARM_CLAUDE must be on or off" }).default("off"),
+    WARM_CLAUDE: z.enum(["on", "off"], { error: "WARM_CLAUDE must be on or off" }).default("on"),
     CLAUDE_COMMAND: z.string().min(1).default("claude"),
     CLAUDE_MODEL: optionalString,
     CLAUDE_MAX_TURNS: z.coerce.number().int().positive().optional(),

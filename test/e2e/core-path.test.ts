@@ -109,7 +109,7 @@ describe("core path: @mention in an issue → sandbox → Claude Code → pull r
     const json = reportJson(report.body);
     expect(json.session_id).toBe(firstSession);
     // The local provider kept the thread's sandbox directory: the fast path.
-    expect(report.body).toContain("(resumed in the live sandbox)");
+    expect(report.body).toContain("(resumed warm in the live sandbox)");
     expect(report.body).toMatch(/^### ✅ Done — updated #\d+$/m);
 
     // The model saw the first conversation: the follow-up's first request carries the first turns.

@@ -159,7 +159,7 @@ describe("repository snapshots: a new thread starts from a set-up checkout", () 
     };
     const fromSnapshot = () => logged("started the sandbox from the repository's snapshot").length;
     const before = fromSnapshot();
-    expect((await follow(2)).body).toContain("resumed in the live sandbox");
+    expect((await follow(2)).body).toContain("resumed warm in the live sandbox");
     expect(fromSnapshot()).toBe(before);
     // The reaper (or a restart) took the thread's sandbox.
     for (const id of readdirSync(sandboxes).filter((n) => n.startsWith("local-"))) {

@@ -125,7 +125,7 @@ describe("the trust boundary", () => {
     const second = await w.waitForReport(n, 2);
     expect(second.body).toMatch(/^### (✅|⚪)/m);
     // It did continue in the agent's sandbox, whose remote points nowhere: the bot's machine fetched.
-    expect(second.body).toContain("(resumed in the live sandbox)");
+    expect(second.body).toContain("(resumed warm in the live sandbox)");
 
     const files = filesUnder(join(w.bot.dataDir, "sandboxes"));
     // The hooks were live (Claude's own commit ran them)…

@@ -54,7 +54,7 @@ describe("warm Claude: a thread's follow-up goes to the Claude process its last 
   let warm: World;
   let cold: World;
   beforeAll(async () => {
-    [warm, cold] = await Promise.all([startWorld({ script, env: { WARM_CLAUDE: "on" } }), startWorld({ script })]);
+    [warm, cold] = await Promise.all([startWorld({ script, env: { WARM_CLAUDE: "on" } }), startWorld({ script, env: { WARM_CLAUDE: "off" } })]);
   }, 90_000);
   afterAll(async () => {
     await Promise.all([warm?.close(), cold?.close()]);
