@@ -7,8 +7,7 @@ import { reapOnce } from "../../src/runs/reaper.ts";
 import { keepForNextRun, reconnect, startSandbox } from "../../src/runs/sandbox-phase.ts";
 import { createLocalProvider } from "../../src/sandbox/local.ts";
 import { openSqliteStore } from "../../src/store/sqlite-store.ts";
-import type { Store } from "../../src/store/types.ts";
-import type { Trigger } from "../../src/triggers/types.ts";
+import { startRun } from "../support/running-run.ts";
 
 /**
  * Issue 14 item 2: a follow-up reconnects to the sandbox its thread's first run created, and the
@@ -19,14 +18,6 @@ import type { Trigger } from "../../src/triggers/types.ts";
 const MINUTE = 60_000;
 const limits = { pausedRetentionMs: 24 * 60 * MINUTE, orphanGraceMs: 10 * MINUTE };
 const log = pino({ level: "silent" });
-
-async function startRun(store: Store, threadKey: string) {
-  const run = await store.createRun({ threadKey, deliveryId: `d-${threadKey}-${Math.random()}`, trigger: { installationId: 1, repo: { fullName: "o/r" } } as unknown as Trigger });
-  await store.updateRun(run.id, { state: "queued" });
-  const claimed = await store.claimNextRun();
-  expect(claimed?.id).toBe(run.id);
-  return claimed!;
-}
 
 describe("the reaper and a follow-up on a reconnected sandbox", () => {
   it("keeps a follow-up's sandbox past the grace, and reaps a sandbox whose thread has no running run", async () => {

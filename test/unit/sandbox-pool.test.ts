@@ -11,8 +11,7 @@ import { createSandboxPool, POOL_LABEL, retryDelayMs, type SandboxPool } from ".
 import { createLocalProvider } from "../../src/sandbox/local.ts";
 import type { SandboxProvider } from "../../src/sandbox/types.ts";
 import { openSqliteStore } from "../../src/store/sqlite-store.ts";
-import type { Store } from "../../src/store/types.ts";
-import type { Trigger } from "../../src/triggers/types.ts";
+import { startRun } from "../support/running-run.ts";
 
 /** Issue 19 item 3: the pool of started sandboxes, with the real local provider. */
 
@@ -37,14 +36,6 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms =
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-async function startRun(store: Store, threadKey: string) {
-  const run = await store.createRun({ threadKey, deliveryId: `d-${threadKey}-${Math.random()}`, trigger: { installationId: 1, repo: { fullName: "o/r" } } as unknown as Trigger });
-  await store.updateRun(run.id, { state: "queued" });
-  const claimed = await store.claimNextRun();
-  expect(claimed?.id).toBe(run.id);
-  return claimed!;
 }
 
 describe("the sandbox pool", () => {
