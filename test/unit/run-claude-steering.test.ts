@@ -48,6 +48,20 @@ async function setUp() {
   return box;
 }
 
+/** The real CLI in a fresh local sandbox, with streaming input and this inbox, against the scripted model. */
+async function runSteered(modelUrl: string, inbox: ClaudeInbox, args: { maxTurns?: number } = {}) {
+  const box = await setUp();
+  return runClaude({
+    sandbox: box,
+    argv: buildClaudeArgs({ command: CLAUDE_BIN, streamInput: true, ...args }),
+    env: { ...buildClaudeEnv({ homeDir: box.homeDir, anthropicApiKey: "sk-ant-api03-fake", anthropicBaseUrl: modelUrl }), CLAUDE_CODE_MAX_RETRIES: "0" },
+    prompt: "the task",
+    cwd: box.workdir,
+    timeoutMs: 60_000,
+    inbox,
+  });
+}
+
 describe("runClaude with streaming input (real CLI)", () => {
   it("delivers a message that arrives mid-turn at the next request, same process and session, one result", async () => {
     const requests: AgentRequest[] = [];
@@ -68,16 +82,7 @@ describe("runClaude with streaming input (real CLI)", () => {
       ),
     });
     try {
-      const box = await setUp();
-      const out = await runClaude({
-        sandbox: box,
-        argv: buildClaudeArgs({ command: CLAUDE_BIN, streamInput: true }),
-        env: { ...buildClaudeEnv({ homeDir: box.homeDir, anthropicApiKey: "sk-ant-api03-fake", anthropicBaseUrl: fake.url }), CLAUDE_CODE_MAX_RETRIES: "0" },
-        prompt: "the task",
-        cwd: box.workdir,
-        timeoutMs: 60_000,
-        inbox: memory.inbox,
-      });
+      const out = await runSteered(fake.url, memory.inbox);
       expect(offered).toBe(true);
       expect(out.exitCode).toBe(0);
       expect(out.result?.result).toBe("all done");
@@ -109,16 +114,7 @@ describe("runClaude with streaming input (real CLI)", () => {
       ),
     });
     try {
-      const box = await setUp();
-      const out = await runClaude({
-        sandbox: box,
-        argv: buildClaudeArgs({ command: CLAUDE_BIN, streamInput: true }),
-        env: { ...buildClaudeEnv({ homeDir: box.homeDir, anthropicApiKey: "sk-ant-api03-fake", anthropicBaseUrl: fake.url }), CLAUDE_CODE_MAX_RETRIES: "0" },
-        prompt: "the task",
-        cwd: box.workdir,
-        timeoutMs: 60_000,
-        inbox: memory.inbox,
-      });
+      const out = await runSteered(fake.url, memory.inbox);
       expect(out.exitCode).toBe(0);
       expect(out.result?.result).toBe("second answer");
       expect(requests).toHaveLength(2);
@@ -145,16 +141,7 @@ describe("runClaude with streaming input (real CLI)", () => {
       },
     });
     try {
-      const box = await setUp();
-      const out = await runClaude({
-        sandbox: box,
-        argv: buildClaudeArgs({ command: CLAUDE_BIN, streamInput: true, maxTurns: 2 }),
-        env: { ...buildClaudeEnv({ homeDir: box.homeDir, anthropicApiKey: "sk-ant-api03-fake", anthropicBaseUrl: fake.url }), CLAUDE_CODE_MAX_RETRIES: "0" },
-        prompt: "the task",
-        cwd: box.workdir,
-        timeoutMs: 60_000,
-        inbox: memory.inbox,
-      });
+      const out = await runSteered(fake.url, memory.inbox, { maxTurns: 2 });
       expect(out.result?.subtype).toBe("error_max_turns");
       // The CLI may already have attached it to the request the cap then refused ("started"): it is
       // reported once, either way.
