@@ -1,4 +1,4 @@
-import type { Row } from "./rows.ts";
+import type { Query, Row } from "./rows.ts";
 
 /**
  * The model gateway's durable state, in the bot's database: run tokens (hashes only, bound to a
@@ -112,8 +112,6 @@ export interface GatewayLedger {
   pruneTokens(before: string): Promise<void>;
 }
 
-type Query = (sql: string, params: unknown[]) => Promise<Row[]>;
-
 const TOTALS = `COUNT(*) AS requests, COALESCE(SUM(upstream_error), 0) AS upstream_errors,
   COALESCE(SUM(input_tokens), 0) AS input_tokens, COALESCE(SUM(output_tokens), 0) AS output_tokens,
   COALESCE(SUM(cache_creation_input_tokens), 0) AS cache_creation_input_tokens,
@@ -199,8 +197,3 @@ export function createGatewayLedger(query: Query): GatewayLedger {
   };
 }
 
-/** `?` → `$1`, `$2`… for PostgreSQL (the ledger's SQL has no `?` inside literals). */
-export function numberedPlaceholders(sql: string): string {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-}

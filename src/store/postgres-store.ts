@@ -1,7 +1,7 @@
 import pg from "pg";
 import type { Logger } from "pino";
-import { columnValue, receivedRun, toRun, toThread, type Row } from "./rows.ts";
-import { createGatewayLedger, numberedPlaceholders } from "./gateway-ledger.ts";
+import { columnValue, numberedPlaceholders, receivedRun, toRun, toThread, type Query, type Row } from "./rows.ts";
+import { createGatewayLedger } from "./gateway-ledger.ts";
 import { createSnapshotLedger } from "./snapshot-ledger.ts";
 import { createSteeringLedger } from "./steering-ledger.ts";
 import { fairNextRuns, MIGRATIONS, NEXT_IN_THREAD, RECEIVED_STALE, RUN_COLUMNS, underCap } from "./sql.ts";
@@ -63,6 +63,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on("error", (error) => options.log.warn({ err: error }, "PostgreSQL connection lost"));
+  const query: Query = async (sql, params) => (await pool.query(numberedPlaceholders(sql), params)).rows as Row[];
 
   try {
     await migrate(pool, schema);
@@ -234,9 +235,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       const { rows } = await pool.query(`SELECT COALESCE(SUM(cost_usd), 0) AS total FROM runs WHERE ${column} = $1 AND created_at >= $2`, [value, since]);
       return Number((rows[0] as Row).total);
     },
-    gateway: createGatewayLedger(async (sql, params) => (await pool.query(numberedPlaceholders(sql), params)).rows as Row[]),
-    snapshots: createSnapshotLedger(async (sql, params) => (await pool.query(numberedPlaceholders(sql), params)).rows as Row[]),
-    steering: createSteeringLedger(async (sql, params) => (await pool.query(numberedPlaceholders(sql), params)).rows as Row[], " FOR UPDATE"),
+    gateway: createGatewayLedger(query),
+    snapshots: createSnapshotLedger(query),
+    steering: createSteeringLedger(query, " FOR UPDATE"),
     async ping() {
       await pool.query("SELECT 1");
     },

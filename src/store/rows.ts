@@ -4,6 +4,18 @@ import type { NewRun, RunRecord, ThreadRecord } from "./types.ts";
 
 export type Row = Record<string, unknown>;
 
+/**
+ * A statement with `?` placeholders and its parameters → the rows it returns: how the ledgers
+ * (gateway, snapshots, steering) reach either database with one SQL text.
+ */
+export type Query = (sql: string, params: unknown[]) => Promise<Row[]>;
+
+/** `?` → `$1`, `$2`… for PostgreSQL (the ledgers' SQL has no `?` inside literals). */
+export function numberedPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
 const str = (v: unknown): string | null => (v == null ? null : String(v));
 const num = (v: unknown): number | null => (v == null ? null : Number(v));
 

@@ -1,4 +1,4 @@
-import type { Row } from "./rows.ts";
+import type { Query, Row } from "./rows.ts";
 
 /**
  * The repository snapshots the bot keeps (runs/snapshots.ts): one per installation, repository
@@ -59,8 +59,6 @@ export interface SnapshotLedger {
   /** Forgets the record if it still names this provider id (a newer one for the key stays). */
   remove(key: SnapshotKey, snapshotId: string): Promise<void>;
 }
-
-type Query = (sql: string, params: unknown[]) => Promise<Row[]>;
 
 const KEY = "installation_id = ? AND repo_full_name = ? AND setup_hash = ?";
 const keyParams = (k: SnapshotKey) => [k.installationId, k.repoFullName, k.setupHash];

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { columnValue, receivedRun, toRun, toThread, type Row } from "./rows.ts";
+import { columnValue, receivedRun, toRun, toThread, type Query, type Row } from "./rows.ts";
 import { createGatewayLedger } from "./gateway-ledger.ts";
 import { createSnapshotLedger } from "./snapshot-ledger.ts";
 import { createSteeringLedger } from "./steering-ledger.ts";
@@ -40,6 +40,7 @@ export function openSqliteStore(path: string): Store {
     if (!statement) statements.set(sql, (statement = db.prepare(sql)));
     return statement;
   };
+  const query: Query = async (sql, params) => prep(sql).all(...(params as Array<string | number | null>)) as Row[];
   const claim = (id: number) =>
     toRun(prep("UPDATE runs SET state = 'running', attempts = attempts + 1, started_at = ?, heartbeat_at = ? WHERE id = ? RETURNING *").get(now(), now(), id) as Row);
 
@@ -164,9 +165,9 @@ export function openSqliteStore(path: string): Store {
       const row = prep(`SELECT COALESCE(SUM(cost_usd), 0) AS total FROM runs WHERE ${column} = ? AND created_at >= ?`).get(value, since) as Row;
       return Number(row.total);
     },
-    gateway: createGatewayLedger(async (sql, params) => prep(sql).all(...(params as Array<string | number | null>)) as Row[]),
-    snapshots: createSnapshotLedger(async (sql, params) => prep(sql).all(...(params as Array<string | number | null>)) as Row[]),
-    steering: createSteeringLedger(async (sql, params) => prep(sql).all(...(params as Array<string | number | null>)) as Row[], ""),
+    gateway: createGatewayLedger(query),
+    snapshots: createSnapshotLedger(query),
+    steering: createSteeringLedger(query, ""),
     async ping() {
       prep("SELECT 1").get();
     },

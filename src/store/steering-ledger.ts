@@ -1,4 +1,4 @@
-import type { Row } from "./rows.ts";
+import type { Query, Row } from "./rows.ts";
 
 /**
  * Messages for a running run (runs/steering.ts): a mention in a thread whose run is in its agent
@@ -63,8 +63,6 @@ export interface SteeringLedger {
   /** Every message offered to the run, oldest first (the report). */
   list(runId: number): Promise<RunMessage[]>;
 }
-
-type Query = (sql: string, params: unknown[]) => Promise<Row[]>;
 
 const COLUMNS = "id, run_id, author, author_id, comment_id, comment_url, text, state, created_at, taken_at, delivered_at";
 
