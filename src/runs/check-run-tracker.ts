@@ -108,5 +108,3 @@ export function createCheckRunTracker(input: CheckRunTrackerInput) {
     },
   };
 }
-
-export type CheckRunTracker = ReturnType<typeof createCheckRunTracker>;
