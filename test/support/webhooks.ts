@@ -53,7 +53,7 @@ function obj(v: unknown): Json {
 }
 
 export interface WebhookFactoryOptions {
-  /** Defaults to fake.installationId. */
+  /** Every payload's installation; default: the installation of the payload's repository (fake.installationOf). */
   installationId?: number;
 }
 
@@ -66,7 +66,6 @@ export interface Built<E extends string, P> {
 }
 
 export function createWebhookFactory(fake: FakeGitHub, opts: WebhookFactoryOptions = {}) {
-  const installationId = opts.installationId ?? fake.installationId;
   const fullNameOf = (r: RepoRef): string => (typeof r === "string" ? r : r.fullName);
 
   /** Example with URLs pointed at the fake, plus repository / installation / sender overrides. */
@@ -83,6 +82,8 @@ export function createWebhookFactory(fake: FakeGitHub, opts: WebhookFactoryOptio
     delete e["organization"];
     delete e["enterprise"];
     e["repository"] = { ...obj(e["repository"]), ...fake.serialize.repository(fullName) };
+    // As GitHub does: the delivery names the installation that holds the repository.
+    const installationId = opts.installationId ?? fake.installationOf(fullName);
     e["installation"] = { id: installationId, node_id: Buffer.from(`0:Installation${installationId}`).toString("base64").replace(/=+$/, "") };
     e["sender"] = { ...obj(e["sender"]), ...fake.serialize.user(sender) };
     return e;

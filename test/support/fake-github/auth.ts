@@ -68,8 +68,18 @@ export function authenticateRest(header: string | undefined, store: Store, publi
   return { kind: "installation", token: t };
 }
 
-export function coversRepo(t: IssuedToken, fullName: string): boolean {
-  return t.repositories === null || t.repositories.some((r) => r.toLowerCase() === fullName.toLowerCase());
+/** A token reaches only its installation's repositories, and of those only the ones it was scoped to. */
+export function coversRepo(t: IssuedToken, repo: { fullName: string; installationId: number }): boolean {
+  if (t.installationId !== repo.installationId) return false;
+  return t.repositories === null || t.repositories.some((r) => r.toLowerCase() === repo.fullName.toLowerCase());
+}
+
+/** Why a token does not reach a repository, for `unexpected` / `gitDenied`. */
+export function scopeProblem(t: IssuedToken, repo: { fullName: string; installationId: number }): string {
+  if (t.installationId !== repo.installationId) {
+    return `token of installation ${t.installationId}, ${repo.fullName} belongs to installation ${repo.installationId}`;
+  }
+  return `token not scoped to ${repo.fullName} (covers ${t.repositories?.join(", ")})`;
 }
 
 const LEVEL: Record<string, number> = { none: 0, read: 1, write: 2, admin: 3 };

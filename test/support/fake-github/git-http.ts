@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { relative } from "node:path";
-import { basicToken, coversRepo, hasPermission, tokenProblem } from "./auth.ts";
+import { basicToken, coversRepo, hasPermission, scopeProblem, tokenProblem } from "./auth.ts";
 import { gitEnv } from "./git.ts";
 import type { Store } from "./state.ts";
 import type { GitDenied, GitService } from "./types.ts";
@@ -72,12 +72,12 @@ export function handleGit(store: Store, rootDir: string, req: IncomingMessage, r
     deny(store, req, res, { repo: fullName, service, kind: "not-found", reason: "no such repository" }, 404, "Repository not found.\n");
     return;
   }
-  if (!coversRepo(issued, repo.fullName)) {
+  if (!coversRepo(issued, repo)) {
     deny(
       store,
       req,
       res,
-      { repo: repo.fullName, service, kind: "scope", reason: `token covers ${issued.repositories?.join(", ")}` },
+      { repo: repo.fullName, service, kind: "scope", reason: scopeProblem(issued, repo) },
       404,
       "Repository not found.\n",
     );

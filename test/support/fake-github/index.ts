@@ -55,6 +55,11 @@ export interface CreateRepoOptions {
   files?: Record<string, string>;
   /** Default true. Either way git access needs an installation token. */
   private?: boolean;
+  /**
+   * The installation the repository belongs to (its account must be the owner). Default: the
+   * installation on the owner's account (addInstallation), else the default installation.
+   */
+  installationId?: number;
 }
 
 export interface FakeGitHub {
@@ -68,11 +73,19 @@ export interface FakeGitHub {
   privateKey: string;
   privateKeyPkcs8: string;
   publicKey: string;
+  /** The default installation: every repository not of an account given to addInstallation belongs to it. */
   installationId: number;
   /** `<slug>[bot]`, the author of everything created with an installation token. */
   botUser: User;
 
   createRepo(o: CreateRepoOptions): Promise<RepoInfo>;
+  /**
+   * Installs the app on another account (as GitHub does: one installation per account) and returns
+   * its id. The account's repositories created after this belong to it, and its tokens reach only them.
+   */
+  addInstallation(o: { account: string }): number;
+  /** The id of the installation a repository belongs to (what its webhooks carry). */
+  installationOf(fullName: string): number;
   setPermission(fullName: string, login: string, permission: Permission): void;
   /** Gives the branch protection rules: GitHub then reports it `protected`. */
   protectBranch(fullName: string, branch: string): void;
@@ -91,7 +104,7 @@ export interface FakeGitHub {
   ): Promise<ReviewComment>;
   addReview(fullName: string, o: { pullNumber: number; body?: string; event?: "APPROVE" | "REQUEST_CHANGES" | "COMMENT"; user: UserLike }): Promise<Review>;
   /** Mints a token directly (as POST /app/installations/:id/access_tokens would), without a JWT round-trip. */
-  issueToken(o?: { repositories?: string[]; permissions?: Record<string, string>; ttlMs?: number }): IssuedToken;
+  issueToken(o?: { repositories?: string[]; permissions?: Record<string, string>; ttlMs?: number; installationId?: number }): IssuedToken;
 
   requests: RecordedRequest[];
   /**
@@ -118,7 +131,8 @@ export interface FakeGitHub {
   serialize: {
     user(u: UserLike): Json;
     repository(fullName: string): Json;
-    installation(): Json;
+    /** The default installation unless an id is given. */
+    installation(id?: number): Json;
     issue(fullName: string, number: number): Json;
     comment(id: number): Json;
     pull(fullName: string, number: number): Promise<Json>;
@@ -200,6 +214,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       const bareDir = join(rootDir, o.owner, `${o.name}.git`);
       await initBare(bareDir, defaultBranch);
       await commitFiles(bareDir, { branch: defaultBranch, files: o.files ?? { "README.md": `# ${o.name}\n` }, message: "Initial commit" });
+      const installation = store.installationFor(o.owner, o.installationId);
       store.user({ login: o.owner });
       const id = store.repoId();
       const rec: RepoRecord = {
@@ -217,11 +232,17 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         nextNumber: 1,
         permissions: new Map(),
         protectedBranches: new Set(),
+        installationId: installation.id,
       };
       store.repos.set(fullName.toLowerCase(), rec);
-      const { nodeId: _n, createdAt: _c, nextNumber: _x, permissions: _p, protectedBranches: _b, ...info } = rec;
+      const { nodeId: _n, createdAt: _c, nextNumber: _x, permissions: _p, protectedBranches: _b, installationId: _i, ...info } = rec;
       return info;
     },
+
+    addInstallation(o) {
+      return store.addInstallation(o.account).id;
+    },
+    installationOf: (fullName) => repoRec(fullName).installationId,
 
     protectBranch(fullName, branch) {
       repoRec(fullName).protectedBranches.add(branch);
@@ -274,10 +295,14 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       return createReview(store, repo, pullRec(fullName, o.pullNumber), { body: o.body, event: o.event ?? "COMMENT", user: store.user(o.user) });
     },
     issueToken(o = {}) {
+      const installationId = o.installationId ?? store.app.installationId;
+      const repositories = o.repositories?.map((n) => repoRec(n));
+      const foreign = repositories?.find((r) => r.installationId !== installationId);
+      if (foreign) throw new Error(`fake-github: ${foreign.fullName} belongs to installation ${foreign.installationId}, not ${installationId}`);
       const t: IssuedToken = {
         token: newInstallationToken(),
-        installationId: store.app.installationId,
-        repositories: o.repositories ? o.repositories.map((n) => repoRec(n).fullName) : null,
+        installationId: store.mustInstallation(installationId).id,
+        repositories: repositories ? repositories.map((r) => r.fullName) : null,
         permissions: o.permissions ? { ...o.permissions } : { ...store.app.permissions },
         expiresAt: new Date(Date.now() + (o.ttlMs ?? store.tokenTtlMs)).toISOString(),
         createdAt: new Date().toISOString(),
@@ -332,7 +357,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     serialize: {
       user: (u) => serializeUser(store, store.user(u)),
       repository: (fullName) => serializeRepo(store, repoRec(fullName)),
-      installation: () => serializeInstallation(store),
+      installation: (id) => serializeInstallation(store, id),
       issue(fullName, number) {
         const x = store.issueLike(fullName, number);
         if (!x) throw new Error(`fake-github: no issue/PR #${number} in ${fullName}`);

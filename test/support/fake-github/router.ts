@@ -1,7 +1,7 @@
 // Table-driven router for the REST API under /api/v3.
 import type { IncomingHttpHeaders } from "node:http";
 import type { z } from "zod";
-import { coversRepo, hasPermission, type AuthResult } from "./auth.ts";
+import { coversRepo, hasPermission, scopeProblem, type AuthResult } from "./auth.ts";
 import type { RepoRecord, Store } from "./state.ts";
 import type { AccessLevel, User } from "./types.ts";
 
@@ -183,9 +183,10 @@ export function authorize(route: Route, ctx: Ctx): void {
       const repo = ctx.store.repo(fullName);
       // A missing repository is an ordinary 404 (e.g. Probot's config lookup in <owner>/.github).
       if (!repo) throw notFound();
-      if (!coversRepo(a.token, repo.fullName)) {
+      // Another installation's repository is as invisible as one the token was not scoped to.
+      if (!coversRepo(a.token, repo)) {
         const e = notFound();
-        e.unexpected = `token not scoped to ${repo.fullName} (covers ${a.token.repositories?.join(", ")})`;
+        e.unexpected = scopeProblem(a.token, repo);
         throw e;
       }
       ctx.repo = repo;

@@ -355,7 +355,7 @@ export function serializeReview(store: Store, r: Review): Json {
 }
 
 export function serializeApp(store: Store): Json {
-  const owner = store.user({ login: installationAccount(store) });
+  const owner = store.user({ login: store.accountOf(store.app.installationId) });
   return {
     id: store.app.id,
     slug: store.app.slug,
@@ -370,18 +370,14 @@ export function serializeApp(store: Store): Json {
     updated_at: store.app.createdAt,
     permissions: store.app.permissions,
     events: ["issues", "issue_comment", "pull_request", "pull_request_review", "pull_request_review_comment"],
-    installations_count: 1,
+    installations_count: store.installations.size,
   };
 }
 
-export function installationAccount(store: Store): string {
-  const first = store.repos.values().next();
-  return first.done ? "fake-org" : first.value.owner;
-}
-
-export function serializeInstallation(store: Store): Json {
-  const id = store.app.installationId;
-  const account = store.user({ login: installationAccount(store) });
+/** An installation as GET /app/installations/{id} answers it (default: the default installation). */
+export function serializeInstallation(store: Store, id = store.app.installationId): Json {
+  const rec = store.mustInstallation(id);
+  const account = store.user({ login: store.accountOf(id) });
   return {
     id,
     account: serializeUser(store, account),
@@ -395,8 +391,8 @@ export function serializeInstallation(store: Store): Json {
     target_type: account.type === "Organization" ? "Organization" : "User",
     permissions: store.app.permissions,
     events: serializeApp(store)["events"],
-    created_at: store.app.createdAt,
-    updated_at: store.app.createdAt,
+    created_at: rec.createdAt,
+    updated_at: rec.createdAt,
     single_file_name: null,
     has_multiple_single_files: false,
     single_file_paths: [],

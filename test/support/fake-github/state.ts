@@ -23,6 +23,16 @@ export interface RepoRecord extends RepoInfo {
   permissions: Map<string, Permission>;
   /** Branches with protection rules (GET …/branches/:branch answers `protected: true`). */
   protectedBranches: Set<string>;
+  /** The installation the repository belongs to: only its tokens reach it. */
+  installationId: number;
+}
+
+/** One installation of the app on an account; it holds that account's repositories. */
+export interface InstallationRecord {
+  id: number;
+  /** The account's login; null for the default installation, which takes any owner (the single-installation fake). */
+  account: string | null;
+  createdAt: string;
 }
 
 export interface AppInfo {
@@ -87,6 +97,8 @@ export class Store {
   repos = new Map<string, RepoRecord>();
   users = new Map<string, User>();
   app: AppInfo;
+  /** By id, the default (store.app.installationId) first. */
+  installations = new Map<number, InstallationRecord>();
   baseUrl = "";
   tokenTtlMs = 60 * 60 * 1000;
   private nextId = 1_000_000;
@@ -97,6 +109,47 @@ export class Store {
   constructor(app: Omit<AppInfo, "botUser" | "createdAt">) {
     this.app = { ...app, createdAt: nowIso(), botUser: { login: `${app.slug}[bot]`, id: 0, type: "Bot" } };
     this.app.botUser = this.user({ login: `${app.slug}[bot]`, type: "Bot" });
+    this.installations.set(app.installationId, { id: app.installationId, account: null, createdAt: this.app.createdAt });
+  }
+
+  /** Installs the app on another account; its repositories are then created into it. */
+  addInstallation(account: string): InstallationRecord {
+    const taken = [...this.installations.values()].find((i) => i.account?.toLowerCase() === account.toLowerCase());
+    if (taken) throw new Error(`fake-github: the app is already installed on ${account} (installation ${taken.id})`);
+    const rec: InstallationRecord = { id: this.id(), account, createdAt: nowIso() };
+    this.installations.set(rec.id, rec);
+    return rec;
+  }
+
+  /** Where a new repository of `owner` goes: `wanted`, else the installation on that account, else the default one. */
+  installationFor(owner: string, wanted?: number): InstallationRecord {
+    if (wanted !== undefined) {
+      const rec = this.installations.get(wanted);
+      if (!rec) throw new Error(`fake-github: no installation ${wanted}`);
+      if (rec.account !== null && rec.account.toLowerCase() !== owner.toLowerCase()) {
+        throw new Error(`fake-github: installation ${wanted} is on ${rec.account}; a repository of ${owner} cannot belong to it`);
+      }
+      return rec;
+    }
+    const own = [...this.installations.values()].find((i) => i.account?.toLowerCase() === owner.toLowerCase());
+    return own ?? this.mustInstallation(this.app.installationId);
+  }
+
+  mustInstallation(id: number): InstallationRecord {
+    const rec = this.installations.get(id);
+    if (!rec) throw new Error(`fake-github: no installation ${id}`);
+    return rec;
+  }
+
+  /** The account an installation is on; the default one's is its first repository's owner. */
+  accountOf(installationId: number): string {
+    const rec = this.mustInstallation(installationId);
+    if (rec.account !== null) return rec.account;
+    return this.reposOf(installationId)[0]?.owner ?? "fake-org";
+  }
+
+  reposOf(installationId: number): RepoRecord[] {
+    return [...this.repos.values()].filter((r) => r.installationId === installationId);
   }
 
   id(): number {

@@ -13,26 +13,31 @@ const accessTokenBody = z.object({
   permissions: z.record(z.string(), z.enum(["read", "write", "admin"])).optional(),
 });
 
-function checkInstallation(ctx: Ctx): void {
-  if (intParam(ctx, "installation_id") !== ctx.store.app.installationId) throw notFound();
+/** The installation named by the path; an id the app has no installation with is 404. */
+function installationOf(ctx: Ctx): number {
+  const id = intParam(ctx, "installation_id");
+  if (!ctx.store.installations.has(id)) throw notFound();
+  return id;
 }
 
-function mintToken(ctx: Ctx): IssuedToken {
+function mintToken(ctx: Ctx, installationId: number): IssuedToken {
   const { store } = ctx;
   const body = parseBody(accessTokenBody, ctx);
   let repos: RepoRecord[] | null = null;
   if (body.repositories !== undefined || body.repository_ids !== undefined) {
     repos = [];
     const missing: string[] = [];
+    // Only this installation's repositories can be named: another installation's is "not accessible".
+    const own = store.reposOf(installationId);
     for (const name of body.repositories ?? []) {
-      const hits = [...store.repos.values()].filter((r) =>
+      const hits = own.filter((r) =>
         name.includes("/") ? r.fullName.toLowerCase() === name.toLowerCase() : r.name.toLowerCase() === name.toLowerCase(),
       );
       if (!hits.length) missing.push(name);
       repos.push(...hits);
     }
     for (const id of body.repository_ids ?? []) {
-      const r = store.repoById(id);
+      const r = own.find((x) => x.id === id);
       if (!r) missing.push(String(id));
       else repos.push(r);
     }
@@ -62,7 +67,7 @@ function mintToken(ctx: Ctx): IssuedToken {
   const createdAt = new Date();
   const token: IssuedToken = {
     token: newInstallationToken(),
-    installationId: store.app.installationId,
+    installationId,
     repositories: repos ? [...new Set(repos.map((r) => r.fullName))] : null,
     permissions,
     expiresAt: new Date(createdAt.getTime() + store.tokenTtlMs).toISOString(),
@@ -79,24 +84,25 @@ export const appRoutes: Route[] = [
     method: "GET",
     pattern: "/app/installations",
     auth: "app",
-    handler: (ctx) => json(200, [serializeInstallation(ctx.store)]),
+    handler: (ctx) => {
+      const { page, headers } = paginate(ctx, [...ctx.store.installations.keys()]);
+      return json(200, page.map((id) => serializeInstallation(ctx.store, id)), headers);
+    },
   },
   {
     method: "GET",
     pattern: "/app/installations/:installation_id",
     auth: "app",
-    handler: (ctx) => {
-      checkInstallation(ctx);
-      return json(200, serializeInstallation(ctx.store));
-    },
+    handler: (ctx) => json(200, serializeInstallation(ctx.store, installationOf(ctx))),
   },
   {
     method: "GET",
     pattern: "/repos/:owner/:repo/installation",
     auth: "app",
     handler: (ctx) => {
-      if (!ctx.store.repo(`${ctx.params["owner"]}/${ctx.params["repo"]}`)) throw notFound();
-      return json(200, serializeInstallation(ctx.store));
+      const repo = ctx.store.repo(`${ctx.params["owner"]}/${ctx.params["repo"]}`);
+      if (!repo) throw notFound();
+      return json(200, serializeInstallation(ctx.store, repo.installationId));
     },
   },
   {
@@ -104,8 +110,7 @@ export const appRoutes: Route[] = [
     pattern: "/app/installations/:installation_id/access_tokens",
     auth: "app",
     handler: (ctx) => {
-      checkInstallation(ctx);
-      const t = mintToken(ctx);
+      const t = mintToken(ctx, installationOf(ctx));
       return json(201, {
         token: t.token,
         expires_at: t.expiresAt,
@@ -122,14 +127,15 @@ export const appRoutes: Route[] = [
     pattern: "/installation/repositories",
     auth: "installation",
     handler: (ctx) => {
-      const t = ctx.auth.kind === "installation" ? ctx.auth.token : undefined;
-      const all = [...ctx.store.repos.values()].filter((r) => !t?.repositories || t.repositories.includes(r.fullName));
+      if (ctx.auth.kind !== "installation") throw notFound();
+      const t = ctx.auth.token;
+      const all = ctx.store.reposOf(t.installationId).filter((r) => !t.repositories || t.repositories.includes(r.fullName));
       const { page, headers } = paginate(ctx, all);
       return json(
         200,
         {
           total_count: all.length,
-          repository_selection: t?.repositories ? "selected" : "all",
+          repository_selection: t.repositories ? "selected" : "all",
           repositories: page.map((r) => serializeRepo(ctx.store, r)),
         },
         headers,
