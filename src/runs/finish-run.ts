@@ -22,6 +22,7 @@ export function outcomeOfError(ctx: RunContext, error: unknown): RunOutcome {
 export async function finishRun(ctx: RunContext, outcome: RunOutcome): Promise<void> {
   const { run, trigger: t, trail, deps, now } = ctx;
   await removeTriggerLabel(ctx);
+  // From the sandbox phase's start to here: a snapshot started from or taken (setup-step.ts) is in it.
   const sandboxCostUsd = trail.sandboxStartedAt ? ((now() - trail.sandboxStartedAt) / 1000) * deps.settings.sandboxCostPerSecondUsd : 0;
   const { claudeCostUsd, gatewayCostUsd } = await modelCost(ctx);
   const summary: RunSummary = {
@@ -39,6 +40,7 @@ export async function finishRun(ctx: RunContext, outcome: RunOutcome): Promise<v
     ...(outcome.outcome === "no_changes" && t.ci ? { ciLoopEnded: true } : {}),
     model: trail.model,
     ...(trail.steering?.length ? { steering: trail.steering } : {}),
+    ...(trail.snapshot && (trail.snapshot.used !== null || trail.snapshot.taken) ? { snapshot: trail.snapshot } : {}),
   };
   await deps.store.updateRun(run.id, {
     state: runStateFor(summary.outcome),

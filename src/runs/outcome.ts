@@ -50,6 +50,20 @@ export interface SteeringNote {
   missed?: true | undefined;
 }
 
+/**
+ * The repository snapshot in the run (snapshots.ts): the commit of the one its sandbox started
+ * from, whether the setup ran (and which of its inputs had changed since the snapshot: null when
+ * git could not tell), and how long taking one for the next threads took. The time is in the
+ * run's sandbox seconds: the sandbox was running (E2B pauses it briefly) and this run held it.
+ */
+export interface SnapshotNote {
+  used: string | null;
+  setup: "skipped" | "ran";
+  changedInputs?: string[] | null | undefined;
+  taken: boolean;
+  takenMs?: number | undefined;
+}
+
 export interface RunSummary extends RunOutcome {
   runId: number;
   branch: string;
@@ -70,6 +84,8 @@ export interface RunSummary extends RunOutcome {
   model?: string | undefined;
   /** The messages its Claude took in while working (steering), in order. */
   steering?: SteeringNote[] | undefined;
+  /** The repository snapshot the run started from or took, when it did either. */
+  snapshot?: SnapshotNote | undefined;
 }
 
 export const CANCELED: RunOutcome = { outcome: "canceled", error: "Stopped on request. Nothing from this run was pushed.", errorCategory: "canceled", files: [] };
@@ -93,6 +109,7 @@ export const storedResultSchema = z
     phaseMs: z.record(z.string(), z.number()).optional(),
     sandboxCostUsd: z.number().optional(),
     claude: z.object({ total_cost_usd: z.number().optional(), num_turns: z.number().optional(), session_id: z.string().optional() }).loose().nullable().optional(),
+    snapshot: z.object({ used: z.string().nullable(), taken: z.boolean(), setup: z.enum(["skipped", "ran"]), takenMs: z.number().optional() }).loose().optional(),
   })
   .loose();
 export type StoredResult = z.infer<typeof storedResultSchema>;
@@ -107,7 +124,12 @@ export function storedResult(summary: RunSummary): StoredResult {
     phaseMs: summary.phaseMs,
     sandboxCostUsd: summary.sandboxCostUsd,
     claude: summary.result,
+    ...(summary.snapshot ? { snapshot: storedSnapshot(summary.snapshot) } : {}),
   };
+}
+
+function storedSnapshot(note: SnapshotNote): NonNullable<StoredResult["snapshot"]> {
+  return { used: note.used, taken: note.taken, setup: note.setup, ...(note.takenMs !== undefined ? { takenMs: note.takenMs } : {}) };
 }
 
 /** A stored result read back; rows written before a field existed parse too (every field is optional), anything else is null. */

@@ -12,7 +12,7 @@ import { watchCancellation } from "./cancellation.ts";
 import { createPhaseClock } from "./phase-clock.ts";
 import type { RunJobDeps } from "./run-deps.ts";
 import { createRunProgress } from "./run-progress.ts";
-import type { SteeringNote } from "./outcome.ts";
+import type { SnapshotNote, SteeringNote } from "./outcome.ts";
 import type { Session } from "./session.ts";
 
 /**
@@ -41,6 +41,8 @@ export interface RunTrail {
   model?: string | undefined;
   /** Messages the agent took in while working (runs/steering-inbox.ts), for the report. */
   steering?: SteeringNote[] | undefined;
+  /** The repository snapshot the run started from and whether it took one (setup-step.ts), for the report. */
+  snapshot?: SnapshotNote | undefined;
 }
 
 export interface RunContext {

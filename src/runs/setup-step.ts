@@ -36,21 +36,32 @@ export interface SetupInput {
 export async function setUp(ctx: RunContext, input: SetupInput): Promise<void> {
   if (ctx.config.setup.length === 0) return;
   const { sandbox, checkout, plan } = input;
+  const globs = ctx.config.snapshots.setupInputs;
   const use: SnapshotUse | null = input.fromSnapshot ? await inspectUse(sandbox, input.fromSnapshot, checkout.startSha) : null;
-  const setupRan = !use || setupInputsChanged(use.changedFiles, ctx.config.snapshots.setupInputs);
+  const setupRan = !use || setupInputsChanged(use.changedFiles, globs);
+  const key = snapshotKeyOf(ctx);
+  // Noted before the setup runs, so a setup that fails is reported with where its sandbox came from.
+  if (key) ctx.trail.snapshot = { used: use?.record.baseSha ?? null, setup: setupRan ? "ran" : "skipped", ...(use && setupRan ? { changedInputs: changedSetupInputs(use.changedFiles, globs) } : {}), taken: false };
   if (setupRan) {
     await ctx.progress.enter("setup");
     await runSetupCommands({ sandbox, commands: ctx.config.setup, env: ctx.extraEnv, timeoutMs: ctx.runTimeoutMs, signal: ctx.cancel.signal, redact: ctx.redact });
   } else {
     ctx.log.info({ snapshot: use?.record.snapshotId, changedFiles: use?.changedFiles?.length }, "started from the repository's snapshot; no setup input changed, so the setup is not run again");
   }
-  const key = snapshotKeyOf(ctx);
   if (!key || ctx.cancel.signal.aborted) return;
   const existing = use?.record ?? (await ctx.deps.store.snapshots.find(key, ctx.deps.sandboxes.name).catch(() => null));
   const cleanAtDefaultHead = (input.cloned || use !== null) && !checkout.branchExisted && !plan.fetchRef && plan.base === ctx.trigger.repo.defaultBranch;
   const take = shouldTakeSnapshot({ enabled: true, supported: true, hasSetup: true, cleanAtDefaultHead, existing, use, setupRan, now: ctx.now() });
   if (!take) return;
-  await takeSnapshot(snapshotDeps(ctx), { sandbox, key, base: plan.base, branch: plan.branch, sha: checkout.startSha }).catch((error: unknown) => {
+  // Taken in this run's sandbox while this run holds it: inside its sandbox seconds (finish-run.ts), so in its cost.
+  const started = ctx.now();
+  const taken = await takeSnapshot(snapshotDeps(ctx), { sandbox, key, base: plan.base, branch: plan.branch, sha: checkout.startSha }).catch((error: unknown) => {
     throw new PhaseError("setup", `The checkout could not be put back after the repository snapshot: ${(error as Error).message}`, { cause: error, category: "sandbox" });
   });
+  if (taken && ctx.trail.snapshot) ctx.trail.snapshot = { ...ctx.trail.snapshot, taken: true, takenMs: ctx.now() - started };
+}
+
+/** The setup's inputs among the files that changed since the snapshot (null: git could not say what changed). */
+export function changedSetupInputs(changedFiles: readonly string[] | null, globs: readonly string[]): string[] | null {
+  return changedFiles === null ? null : changedFiles.filter((file) => setupInputsChanged([file], globs));
 }

@@ -91,6 +91,47 @@ describe("renderReport", () => {
     expect(renderReport(base)).not.toMatch(/📨|📭/);
   });
 
+  describe("the repository snapshot, on the cost and session line", () => {
+    const costLine = (md: string) => md.split("\n").find((l) => l.startsWith("**Cost:**"))!;
+
+    it("says the sandbox came from the snapshot of a commit and the setup was skipped", () => {
+      const md = renderReport({ ...base, snapshot: { used: "0123abcdef4567890123abcdef4567890123abcd", setup: "skipped", taken: false } });
+      expect(costLine(md)).toBe("**Cost:** $0.05 (Claude $0.04 + sandbox $0.0030) · **Session:** `0b4cf4a5-52b3-4d53-a2a3-0f2ba3f7d3c1` (new) · **Sandbox:** from the repository's snapshot of `0123abc` (setup skipped)");
+      expect(md).not.toContain("snapshot taken");
+    });
+
+    it.each([
+      [["package-lock.json"], "(setup re-run: `package-lock.json` changed)"],
+      [["package-lock.json", "web/pnpm-lock.yaml"], "(setup re-run: `package-lock.json` and `web/pnpm-lock.yaml` changed)"],
+      [["a/package-lock.json", "b/package-lock.json", "c/package-lock.json", "Cargo.lock"], "(setup re-run: `a/package-lock.json`, `b/package-lock.json` and 2 more changed)"],
+      [null, "(setup re-run: what changed since could not be listed)"],
+    ] as const)("says why the setup ran again: %j", (changedInputs, text) => {
+      const md = renderReport({ ...base, snapshot: { used: "89abcdef0123456789abcdef0123456789abcdef", setup: "ran", changedInputs: changedInputs === null ? null : [...changedInputs], taken: false } });
+      expect(costLine(md)).toContain(`**Sandbox:** from the repository's snapshot of \`89abcde\` ${text}`);
+    });
+
+    it("says the run took a snapshot for the next threads, how long it took, and that its cost is in the sandbox's", () => {
+      const md = renderReport({ ...base, snapshot: { used: null, setup: "ran", taken: true, takenMs: 3_400 } });
+      expect(costLine(md)).toMatch(/ · \*\*Sandbox:\*\* snapshot taken for the next threads \(3s, in the sandbox cost\)$/);
+      expect(md).not.toContain("from the repository's snapshot");
+      expect(renderReport({ ...base, snapshot: { used: null, setup: "ran", taken: true, takenMs: 420 } })).toContain("snapshot taken for the next threads (under 1s, in the sandbox cost)");
+    });
+
+    it("a stale snapshot refreshed: where the sandbox came from, then the new one", () => {
+      const md = renderReport({ ...base, snapshot: { used: "fedcba9876543210fedcba9876543210fedcba98", setup: "ran", changedInputs: ["package-lock.json"], taken: true, takenMs: 61_000 } });
+      expect(costLine(md)).toContain("**Sandbox:** from the repository's snapshot of `fedcba9` (setup re-run: `package-lock.json` changed); snapshot taken for the next threads (1m 1s, in the sandbox cost)");
+    });
+
+    it("is on the cost line even when the run failed before Claude had a session", () => {
+      const md = renderReport({ ...base, outcome: "failed", failedPhase: "setup", errorCategory: "setup", error: "npm ci failed", pr: undefined, result: null, snapshot: { used: "0123abcdef4567890123abcdef4567890123abcd", setup: "ran", changedInputs: ["package-lock.json"], taken: false } });
+      expect(costLine(md)).toBe("**Cost:** $0.0030 (Claude $0.00 + sandbox $0.0030) · **Sandbox:** from the repository's snapshot of `0123abc` (setup re-run: `package-lock.json` changed)");
+    });
+
+    it("says nothing of a sandbox when no snapshot was involved", () => {
+      expect(renderReport(base)).not.toContain("**Sandbox:**");
+    });
+  });
+
   it("reports a cancellation", () => {
     const md = renderReport({ ...base, outcome: "canceled", pr: undefined, error: "stopped by @alice" });
     expect(md).toContain("### ⏹️ Canceled");

@@ -64,9 +64,30 @@ function facts(s: RunSummary): string[] {
   const cost = `**Cost:** ${formatUsd(claudeCost + s.sandboxCostUsd)} (Claude ${formatUsd(claudeCost)}${metered} + sandbox ${formatUsd(s.sandboxCostUsd)})`;
   const how = { new: "new", live: "resumed in the live sandbox", warm: "resumed warm in the live sandbox", restored: "resumed from the saved transcript" }[s.session];
   const session = r ? `**Session:** \`${r.session_id}\` (${how})` : null;
+  const sandbox = s.snapshot ? `**Sandbox:** ${snapshotText(s.snapshot)}` : null;
   const phases = PHASES.filter((p) => s.phaseMs[p] !== undefined).map((p) => `${p} ${formatDuration(s.phaseMs[p]!)}`);
   const limits = s.limits?.length ? `<sub>Limits: ${s.limits.join(" · ")}</sub>` : "";
-  return [line1.join(" · "), [cost, session].filter(Boolean).join(" · "), phases.length ? `<sub>Phases: ${phases.join(" · ")}</sub>` : "", limits].filter(Boolean);
+  return [line1.join(" · "), [cost, session, sandbox].filter(Boolean).join(" · "), phases.length ? `<sub>Phases: ${phases.join(" · ")}</sub>` : "", limits].filter(Boolean);
+}
+
+/**
+ * Where the sandbox came from when a repository snapshot was involved, and the snapshot the run
+ * took: its time was sandbox time of this run, so it is in the sandbox cost above.
+ */
+function snapshotText(note: NonNullable<RunSummary["snapshot"]>): string {
+  const parts: string[] = [];
+  if (note.used) parts.push(`from the repository's snapshot of \`${note.used.slice(0, 7)}\` (${note.setup === "skipped" ? "setup skipped" : `setup re-run${rerunReason(note.changedInputs)}`})`);
+  if (note.taken) parts.push(`snapshot taken for the next threads (${note.takenMs === undefined ? "" : `${note.takenMs < 1000 ? "under 1s" : formatDuration(note.takenMs)}, `}in the sandbox cost)`);
+  return parts.join("; ");
+}
+
+function rerunReason(changed: string[] | null | undefined): string {
+  if (changed === undefined) return "";
+  if (changed === null) return ": what changed since could not be listed";
+  if (changed.length === 0) return "";
+  const named = changed.slice(0, 2).map((f) => `\`${f}\``);
+  const rest = changed.length - named.length;
+  return `: ${rest > 0 ? `${named.join(", ")} and ${rest} more` : named.join(" and ")} changed`;
 }
 
 /** The messages the run took in while working, and any that came too late to be. */
