@@ -5,7 +5,7 @@
  * table on stdout, everything in bench/results/latest.json. See BENCHMARKS.md.
  *
  *   BENCH_QUICK=1         a fast smoke pass (few repetitions)
- *   BENCH_ONLY=e2e,ack    only these figures (e2e, followup, warm, ack, intake, memory, gateway, fairshare, snapshots; "none" for none)
+ *   BENCH_ONLY=e2e,ack    only these figures (e2e, followup, warm, ack, intake, memory, gateway, fairshare, snapshots, pool; "none" for none)
  *   BENCH_EXPERIMENTS=a.ts,b.ts  also measure bots with these modules preloaded (NODE_OPTIONS=--import),
  *                         each beside the stock bot: how to try a fix before making it (see BENCHMARKS.md)
  *   BENCH_PROFILE=1       also CPU-profile the bot under intake load (bench/results/profiles/)
@@ -14,7 +14,7 @@
  *   BENCH_INTAKE_REPS, BENCH_INTAKE_SECONDS, BENCH_INTAKE_CONCURRENCY, BENCH_INTAKE_POOL,
  *   BENCH_INTAKE_WARMUP, BENCH_E2E_REPS, BENCH_E2E_SLOW_MODEL_MS, BENCH_FOLLOWUP_REPS, BENCH_MEMORY_IN_FLIGHT,
  *   BENCH_GATEWAY_REPS, BENCH_GATEWAY_PAIRS, BENCH_GATEWAY_EVENT_GAP_MS, BENCH_GATEWAY_STREAMS, BENCH_GATEWAY_CLI_REPS,
- *   BENCH_FAIR_REPS, BENCH_FAIR_HOLD_MS, BENCH_SNAPSHOT_REPS, BENCH_SNAPSHOT_SETUP_SECONDS, BENCH_WARM_REPS
+ *   BENCH_FAIR_REPS, BENCH_FAIR_HOLD_MS, BENCH_SNAPSHOT_REPS, BENCH_SNAPSHOT_SETUP_SECONDS, BENCH_WARM_REPS, BENCH_POOL_REPS, BENCH_POOL_SIZE
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -25,6 +25,7 @@ import { measureFollowUp, type FollowUpResult } from "./figures/followup.ts";
 import { measureGateway, type GatewayResult } from "./figures/gateway.ts";
 import { measureIntake, type IntakeResult } from "./figures/intake.ts";
 import { measureMemory, type MemoryResult } from "./figures/memory.ts";
+import { measurePool, poolRows, type PoolResult } from "./figures/pool.ts";
 import { measureSnapshots, snapshotRows, type SnapshotResult } from "./figures/snapshots.ts";
 import { measureWarmFollowUp, warmFollowUpRows, type WarmFollowUpResult } from "./figures/warm-followup.ts";
 import { summarize as summarizeProfile } from "./lib/cpuprofile.ts";
@@ -42,7 +43,7 @@ const num = (name: string, full: number, fast: number): number => {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
   return value;
 };
-const only = new Set((process.env.BENCH_ONLY ?? "e2e,followup,warm,ack,intake,memory,gateway,fairshare,snapshots").split(",").map((s) => s.trim()).filter(Boolean));
+const only = new Set((process.env.BENCH_ONLY ?? "e2e,followup,warm,ack,intake,memory,gateway,fairshare,snapshots,pool").split(",").map((s) => s.trim()).filter(Boolean));
 const experiments = (process.env.BENCH_EXPERIMENTS ?? "").split(",").map((f) => f.trim()).filter(Boolean);
 const profile = process.env.BENCH_PROFILE === "1";
 
@@ -64,6 +65,7 @@ const settings = {
   memory: { inFlight: num("BENCH_MEMORY_IN_FLIGHT", 50, 8), samples: quick ? 3 : 6 },
   fairshare: { reps: num("BENCH_FAIR_REPS", 5, 2), flood: 50, concurrency: 4, holdMs: num("BENCH_FAIR_HOLD_MS", 1000, 500) },
   snapshots: { reps: num("BENCH_SNAPSHOT_REPS", 5, 2), setupSeconds: num("BENCH_SNAPSHOT_SETUP_SECONDS", 5, 5) },
+  pool: { reps: num("BENCH_POOL_REPS", 10, 2), size: num("BENCH_POOL_SIZE", 2, 2) },
   gateway: {
     reps: num("BENCH_GATEWAY_REPS", 3, 1),
     pairs: num("BENCH_GATEWAY_PAIRS", 300, 60),
@@ -97,6 +99,7 @@ interface Results {
   gateway?: GatewayResult;
   fairshare?: FairShareResult;
   snapshots?: SnapshotResult;
+  pool?: PoolResult;
   experiments?: Record<string, unknown>;
   profile?: unknown;
 }
@@ -135,6 +138,7 @@ async function main(): Promise<void> {
   if (only.has("gateway")) results.gateway = await figure(results, "gateway", () => measureGateway(settings.gateway));
   if (only.has("fairshare")) results.fairshare = await figure(results, "fairshare", () => measureFairShare(settings.fairshare));
   if (only.has("snapshots")) results.snapshots = await figure(results, "snapshots", () => measureSnapshots(settings.snapshots));
+  if (only.has("pool")) results.pool = await figure(results, "pool", () => measurePool(settings.pool));
 
   if (experiments.length > 0) {
     results.experiments = await figure(results, "experiments", async () => {
@@ -258,6 +262,7 @@ function renderTable(r: Results): string {
   }
   if (r.fairshare) rows.push(...fairShareRows(r.fairshare, settings.fairshare));
   if (r.snapshots) rows.push(...snapshotRows(r.snapshots));
+  if (r.pool) rows.push(...poolRows(r.pool));
   const header: Row = ["figure", "ours", "baseline", "ratio", "target", "met?"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (row: Row) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
