@@ -13,7 +13,9 @@ import { startWorld, type World } from "./harness.ts";
  * directory): the first thread clones and sets up, and the bot snapshots that clean checkout; the
  * next threads start from it, get only what changed through the bot's mirror, and run the setup
  * again only when a lockfile changed. What they push is byte for byte what a fresh clone pushes,
- * and nothing of one thread (branch, files, transcript) nor any token is in the snapshot.
+ * and nothing of one thread (branch, files, transcript) nor any token is in the snapshot. Each
+ * report says where its sandbox came from and whether the run took the snapshot, and the time
+ * spent taking it is in that run's sandbox cost (a rate of $1 a second here, so dollars are seconds).
  */
 
 const logDir = mkdtempSync(join(tmpdir(), "csb-setup-log-"));
@@ -34,6 +36,20 @@ function runsOfSetup(tag: string): number {
   } catch {
     return 0;
   }
+}
+
+const ADMIN_TOKEN = "snapshots-e2e-admin-token-0123456789abcdef";
+const COST_LINE = /^\*\*Cost:\*\*.*$/m;
+const costLine = (body: string) => body.match(COST_LINE)?.[0] ?? "";
+
+interface StoredRun {
+  id: number;
+  finishedAt: string;
+  result: { sandboxCostUsd: number; phaseMs: Record<string, number>; snapshot?: { used: string | null; taken: boolean; setup: string; takenMs?: number } };
+}
+
+function revParse(repo: RepoInfo, ref: string): string {
+  return execFileSync("git", ["--git-dir", repo.bareDir, "rev-parse", ref], { encoding: "utf8" }).trim();
 }
 
 function treeOf(repo: RepoInfo, ref: string): string {
@@ -65,10 +81,35 @@ describe("repository snapshots: a new thread starts from a set-up checkout", () 
     return { issueNumber, report, branch: pr?.head ?? "" };
   };
   const logged = (msg: string) => w.bot.logRecords().filter((r) => r.msg === msg);
+  /** The run a report is of (its marker), as the run API has it stored. */
+  const storedRun = async (body: string): Promise<StoredRun> => {
+    const id = Number(/<!-- claude-sandbox-bot run:(\d+) -->/.exec(body)?.[1]);
+    const res = await fetch(`${w.bot.url}/api/runs/${id}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.status).toBe(200);
+    return (await res.json()) as StoredRun;
+  };
+  /**
+   * The snapshot this run took was taken inside its sandbox's billed window: the window (sandbox
+   * seconds, ending when the run finished) opens before the snapshot began, and the time it took
+   * is part of the setup phase, not after the agent or the report.
+   */
+  const expectSnapshotBilled = async (body: string) => {
+    const run = await storedRun(body);
+    const took = logged("took a repository snapshot").filter((r) => r.run === run.id);
+    expect(took).toHaveLength(1);
+    const snapshotBegan = (took[0]!.time as number) - (took[0]!.tookMs as number);
+    const sandboxMs = run.result.sandboxCostUsd * 1000;
+    expect(Date.parse(run.finishedAt) - sandboxMs).toBeLessThanOrEqual(snapshotBegan);
+    expect(run.result.snapshot).toMatchObject({ taken: true });
+    expect(run.result.snapshot!.takenMs!).toBeGreaterThanOrEqual(took[0]!.tookMs as number);
+    expect(run.result.snapshot!.takenMs!).toBeLessThanOrEqual(run.result.phaseMs.setup!);
+    return run;
+  };
 
   beforeAll(async () => {
     w = await startWorld({
       script: (req) => planReply(PLAN, req),
+      env: { ADMIN_TOKEN, SANDBOX_COST_PER_SECOND_USD: "1" },
       files: { ".gitignore": "node_modules/\n", "package-lock.json": '{"lockfileVersion":3,"v":1}\n', ".github/claude-sandbox-bot.yml": configFor("widgets") },
     });
     gadgets = await w.gh.createRepo({ owner: "acme", name: "gadgets", files: { ".gitignore": "node_modules/\n", "package-lock.json": '{"v":"gadgets"}\n', ".github/claude-sandbox-bot.yml": configFor("gadgets") } });
@@ -81,9 +122,15 @@ describe("repository snapshots: a new thread starts from a set-up checkout", () 
   });
 
   let first: Awaited<ReturnType<typeof mention>>;
+  let snapshotSha = "";
   it("the first thread clones and sets up, and leaves a snapshot with nothing of the thread and no token in it", async () => {
+    snapshotSha = revParse(w.repo, "refs/heads/main");
     first = await mention(w.repo, "Thread-one-marker");
     expect(first.report.body).toMatch(/^### ✅/m);
+    // The report says the run took it, and its sandbox cost holds the time that took.
+    expect(costLine(first.report.body)).toMatch(/ · \*\*Sandbox:\*\* snapshot taken for the next threads \((under 1s|\d+s), in the sandbox cost\)$/);
+    expect(first.report.body).not.toContain("from the repository's snapshot");
+    expect((await expectSnapshotBilled(first.report.body)).result.snapshot).toMatchObject({ used: null, setup: "ran", taken: true });
     expect(runsOfSetup("widgets")).toBe(1);
     expect(logged("took a repository snapshot")).toHaveLength(1);
     expect(snapshotIds()).toHaveLength(1);
@@ -107,6 +154,15 @@ describe("repository snapshots: a new thread starts from a set-up checkout", () 
   it("the next thread starts from the snapshot, skips the setup, and pushes exactly what the fresh clone pushed", async () => {
     const second = await mention(w.repo, "Second");
     expect(second.report.body).toMatch(/^### ✅/m);
+    expect(costLine(second.report.body)).toMatch(new RegExp(` · \\*\\*Sandbox:\\*\\* from the repository's snapshot of \`${snapshotSha.slice(0, 7)}\` \\(setup skipped\\)$`));
+    expect(second.report.body).not.toContain("snapshot taken");
+    const stored = await storedRun(second.report.body);
+    expect(stored.result.snapshot).toEqual({ used: snapshotSha, setup: "skipped", taken: false });
+    // Started from the snapshot inside the billed window: it opened before that sandbox was there, and covers every phase from the sandbox's on.
+    const startedFrom = logged("started the sandbox from the repository's snapshot").filter((r) => r.run === stored.id).at(-1)!;
+    expect(Date.parse(stored.finishedAt) - stored.result.sandboxCostUsd * 1000).toBeLessThanOrEqual(startedFrom.time as number);
+    const p = stored.result.phaseMs;
+    expect(stored.result.sandboxCostUsd * 1000).toBeGreaterThanOrEqual((p.sandbox ?? 0) + (p.clone ?? 0) + (p.agent ?? 0) - 50);
     expect(runsOfSetup("widgets")).toBe(1);
     expect(logged("started from the repository's snapshot; no setup input changed, so the setup is not run again")).toHaveLength(1);
     expect(second.branch).not.toBe(first.branch);
@@ -136,12 +192,18 @@ describe("repository snapshots: a new thread starts from a set-up checkout", () 
     await w.gh.git.commit(w.repo.fullName, { branch: "main", files: { "README.md": "# Widgets, moved on\n" }, message: "Docs" });
     const third = await mention(w.repo, "Third");
     expect(third.report.body).toMatch(/^### ✅/m);
+    expect(costLine(third.report.body)).toContain(`**Sandbox:** from the repository's snapshot of \`${snapshotSha.slice(0, 7)}\` (setup skipped)`);
     expect(runsOfSetup("widgets")).toBe(1);
     expect(await w.gh.git.readFile(w.repo.fullName, third.branch, "README.md")).toBe("# Widgets, moved on\n");
 
     await w.gh.git.commit(w.repo.fullName, { branch: "main", files: { "package-lock.json": '{"lockfileVersion":3,"v":2}\n' }, message: "Bump" });
     const fourth = await mention(w.repo, "Fourth");
     expect(fourth.report.body).toMatch(/^### ✅/m);
+    // From the old snapshot, the setup re-run for the lockfile, and a new snapshot taken (and billed) by this run.
+    expect(costLine(fourth.report.body)).toMatch(
+      new RegExp(` · \\*\\*Sandbox:\\*\\* from the repository's snapshot of \`${snapshotSha.slice(0, 7)}\` \\(setup re-run: \`package-lock\\.json\` changed\\); snapshot taken for the next threads \\((under 1s|\\d+s), in the sandbox cost\\)$`),
+    );
+    expect((await expectSnapshotBilled(fourth.report.body)).result.snapshot).toMatchObject({ used: snapshotSha, setup: "ran", taken: true });
     expect(runsOfSetup("widgets")).toBe(2);
     expect(await w.gh.git.readFile(w.repo.fullName, fourth.branch, "used-lock.txt")).toBe('{"lockfileVersion":3,"v":2}\n');
     // The stale snapshot was replaced by one of the new head (set up for the new lockfile).
@@ -159,7 +221,10 @@ describe("repository snapshots: a new thread starts from a set-up checkout", () 
     };
     const fromSnapshot = () => logged("started the sandbox from the repository's snapshot").length;
     const before = fromSnapshot();
-    expect((await follow(2)).body).toContain("resumed warm in the live sandbox");
+    const warm = await follow(2);
+    expect(warm.body).toContain("resumed warm in the live sandbox");
+    // The thread's own sandbox: no snapshot in it, so nothing about one in the report.
+    expect(warm.body).not.toContain("**Sandbox:**");
     expect(fromSnapshot()).toBe(before);
     // The reaper (or a restart) took the thread's sandbox.
     for (const id of readdirSync(sandboxes).filter((n) => n.startsWith("local-"))) {
@@ -168,6 +233,9 @@ describe("repository snapshots: a new thread starts from a set-up checkout", () 
     }
     const third = await follow(3);
     expect(third.body).toContain("resumed from the saved transcript");
+    // From the fourth thread's snapshot (the bumped lockfile); this thread's branch still has the old one, so the setup ran again.
+    expect(costLine(third.body)).toContain(`**Sandbox:** from the repository's snapshot of \`${revParse(w.repo, "refs/heads/main").slice(0, 7)}\` (setup re-run: \`package-lock.json\` changed)`);
+    expect(costLine(third.body)).not.toContain("snapshot taken");
     expect(fromSnapshot()).toBe(before + 1);
     // Still the thread's own branch, with its first run's files.
     expect(await w.gh.git.readFile(w.repo.fullName, first.branch, "notes.txt")).toBe("hello from the thread\n");
@@ -176,6 +244,8 @@ describe("repository snapshots: a new thread starts from a set-up checkout", () 
   it("another repository never starts from this one's snapshot", async () => {
     const other = await mention(gadgets, "Gadgets");
     expect(other.report.body).toMatch(/^### ✅/m);
+    expect(costLine(other.report.body)).toContain("**Sandbox:** snapshot taken for the next threads (");
+    expect(other.report.body).not.toContain("from the repository's snapshot");
     expect(runsOfSetup("gadgets")).toBe(1);
     expect(await w.gh.git.readFile(gadgets.fullName, other.branch, "used-lock.txt")).toBe('{"v":"gadgets"}\n');
     expect(logged("took a repository snapshot")).toHaveLength(3);
