@@ -65,7 +65,7 @@ const settings = {
   memory: { inFlight: num("BENCH_MEMORY_IN_FLIGHT", 50, 8), samples: quick ? 3 : 6 },
   fairshare: { reps: num("BENCH_FAIR_REPS", 5, 2), flood: 50, concurrency: 4, holdMs: num("BENCH_FAIR_HOLD_MS", 1000, 500) },
   snapshots: { reps: num("BENCH_SNAPSHOT_REPS", 5, 2), setupSeconds: num("BENCH_SNAPSHOT_SETUP_SECONDS", 5, 5) },
-  pool: { reps: num("BENCH_POOL_REPS", 10, 2), size: num("BENCH_POOL_SIZE", 2, 2) },
+  pool: { reps: num("BENCH_POOL_REPS", 8, 2), size: num("BENCH_POOL_SIZE", 2, 2) },
   gateway: {
     reps: num("BENCH_GATEWAY_REPS", 3, 1),
     pairs: num("BENCH_GATEWAY_PAIRS", 300, 60),
