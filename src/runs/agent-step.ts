@@ -91,8 +91,7 @@ function runGrant(ctx: RunContext, allowance: Allowance): RunGrant {
 function warmUse(ctx: RunContext, allowance: Allowance): WarmUse | undefined {
   const { deps } = ctx;
   const gateway = deps.modelGateway;
-  // E2B: a command's output stream across pause and connect is not checked yet; --resume there.
-  if (!deps.warm || !gateway || ctx.trigger.mode !== "code" || deps.sandboxes.name !== "local") {
+  if (!deps.warm || !gateway || ctx.trigger.mode !== "code") {
     // A review or plan run moves the session on in a process of its own: a kept one would be behind it.
     deps.warm?.drop(ctx.run.threadKey);
     return undefined;

@@ -2,7 +2,7 @@ import type { ClaudeProcess } from "../agent/claude-process.ts";
 import type { KeptProcess } from "../agent/run-claude.ts";
 import type { Sandbox } from "../sandbox/types.ts";
 import type { Session } from "./session.ts";
-import { warmKey, type WarmRegistry } from "./warm-claude.ts";
+import { killOrphans, warmKey, type WarmRegistry } from "./warm-claude.ts";
 
 /**
  * The run's side of a warm Claude (warm-claude.ts): the thread's kept process when it fits this
@@ -27,6 +27,10 @@ export async function keptProcessFor(
   let entry = run.session.path === "live" ? warm.registry.take(warm.threadKey, { sandboxId, sessionId: run.session.id, key }) : null;
   // A new session or a restored one: whatever was kept for the thread is of no use now.
   if (run.session.path !== "live") warm.registry.drop(warm.threadKey);
+  // One that did not fit, killed while its paused sandbox let go of it (E2B), is ended from here.
+  await killOrphans(warm.registry, run.sandbox);
+  // E2B: the process was let go of at the pause; this run's connection takes it up again.
+  if (entry && !(await entry.process.adopt(run.sandbox))) entry = null;
   if (entry && !(await warm.rebind(entry.token).catch(() => false))) {
     entry.process.kill();
     entry = null;

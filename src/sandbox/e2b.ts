@@ -5,7 +5,6 @@
 import {
   ALL_TRAFFIC,
   AuthenticationError,
-  CommandExitError,
   FileNotFoundError,
   RateLimitError,
   Sandbox as E2bSandbox,
@@ -13,22 +12,15 @@ import {
   SandboxNotFoundError,
   ServiceBusyError,
   TemplateError,
-  TimeoutError,
 } from "e2b";
-import type { CommandHandle, SandboxOpts } from "e2b";
+import type { SandboxOpts } from "e2b";
+import { createE2bCommands, E2B_WORKDIR, messageOf } from "./e2b-commands.ts";
 import { createE2bSnapshots } from "./e2b-snapshots.ts";
-import { commandResult, createOutputTail, type OutputTail } from "./output-tail.ts";
-import { newProcessMark, PROCESS_MARK_VAR, sweepCommand } from "./process-sweep.ts";
-import { toShellCommand } from "./shell-quote.ts";
-import { SANDBOX_APP_LABEL, type CommandResult, type CreateSandboxOptions, type RunOptions, type Sandbox, type SandboxProvider, type SandboxSummary, type StdinWriter } from "./types.ts";
+import { SANDBOX_APP_LABEL, type CreateSandboxOptions, type Sandbox, type SandboxProvider, type SandboxSummary } from "./types.ts";
 
+export { ABORTED_EXIT_CODE, E2B_WORKDIR, TIMED_OUT_EXIT_CODE } from "./e2b-commands.ts";
 /** The sandbox user of E2B templates is `user`; the template makes the repository directory. */
 export const E2B_HOME = "/home/user";
-export const E2B_WORKDIR = "/home/user/repo";
-/** What a shell reports for a SIGKILLed process (128 + 9): E2B kills with SIGKILL. */
-export const ABORTED_EXIT_CODE = 137;
-/** What coreutils `timeout` reports, so a timed-out command reads the same on every provider. */
-export const TIMED_OUT_EXIT_CODE = 124;
 
 type LogFn = (obj: object, msg: string) => void;
 /** The slice of a pino logger the provider uses. */
@@ -141,12 +133,14 @@ async function orNull<T>(read: Promise<T>): Promise<T | null> {
 }
 
 function wrapSandbox(sbx: E2bSandbox, log: E2bLogger): Sandbox {
+  const commands = createE2bCommands(sbx, log);
   return {
     id: sbx.sandboxId,
     provider: "e2b",
     workdir: E2B_WORKDIR,
     homeDir: E2B_HOME,
-    run: (argv, options) => runCommand(sbx, log, argv, options ?? {}),
+    run: (argv, options) => commands.run(argv, options ?? {}),
+    follow: (ref, options) => commands.follow(ref, options),
     async writeFile(path, content) {
       // The SDK takes text or an ArrayBuffer (a Uint8Array may be a view into a larger one).
       await sbx.files.write(path, typeof content === "string" ? content : content.slice().buffer);
@@ -154,155 +148,13 @@ function wrapSandbox(sbx: E2bSandbox, log: E2bLogger): Sandbox {
     readFile: (path) => orNull(sbx.files.read(path)),
     readBytes: (path) => orNull(sbx.files.read(path, { format: "bytes" })),
     async pause() {
+      // The pause drops the VM's connections: a command meant to outlive it is let go first, not lost.
+      await commands.detachAll();
       await sbx.pause();
       log.info({ sandboxId: sbx.sandboxId }, "e2b sandbox paused");
     },
     kill: () => killQuietly(sbx, log),
   };
-}
-
-async function runCommand(sbx: E2bSandbox, log: E2bLogger, argv: string[], options: RunOptions): Promise<CommandResult> {
-  if (options.signal?.aborted) return { exitCode: ABORTED_EXIT_CODE, stdout: "", stderr: "\n[e2b] canceled\n" };
-  // The mark lets the sweep find what the command starts, even in sessions of their own
-  // (process-sweep.ts); it only kills groups a marked process leads, never envd's.
-  const mark = newProcessMark();
-  log.debug({ sandboxId: sbx.sandboxId, command: argv[0] }, "e2b run");
-  const started = Date.now();
-  const output = boundedOutput(options);
-  // Without closeStdin the CLI would never see EOF and wait after its answer until the deadline.
-  if (options.onStdin && sbx.commands.supportsStdinClose === false) {
-    throw new Error(`E2B sandbox ${sbx.sandboxId} runs an envd that cannot close a command's stdin, which Claude's streaming input needs: rebuild the template (npm run template:build) to pick up a current envd`);
-  }
-  let handle: CommandHandle;
-  try {
-    // Background mode hands us the CommandHandle, the only way to kill the process on abort.
-    handle = await sbx.commands.run(toShellCommand(argv, options.stdinFile), {
-      background: true,
-      cwd: options.cwd ?? E2B_WORKDIR,
-      envs: { ...options.env, [PROCESS_MARK_VAR]: mark },
-      onStdout: output.onStdout,
-      onStderr: output.onStderr,
-      // The SDK's default is 60 s; for us 0/undefined means no limit, and 0 is the SDK's "none".
-      timeoutMs: options.timeoutMs ?? 0,
-      ...(options.onStdin ? { stdin: true } : {}),
-    });
-  } catch (err) {
-    throw new Error(`E2B could not start ${argv[0]} in sandbox ${sbx.sandboxId}: ${messageOf(err)}`, { cause: err });
-  }
-  output.attach(handle);
-  if (options.onStdin) options.onStdin(e2bStdin(sbx, handle.pid, log));
-  return waitForCommand({ sbx, log, argv, handle, mark, output, signal: options.signal, timeoutMs: options.timeoutMs ?? 0, started });
-}
-
-/** The command's stdin over envd (commands.sendStdin / closeStdin): a failure is logged, as the command may be gone. */
-function e2bStdin(sbx: E2bSandbox, pid: number, log: E2bLogger): StdinWriter {
-  let ended = false;
-  const quietly = (what: string, call: () => Promise<void>) => call().catch((err: unknown) => log.debug({ sandboxId: sbx.sandboxId, pid, err: messageOf(err) }, `e2b ${what} failed`));
-  return {
-    write: (data) => (ended ? Promise.resolve() : quietly("sendStdin", () => sbx.commands.sendStdin(pid, data))),
-    end: () => {
-      if (ended) return Promise.resolve();
-      ended = true;
-      return quietly("closeStdin", () => sbx.commands.closeStdin(pid));
-    },
-  };
-}
-
-/**
- * The command's output, kept to a bounded tail. The SDK appends every chunk to the handle's own
- * _stdout/_stderr before calling us; emptying them here keeps its memory bounded too (600 MB of
- * output would end in "Invalid string length").
- */
-function boundedOutput(options: RunOptions) {
-  const out = createOutputTail();
-  const err = createOutputTail();
-  let handle: CommandHandle | undefined;
-  const onChunk = (tail: OutputTail, field: "_stdout" | "_stderr", forward?: (chunk: string) => void) => (chunk: string) => {
-    tail.push(chunk);
-    forward?.(chunk);
-    const internals = handle as unknown as Record<string, unknown> | undefined;
-    if (internals && typeof internals[field] === "string") internals[field] = "";
-  };
-  return {
-    onStdout: onChunk(out, "_stdout", options.onStdout),
-    onStderr: onChunk(err, "_stderr", options.onStderr),
-    attach: (started: CommandHandle) => void (handle = started),
-    result: (exitCode: number, extraStderr = ""): CommandResult => {
-      err.push(extraStderr);
-      return commandResult(exitCode, out, err);
-    },
-  };
-}
-
-interface RunningCommand {
-  sbx: E2bSandbox;
-  log: E2bLogger;
-  argv: string[];
-  handle: CommandHandle;
-  mark: string;
-  output: ReturnType<typeof boundedOutput>;
-  signal: AbortSignal | undefined;
-  timeoutMs: number;
-  started: number;
-}
-
-/** The command's end: its exit code, or — on abort or its deadline — the process and all it started killed. */
-async function waitForCommand(c: RunningCommand): Promise<CommandResult> {
-  const { signal, output } = c;
-  let aborted = false;
-  let stopping: Promise<void> | undefined;
-  // E2B's kill signals the one process; the sweep then ends everything it started.
-  const stop = (): Promise<void> => (stopping ??= killCommand(c.handle, c.sbx.sandboxId, c.log).then(() => sweep(c.sbx, c.mark, c.log)));
-  const onAbort = (): void => {
-    aborted = true;
-    void stop();
-  };
-  signal?.addEventListener("abort", onAbort, { once: true });
-  if (signal?.aborted) onAbort(); // aborted while the command was starting
-  try {
-    const done = await c.handle.wait();
-    if (aborted) {
-      await stop();
-      return output.result(ABORTED_EXIT_CODE, "\n[e2b] canceled\n");
-    }
-    return output.result(done.exitCode);
-  } catch (err) {
-    if (aborted) {
-      await stop();
-      return output.result(ABORTED_EXIT_CODE, "\n[e2b] canceled\n");
-    }
-    // wait() throws for any non-zero exit; our contract resolves with it instead.
-    if (err instanceof CommandExitError) return output.result(err.exitCode);
-    // TimeoutError also means "the sandbox itself timed out"; only the elapsed time tells them apart.
-    if (err instanceof TimeoutError && c.timeoutMs > 0 && Date.now() - c.started >= c.timeoutMs) {
-      // The deadline only ends the stream: the process would keep running without this.
-      await stop();
-      return output.result(TIMED_OUT_EXIT_CODE, `\n[e2b] ${c.argv[0]} timed out after ${c.timeoutMs} ms\n`);
-    }
-    throw err;
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
-  }
-}
-
-async function killCommand(handle: CommandHandle, sandboxId: string, log: E2bLogger): Promise<void> {
-  try {
-    await handle.kill();
-  } catch (err) {
-    log.warn({ sandboxId, pid: handle.pid, err: messageOf(err) }, "e2b could not kill a command");
-    // Without the kill the stream may never end; disconnecting makes wait() settle.
-    await handle.disconnect().catch(() => undefined);
-  }
-}
-
-/** Kills every process that carries the command's mark (and the groups they lead); never throws. */
-async function sweep(sbx: E2bSandbox, mark: string, log: E2bLogger): Promise<void> {
-  try {
-    const swept = await sbx.commands.run(toShellCommand(sweepCommand(mark)), { timeoutMs: 15_000 });
-    log.debug({ sandboxId: sbx.sandboxId, signalled: swept.stdout.trim() }, "e2b swept a stopped command's processes");
-  } catch (err) {
-    log.warn({ sandboxId: sbx.sandboxId, err: messageOf(err) }, "e2b could not sweep a stopped command's processes; they run until the sandbox pauses or is killed");
-  }
 }
 
 async function killQuietly(sbx: E2bSandbox, log: E2bLogger): Promise<void> {
@@ -329,8 +181,4 @@ function explainApiError(err: unknown, action: string, template?: string): Error
     message = `E2B template '${template}' not found: build it with npm run template:build or set E2B_TEMPLATE (${detail})`;
   else message = `E2B could not ${action}: ${detail}`;
   return new Error(message, { cause: err });
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -22,6 +22,20 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Aborting kills the command. */
   signal?: AbortSignal;
+  /**
+   * The command may outlive this connection to the sandbox (a warm Claude): called once it started
+   * with its reference. A pause() then lets go of it instead of losing it — the result says
+   * `detached`, delivered before pause() resolves; the process runs on (E2B: frozen with the VM) —
+   * and a later connection takes it up
+   * again with Sandbox.follow. Providers whose processes never leave their connection (local)
+   * never detach.
+   */
+  onDetachable?: (ref: string) => void;
+}
+
+/** A command followed again from another connection (Sandbox.follow). */
+export interface FollowedCommand {
+  result: Promise<CommandResult>;
 }
 
 /** An open stdin. Writes after the command ended, or after end(), are dropped. */
@@ -38,6 +52,8 @@ export interface CommandResult {
   stderr: string;
   /** Characters of output the result does not hold (streamed to onStdout/onStderr, then dropped). */
   droppedChars?: { stdout: number; stderr: number };
+  /** The command did not end: this connection let go of it at pause() (RunOptions.onDetachable); exitCode means nothing. */
+  detached?: true;
 }
 
 export interface Sandbox {
@@ -52,6 +68,12 @@ export interface Sandbox {
    * Resolves with the exit code; never throws for a non-zero exit.
    */
   run(argv: string[], options?: RunOptions): Promise<CommandResult>;
+  /**
+   * Takes up a command an earlier connection let go of at pause (its RunOptions.onDetachable
+   * reference), with these options' stdin, output, signal and detachability; null when it is gone.
+   * Absent where commands never detach.
+   */
+  follow?(ref: string, options: RunOptions): Promise<FollowedCommand | null>;
   writeFile(path: string, content: string | Uint8Array): Promise<void>;
   /** null when the file does not exist. */
   readFile(path: string): Promise<string | null>;

@@ -18,6 +18,8 @@ function fakeProcess(sandboxId = "sb-1") {
     get gone() {
       return state.gone;
     },
+    detachedAs: null,
+    adopt: async () => !state.gone,
     route: () => {},
     stderrTail: () => "",
     kill: () => {
