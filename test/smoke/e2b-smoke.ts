@@ -2,13 +2,15 @@
  * `npm run smoke:e2b`: the real E2B provider end to end, against a real sandbox. It checks what the
  * unit tests can only fake: networking, git, the pinned claude on PATH, our quoting through E2B's
  * bash, files, that abort and timeout really kill (with what the command left running in a session
- * of its own), the egress allow-list, pause → connect → list by metadata, a binary round trip (the
- * git bundle path) and, with ANTHROPIC_API_KEY, `claude -p` stream-json, transcript restore into a
+ * of its own), the egress allow-list, pause → connect → list by metadata, a process kept across a
+ * pause and taken up again (the warm Claude's path), a repository snapshot taken, started and
+ * deleted, a binary round trip (the git bundle path) and, with ANTHROPIC_API_KEY, `claude -p` stream-json, transcript restore into a
  * new sandbox and --resume, and the bot's own commit script (its prepare script too with
  * SMOKE_GITHUB_TOKEN, a token github.com accepts). Skips (exit 0) without E2B_API_KEY.
  */
 import { createHash } from "node:crypto";
 import { buildClaudeArgs, buildClaudeEnv, transcriptPath } from "../../src/agent/claude-args.ts";
+import { startClaudeProcess, type ClaudeProcess } from "../../src/agent/claude-process.ts";
 import { runClaude } from "../../src/agent/run-claude.ts";
 import { egressAllowList } from "../../src/config/egress.ts";
 import { createE2bProvider } from "../../src/sandbox/e2b.ts";
@@ -127,6 +129,55 @@ async function pauseAndResume(sbx: Sandbox): Promise<Sandbox> {
   return back!;
 }
 
+/**
+ * The warm Claude's path with a stand-in (a shell reading lines): kept on streaming input, let go
+ * of at the pause, taken up by the next connection: the same process answers the next line.
+ */
+async function keptAcrossPause(sbx: Sandbox): Promise<Sandbox> {
+  const proc = startClaudeProcess(sbx, ["bash", "-c", 'while read -r line; do echo "pid $$ $line"; done'], { cwd: sbx.workdir, env: {} });
+  const answer = async (p: ClaudeProcess, text: string) => {
+    let out = "";
+    p.route((chunk) => (out += chunk));
+    await (await p.stdin).write(`${text}\n`);
+    for (let i = 0; i < 100 && !out.includes(text); i++) await new Promise((r) => setTimeout(r, 100));
+    return /pid (\d+) /.exec(out)?.[1] ?? null;
+  };
+  const before = await answer(proc, "one");
+  check(`a process on streaming input answers (pid ${before})`, before !== null);
+  await sbx.pause();
+  check("the pause lets go of it without ending it", !proc.gone && proc.detachedAs !== null);
+  const back = await provider.connect(sbx.id, 5 * 60_000);
+  check("connect resumes the sandbox", back !== null);
+  check("the new connection takes the process up again", await proc.adopt(back!));
+  const after = await answer(proc, "two");
+  check(`the same process answers after the pause (pid ${after})`, after === before);
+  proc.kill();
+  const exit = await proc.exited;
+  check(`killing it ends it (exit ${exit.exitCode})`, exit.exitCode !== 0);
+  return back!;
+}
+
+/** A snapshot of the sandbox, a new sandbox from it holding the checkout, and the snapshot deleted. */
+async function snapshotRoundTrip(sbx: Sandbox): Promise<void> {
+  const snapshots = provider.snapshots!;
+  await sbx.writeFile(`${sbx.workdir}/.snapshot-marker`, "from the snapshot\n");
+  const taken = await snapshots.create(sbx, { installationId: 1, repoFullName: "octocat/hello-world", setupHash: "smoke" });
+  check(`a snapshot is taken (${taken.id}, name ${taken.name})`, taken.id !== "");
+  try {
+    const listed = await snapshots.list();
+    check("the snapshot is listed by its name", listed.some((s) => s.id === taken.id));
+    const child = await snapshots.start(taken.id, { metadata: { app: "claude-sandbox-bot", purpose: "smoke" }, timeoutMs: 5 * 60_000 });
+    try {
+      check("a sandbox started from it has the checkout", (await child.readFile(`${child.workdir}/.snapshot-marker`)) === "from the snapshot\n");
+    } finally {
+      await child.kill();
+    }
+  } finally {
+    await snapshots.delete(taken.id);
+  }
+  check("the snapshot is deleted", !(await snapshots.list()).some((s) => s.id === taken.id));
+}
+
 /** claude -p stream-json, then the transcript restored into a new sandbox and --resume. */
 async function claudeRoundTrip(first: Sandbox, anthropicApiKey: string): Promise<void> {
   const env = (box: Sandbox) => buildClaudeEnv({ homeDir: box.homeDir, anthropicApiKey });
@@ -156,6 +207,8 @@ try {
   await smoke(sbx);
   await botScripts(sbx);
   sbx = await pauseAndResume(sbx);
+  sbx = await keptAcrossPause(sbx);
+  await snapshotRoundTrip(sbx);
   const anthropicApiKey = process.env.ANTHROPIC_API_KEY;
   if (anthropicApiKey) await claudeRoundTrip(sbx, anthropicApiKey);
   else say("ANTHROPIC_API_KEY is not set: skipped claude -p, transcript restore and --resume");
