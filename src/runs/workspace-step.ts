@@ -75,6 +75,8 @@ const sandboxDeps = (ctx: RunContext) => ({ sandboxes: ctx.deps.sandboxes, timeo
 async function getSandbox(ctx: RunContext): Promise<{ live: boolean; snapshot: SnapshotRecord | null }> {
   const { scope, trail } = ctx;
   await ctx.progress.enter("sandbox");
+  // The run's sandbox seconds (finish-run.ts) start here: a start from the snapshot, a failed one
+  // and the cold start after it, and any snapshot the setup step takes, are all this run's.
   trail.sandboxStartedAt = ctx.now();
   const live = trail.thread.sandboxId ? await reconnect(sandboxDeps(ctx), trail.thread.sandboxId, ctx.log) : null;
   const key = live ? null : snapshotKeyOf(ctx);
