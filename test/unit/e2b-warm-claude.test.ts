@@ -108,16 +108,22 @@ describe("a kept Claude across E2B's pause and connect", () => {
 
 describe("the warm registry with E2B", () => {
   const threadKey = "acme/widgets#7";
+  const key = warmKey(argv, env, E2B_WORKDIR);
 
-  it("serves the next run from the kept process once its connection took it up (keptProcessFor)", async () => {
+  /** A first run's process kept for the thread, its sandbox paused: what the next run finds. */
+  async function keptAndPaused() {
     const warm = createWarmRegistry();
     const sandboxes = killingWarmWithSandboxes(provider(), warm);
     const box = await sandboxes.create({ metadata: {}, timeoutMs: 60_000 });
     const proc = startClaudeProcess(box, argv, { cwd: E2B_WORKDIR, env });
     const pid = (await ask(proc, collect(proc), "first run")).pid;
-    warm.keep(threadKey, { process: proc, sandboxId: box.id, sessionId: "s-1", key: warmKey(argv, env, E2B_WORKDIR), token: "csbgw_kept" });
+    warm.keep(threadKey, { process: proc, sandboxId: box.id, sessionId: "s-1", key, token: "csbgw_kept" });
     await box.pause();
+    return { warm, sandboxes, box, proc, pid };
+  }
 
+  it("serves the next run from the kept process once its connection took it up (keptProcessFor)", async () => {
+    const { warm, sandboxes, box, proc, pid } = await keptAndPaused();
     const again = await sandboxes.connect(box.id, 60_000);
     const k = await keptProcessFor({ registry: warm, threadKey, rebind: async () => true }, { sandbox: again!, session: { path: "live", id: "s-1" }, argv, env });
     expect(k.kept.reuse).toBe(proc);
@@ -126,13 +132,7 @@ describe("the warm registry with E2B", () => {
   });
 
   it("kills a kept process that was dropped while its sandbox was paused, when the sandbox is connected again", async () => {
-    const warm = createWarmRegistry();
-    const sandboxes = killingWarmWithSandboxes(provider(), warm);
-    const box = await sandboxes.create({ metadata: {}, timeoutMs: 60_000 });
-    const proc = startClaudeProcess(box, argv, { cwd: E2B_WORKDIR, env });
-    const pid = (await ask(proc, collect(proc), "first run")).pid;
-    warm.keep(threadKey, { process: proc, sandboxId: box.id, sessionId: "s-1", key: "k", token: "csbgw_kept" });
-    await box.pause();
+    const { warm, sandboxes, box, pid } = await keptAndPaused();
     // A review run in the thread, the idle limit, …: nothing can reach the frozen process now.
     warm.drop(threadKey);
     expect(alive(pid)).toBe(true);
@@ -144,13 +144,7 @@ describe("the warm registry with E2B", () => {
   });
 
   it("kills an unfitting kept process (another model) through the run's connection, and starts afresh", async () => {
-    const warm = createWarmRegistry();
-    const sandboxes = killingWarmWithSandboxes(provider(), warm);
-    const box = await sandboxes.create({ metadata: {}, timeoutMs: 60_000 });
-    const proc = startClaudeProcess(box, argv, { cwd: E2B_WORKDIR, env });
-    const pid = (await ask(proc, collect(proc), "first run")).pid;
-    warm.keep(threadKey, { process: proc, sandboxId: box.id, sessionId: "s-1", key: warmKey(argv, env, E2B_WORKDIR), token: "csbgw_kept" });
-    await box.pause();
+    const { warm, sandboxes, box, pid } = await keptAndPaused();
     const again = await sandboxes.connect(box.id, 60_000);
     const k = await keptProcessFor({ registry: warm, threadKey, rebind: async () => true }, { sandbox: again!, session: { path: "live", id: "s-1" }, argv: [...argv, "--model", "other"], env });
     expect(k.kept.reuse).toBeNull();
