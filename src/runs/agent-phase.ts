@@ -9,6 +9,7 @@ import type { Sandbox } from "../sandbox/types.ts";
 import type { Trigger } from "../triggers/types.ts";
 import { REVIEW_JSON_SCHEMA } from "./review.ts";
 import type { Session } from "./session.ts";
+import { warmMarkEnv } from "./warm-claude.ts";
 import { keptProcessFor, type WarmUse } from "./warm-step.ts";
 
 /** Restores the thread's session into the sandbox and runs Claude Code on the request. */
@@ -67,7 +68,7 @@ export async function runAgentPhase(input: AgentPhaseInput): Promise<AgentPhaseO
     anthropicApiKey: input.settings.anthropicApiKey,
     oauthToken: input.settings.claudeOauthToken,
     anthropicBaseUrl: input.settings.anthropicBaseUrl,
-    extra: input.extraEnv,
+    extra: { ...input.extraEnv, ...(warm ? warmMarkEnv(box.id) : {}) },
   });
   const kept = warm ? await keptProcessFor(warm, { sandbox: box, session, argv, env }) : null;
   const out = await runClaude({

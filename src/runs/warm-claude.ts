@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ClaudeProcess } from "../agent/claude-process.ts";
+import { sandboxMark, sweepCommand, WARM_MARK_VAR } from "../sandbox/process-sweep.ts";
 import type { RunOptions, Sandbox, SandboxProvider } from "../sandbox/types.ts";
 
 /**
@@ -10,8 +11,8 @@ import type { RunOptions, Sandbox, SandboxProvider } from "../sandbox/types.ts";
  * restart, another sandbox, another command line or environment → a new process with --resume,
  * as before. A kept process is killed with its sandbox, on an unused reuse, after the idle limit,
  * and at shutdown. On E2B a kept process is frozen with its paused sandbox and let go of by its
- * connection (claude-process.ts): one killed then is an orphan until the sandbox is connected
- * again, and is killed there (killOrphans), before anything else runs in it.
+ * connection (claude-process.ts): killing one then only forgets it, as does a restart of this bot
+ * process; the sandbox's next code run that does not take it up sweeps it (sweepKept).
  */
 
 export interface WarmEntry {
@@ -31,38 +32,21 @@ export interface WarmRegistry {
   drop(threadKey: string): void;
   dropSandbox(sandboxId: string): void;
   closeAll(): void;
-  /** References of kept processes killed while their sandbox was paused (detached): to be killed at its next connect. */
-  takeOrphans(sandboxId: string): string[];
   readonly size: number;
 }
-
-/** Orphans remembered at most (a sandbox that is never connected again is reaped, and its orphans with it). */
-const MAX_ORPHANS = 1_000;
 
 export const DEFAULT_WARM_IDLE_MS = 30 * 60_000;
 
 export function createWarmRegistry(options: { idleMs?: number } = {}): WarmRegistry {
   const idleMs = options.idleMs ?? DEFAULT_WARM_IDLE_MS;
   const kept = new Map<string, { entry: WarmEntry; timer: NodeJS.Timeout }>();
-  const orphans: Array<{ sandboxId: string; ref: string }> = [];
-  const end = (entry: WarmEntry) => {
-    const ref = entry.process.detachedAs;
-    entry.process.kill();
-    if (ref) orphans.push({ sandboxId: entry.sandboxId, ref });
-    if (orphans.length > MAX_ORPHANS) orphans.shift();
-  };
   const forget = (threadKey: string, kill: boolean) => {
     const held = kept.get(threadKey);
     if (!held) return null;
     kept.delete(threadKey);
     clearTimeout(held.timer);
-    if (kill) end(held.entry);
+    if (kill) held.entry.process.kill();
     return held.entry;
-  };
-  const takeOrphans = (sandboxId: string) => {
-    const refs = orphans.filter((o) => o.sandboxId === sandboxId).map((o) => o.ref);
-    for (let i = orphans.length - 1; i >= 0; i--) if (orphans[i]?.sandboxId === sandboxId) orphans.splice(i, 1);
-    return refs;
   };
   return {
     keep(threadKey, entry) {
@@ -77,16 +61,13 @@ export function createWarmRegistry(options: { idleMs?: number } = {}): WarmRegis
       const entry = forget(threadKey, false);
       if (!entry) return null;
       const fits = !entry.process.gone && entry.sandboxId === want.sandboxId && entry.sessionId === want.sessionId && entry.key === want.key;
-      if (!fits) end(entry);
+      if (!fits) entry.process.kill();
       return fits ? entry : null;
     },
     drop: (threadKey) => void forget(threadKey, true),
     dropSandbox(sandboxId) {
       for (const [threadKey, held] of kept) if (held.entry.sandboxId === sandboxId) forget(threadKey, true);
-      // They die with it.
-      takeOrphans(sandboxId);
     },
-    takeOrphans,
     closeAll() {
       for (const threadKey of [...kept.keys()]) forget(threadKey, true);
     },
@@ -112,18 +93,21 @@ export function warmKey(argv: string[], env: Record<string, string>, cwd: string
   return createHash("sha256").update(JSON.stringify([args, sorted, cwd])).digest("hex");
 }
 
-/** Kills the sandbox's orphans (see above) from this connection to it; never throws. */
-export async function killOrphans(warm: WarmRegistry, sandbox: Sandbox): Promise<void> {
-  for (const ref of warm.takeOrphans(sandbox.id)) {
-    const followed = await sandbox.follow?.(ref, { signal: AbortSignal.abort() }).catch(() => null);
-    await followed?.result.catch(() => undefined);
+/** The environment that marks a process that may be kept in this sandbox, for sweepKept. */
+export function warmMarkEnv(sandboxId: string): Record<string, string> {
+  return { [WARM_MARK_VAR]: sandboxMark(sandboxId) };
+}
+
+/** Kills every kept Claude in the sandbox (and what it started): for a run that does not take one up. Never throws. */
+export async function sweepKept(sandbox: Sandbox): Promise<void> {
+  try {
+    await sandbox.run(sweepCommand(sandboxMark(sandbox.id), WARM_MARK_VAR), { timeoutMs: 15_000 });
+  } catch {
+    // The run goes on without it: a kept process left over only waits on its stdin.
   }
 }
 
-/**
- * The provider, with a sandbox's kept process killed when the sandbox is (reset, reaper, a failed
- * checkout), and its orphans when it is connected again.
- */
+/** The provider, with a sandbox's kept process killed when the sandbox is (reset, reaper, a failed checkout). */
 export function killingWarmWithSandboxes(provider: SandboxProvider, warm: WarmRegistry): SandboxProvider {
   const wrap = (sandbox: Sandbox): Sandbox => ({
     id: sandbox.id,
@@ -143,7 +127,6 @@ export function killingWarmWithSandboxes(provider: SandboxProvider, warm: WarmRe
     create: async (options) => wrap(await provider.create(options)),
     connect: async (id, timeoutMs) => {
       const sandbox = await provider.connect(id, timeoutMs);
-      if (sandbox) await killOrphans(warm, sandbox);
       return sandbox ? wrap(sandbox) : null;
     },
     list: () => provider.list(),

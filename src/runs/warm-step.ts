@@ -2,7 +2,7 @@ import type { ClaudeProcess } from "../agent/claude-process.ts";
 import type { KeptProcess } from "../agent/run-claude.ts";
 import type { Sandbox } from "../sandbox/types.ts";
 import type { Session } from "./session.ts";
-import { killOrphans, warmKey, type WarmRegistry } from "./warm-claude.ts";
+import { sweepKept, warmKey, type WarmRegistry } from "./warm-claude.ts";
 
 /**
  * The run's side of a warm Claude (warm-claude.ts): the thread's kept process when it fits this
@@ -27,14 +27,14 @@ export async function keptProcessFor(
   let entry = run.session.path === "live" ? warm.registry.take(warm.threadKey, { sandboxId, sessionId: run.session.id, key }) : null;
   // A new session or a restored one: whatever was kept for the thread is of no use now.
   if (run.session.path !== "live") warm.registry.drop(warm.threadKey);
-  // One that did not fit, killed while its paused sandbox let go of it (E2B), is ended from here.
-  await killOrphans(warm.registry, run.sandbox);
   // E2B: the process was let go of at the pause; this run's connection takes it up again.
   if (entry && !(await entry.process.adopt(run.sandbox))) entry = null;
   if (entry && !(await warm.rebind(entry.token).catch(() => false))) {
     entry.process.kill();
     entry = null;
   }
+  // Whatever else is kept in this sandbox (one that did not fit, one a restarted bot lost track of) ends here.
+  if (!entry && run.session.path === "live") await sweepKept(run.sandbox);
   warm.log?.info({ warm: entry !== null }, entry ? "the thread's Claude is still running: the prompt goes to it" : "starting Claude");
   const token = entry?.token ?? run.env.ANTHROPIC_API_KEY ?? "";
   let parked: ClaudeProcess | null = null;

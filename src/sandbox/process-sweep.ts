@@ -7,21 +7,34 @@
  * that carries it, and the process group of each one that leads a group. A process that scrubs its
  * environment and leaves its group escapes; the sandbox's pause/kill is the last line there.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 
 export const PROCESS_MARK_VAR = "CLAUDE_SANDBOX_BOT_PROCESS";
+/**
+ * A second mark, the same for every Claude process kept in one sandbox (warm-claude.ts): what a
+ * later run there sweeps when it does not take the kept one up — one a bot process lost track of
+ * (a restart, a drop while the sandbox was paused) is frozen in it, never gone.
+ */
+export const WARM_MARK_VAR = "CLAUDE_SANDBOX_BOT_WARM";
 
 export function newProcessMark(): string {
   return randomUUID();
 }
 
+/** The sandbox's warm mark: derived from its id, so any bot process finds it again. */
+export function sandboxMark(sandboxId: string): string {
+  const h = createHash("sha256").update(`warm:${sandboxId}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
 /**
- * The sweep as a bash script for a Linux sandbox (E2B): argv `bash -c SCRIPT sweep MARK`. Reads
- * /proc only (no procps needed); never signals itself; prints how many processes it signalled.
+ * The sweep as a bash script for a Linux sandbox (E2B): argv `bash -c SCRIPT sweep MARK [VAR]`
+ * (VAR: which mark, PROCESS_MARK_VAR by default). Reads /proc only (no procps needed); never
+ * signals itself; prints how many processes it signalled.
  */
 export const SWEEP_SCRIPT = [
-  'want="' + PROCESS_MARK_VAR + '=$1"; n=0',
+  'want="${2:-' + PROCESS_MARK_VAR + '}=$1"; n=0',
   "for d in /proc/[0-9]*; do",
   '  p="${d#/proc/}"; [ "$p" = "$$" ] && continue',
   '  { tr "\\0" "\\n" < "$d/environ"; } 2>/dev/null | grep -qxF -- "$want" || continue',
@@ -32,9 +45,9 @@ export const SWEEP_SCRIPT = [
   'echo "$n"',
 ].join("\n");
 
-export function sweepCommand(mark: string): string[] {
+export function sweepCommand(mark: string, variable: typeof PROCESS_MARK_VAR | typeof WARM_MARK_VAR = PROCESS_MARK_VAR): string[] {
   if (!/^[0-9a-f-]{36}$/.test(mark)) throw new Error(`not a process mark: ${mark}`);
-  return ["bash", "-c", SWEEP_SCRIPT, "sweep", mark];
+  return ["bash", "-c", SWEEP_SCRIPT, "sweep", mark, variable];
 }
 
 /** The same sweep on this machine (the local provider); a no-op where there is no /proc. Returns how many were signalled. */

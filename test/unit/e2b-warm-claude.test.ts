@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Sandbox as E2bSandbox } from "e2b";
 import { afterAll, describe, expect, it } from "vitest";
 import { startClaudeProcess, type ClaudeProcess } from "../../src/agent/claude-process.ts";
-import { createWarmRegistry, killingWarmWithSandboxes, warmKey } from "../../src/runs/warm-claude.ts";
+import { createWarmRegistry, killingWarmWithSandboxes, warmKey, warmMarkEnv, type WarmRegistry } from "../../src/runs/warm-claude.ts";
 import { keptProcessFor } from "../../src/runs/warm-step.ts";
 import { createE2bProvider, E2B_WORKDIR } from "../../src/sandbox/e2b.ts";
 import type { Sandbox } from "../../src/sandbox/types.ts";
@@ -108,46 +108,64 @@ describe("a kept Claude across E2B's pause and connect", () => {
 
 describe("the warm registry with E2B", () => {
   const threadKey = "acme/widgets#7";
-  const key = warmKey(argv, env, E2B_WORKDIR);
+  const next = (warm: WarmRegistry, sandbox: Sandbox, runArgv: string[], runEnv: Record<string, string>) =>
+    keptProcessFor({ registry: warm, threadKey, rebind: async () => true }, { sandbox, session: { path: "live", id: "s-1" }, argv: runArgv, env: runEnv });
 
-  /** A first run's process kept for the thread, its sandbox paused: what the next run finds. */
+  /** A first run's process kept for the thread (marked as agent-phase.ts marks it), its sandbox paused: what the next run finds. */
   async function keptAndPaused() {
     const warm = createWarmRegistry();
     const sandboxes = killingWarmWithSandboxes(provider(), warm);
     const box = await sandboxes.create({ metadata: {}, timeoutMs: 60_000 });
-    const proc = startClaudeProcess(box, argv, { cwd: E2B_WORKDIR, env });
+    const boxEnv = { ...env, ...warmMarkEnv(box.id) };
+    const proc = startClaudeProcess(box, argv, { cwd: E2B_WORKDIR, env: boxEnv });
     const pid = (await ask(proc, collect(proc), "first run")).pid;
-    warm.keep(threadKey, { process: proc, sandboxId: box.id, sessionId: "s-1", key, token: "csbgw_kept" });
+    warm.keep(threadKey, { process: proc, sandboxId: box.id, sessionId: "s-1", key: warmKey(argv, boxEnv, E2B_WORKDIR), token: "csbgw_kept" });
     await box.pause();
-    return { warm, sandboxes, box, proc, pid };
+    return { warm, sandboxes, box, boxEnv, proc, pid };
   }
 
   it("serves the next run from the kept process once its connection took it up (keptProcessFor)", async () => {
-    const { warm, sandboxes, box, proc, pid } = await keptAndPaused();
+    const { warm, sandboxes, box, boxEnv, proc, pid } = await keptAndPaused();
     const again = await sandboxes.connect(box.id, 60_000);
-    const k = await keptProcessFor({ registry: warm, threadKey, rebind: async () => true }, { sandbox: again!, session: { path: "live", id: "s-1" }, argv, env });
+    const k = await next(warm, again!, argv, boxEnv);
     expect(k.kept.reuse).toBe(proc);
     expect((await ask(proc, collect(proc), "second run")).pid).toBe(pid);
     proc.kill();
   });
 
-  it("kills a kept process that was dropped while its sandbox was paused, when the sandbox is connected again", async () => {
-    const { warm, sandboxes, box, pid } = await keptAndPaused();
+  it("sweeps a kept process dropped while its sandbox was paused at the sandbox's next code run", async () => {
+    const { warm, sandboxes, box, boxEnv, pid } = await keptAndPaused();
     // A review run in the thread, the idle limit, …: nothing can reach the frozen process now.
     warm.drop(threadKey);
     expect(alive(pid)).toBe(true);
     expect(procState(pid)).toBe("T");
+    const again = await sandboxes.connect(box.id, 60_000);
+    expect((await next(warm, again!, argv, boxEnv)).kept.reuse).toBeNull();
+    await waitFor("the kept process to be swept", () => !alive(pid) || null, 5_000, 20);
+  });
 
-    await sandboxes.connect(box.id, 60_000);
-    await waitFor("the orphan to be killed", () => !alive(pid) || null, 5_000, 20);
-    expect(warm.takeOrphans(box.id)).toEqual([]);
+  it("sweeps the one a restarted bot process lost track of (a new registry)", async () => {
+    const { box, boxEnv, pid } = await keptAndPaused();
+    const restarted = createWarmRegistry();
+    const again = await killingWarmWithSandboxes(provider(), restarted).connect(box.id, 60_000);
+    expect((await next(restarted, again!, argv, boxEnv)).kept.reuse).toBeNull();
+    await waitFor("the kept process to be swept", () => !alive(pid) || null, 5_000, 20);
   });
 
   it("kills an unfitting kept process (another model) through the run's connection, and starts afresh", async () => {
-    const { warm, sandboxes, box, pid } = await keptAndPaused();
+    const { warm, sandboxes, box, boxEnv, pid } = await keptAndPaused();
     const again = await sandboxes.connect(box.id, 60_000);
-    const k = await keptProcessFor({ registry: warm, threadKey, rebind: async () => true }, { sandbox: again!, session: { path: "live", id: "s-1" }, argv: [...argv, "--model", "other"], env });
-    expect(k.kept.reuse).toBeNull();
-    await waitFor("the unfitting process to be killed", () => !alive(pid) || null, 5_000, 20);
+    expect((await next(warm, again!, [...argv, "--model", "other"], boxEnv)).kept.reuse).toBeNull();
+    await waitFor("the kept process to be swept", () => !alive(pid) || null, 5_000, 20);
+  });
+
+  it("never sweeps another sandbox's kept process", async () => {
+    const kept = await keptAndPaused();
+    const other = await keptAndPaused();
+    const again = await kept.sandboxes.connect(kept.box.id, 60_000);
+    kept.warm.drop(threadKey);
+    await next(kept.warm, again!, argv, kept.boxEnv);
+    await waitFor("the kept process to be swept", () => !alive(kept.pid) || null, 5_000, 20);
+    expect(alive(other.pid)).toBe(true);
   });
 });

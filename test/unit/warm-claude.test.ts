@@ -3,6 +3,7 @@ import type { ClaudeProcess } from "../../src/agent/claude-process.ts";
 import { createWarmRegistry, warmKey } from "../../src/runs/warm-claude.ts";
 import type { CommandResult, Sandbox } from "../../src/sandbox/types.ts";
 import { keptProcessFor } from "../../src/runs/warm-step.ts";
+import { sandboxMark, WARM_MARK_VAR } from "../../src/sandbox/process-sweep.ts";
 import { grantFor, testTokens } from "../support/gateway-tokens.ts";
 
 /** The registry of kept Claude processes and the gateway token that moves with one to the next run. */
@@ -110,7 +111,8 @@ describe("run token rebind (a warm Claude's token follows it to the next run)", 
 });
 
 describe("the run's side: keptProcessFor", () => {
-  const sandbox = { id: "sb-1", workdir: "/w" } as unknown as Sandbox;
+  const sweeps: string[][] = [];
+  const sandbox = { id: "sb-1", workdir: "/w", run: async (argv: string[]) => (sweeps.push(argv), { exitCode: 0, stdout: "", stderr: "" }) } as unknown as Sandbox;
   const argv = ["claude", "-p"];
   const env = { HOME: "/h", ANTHROPIC_API_KEY: "csbgw_new" };
   const key = warmKey(argv, env, "/w");
@@ -136,6 +138,8 @@ describe("the run's side: keptProcessFor", () => {
     const k = await keptProcessFor(use(warm, async () => false), { sandbox, session: { path: "live", id: "s-1" }, argv, env });
     expect(k.kept.reuse).toBeNull();
     expect(a.state.killed).toBe(1);
+    // And whatever else carries the sandbox's warm mark is swept before the new process starts.
+    expect(sweeps.at(-1)?.slice(-2)).toEqual([sandboxMark("sb-1"), WARM_MARK_VAR]);
     const b = fakeProcess();
     warm.keep("t", entry(b.process, { key }));
     await keptProcessFor(use(warm, async () => true), { sandbox, session: { path: "new" }, argv, env });
