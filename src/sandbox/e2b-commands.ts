@@ -82,9 +82,13 @@ async function followCommand(ctx: CommandsContext, ref: string, options: RunOpti
   const parsed = /^(\d+):([0-9a-f-]{36})$/.exec(ref);
   if (!parsed) throw new Error(`not a command reference of this provider: ${ref}`);
   const pid = Number(parsed[1]);
+  const mark = parsed[2] ?? "";
   const output = boundedOutput(options);
   let handle: CommandHandle;
   try {
+    // A pid alone could be another command's by now (the process died, the pid was reused): the mark says it is ours.
+    const running = await sbx.commands.list();
+    if (!running.some((p) => p.pid === pid && p.envs[PROCESS_MARK_VAR] === mark)) throw new Error(`no running command ${pid} with our mark`);
     // timeoutMs 0: the SDK's default would end the stream after 60 s.
     handle = await sbx.commands.connect(pid, { onStdout: output.onStdout, onStderr: output.onStderr, timeoutMs: 0 });
   } catch (err) {
@@ -92,7 +96,7 @@ async function followCommand(ctx: CommandsContext, ref: string, options: RunOpti
     return null;
   }
   const argv = [`pid ${pid}`];
-  return { result: followHandle(ctx, { argv, handle, mark: parsed[2] ?? "", output, options, started: Date.now() }) };
+  return { result: followHandle(ctx, { argv, handle, mark, output, options, started: Date.now() }) };
 }
 
 /** A started (or reconnected) command until it ends or is detached from. */

@@ -13,7 +13,7 @@ import type { CommandConnectOpts, CommandStartOpts } from "e2b";
  * connection (a handle still streaming then fails; one the caller disconnected does not);
  * nothing can be asked of a paused sandbox until Sandbox.connect resumes it, which gives a new
  * object; Commands.connect(pid) follows a running process from that object, and a process that
- * is gone is a NotFoundError; a background command's stdin is open only with `stdin: true`;
+ * is gone is a NotFoundError; Commands.list() names the running ones with their envs; a background command's stdin is open only with `stdin: true`;
  * disconnect() stops the events and the process runs on.
  */
 
@@ -21,6 +21,8 @@ const HOME = "/home/user";
 
 interface Proc {
   child: ChildProcess;
+  cmd: string;
+  envs: Record<string, string>;
   exit: Promise<{ exitCode: number }>;
   alive: boolean;
   handles: Set<FakeHandle>;
@@ -187,7 +189,7 @@ export class FakeE2bSandbox {
         stdio: [opts.stdin ? "pipe" : "ignore", "pipe", "pipe"],
         detached: true,
       });
-      const proc: Proc = { child, alive: true, handles: new Set(), withStdin: opts.stdin === true, exit: Promise.resolve({ exitCode: -1 }) };
+      const proc: Proc = { child, cmd, envs: { ...opts.envs }, alive: true, handles: new Set(), withStdin: opts.stdin === true, exit: Promise.resolve({ exitCode: -1 }) };
       proc.exit = new Promise((resolve) => child.on("close", (code, signal) => ((proc.alive = false), resolve({ exitCode: signal ? -1 : (code ?? -1) }))));
       child.stdout?.setEncoding("utf8").on("data", (c: string) => proc.handles.forEach((h) => h.deliver("out", c)));
       child.stderr?.setEncoding("utf8").on("data", (c: string) => proc.handles.forEach((h) => h.deliver("err", c)));
@@ -195,6 +197,11 @@ export class FakeE2bSandbox {
       vm.procs.set(child.pid ?? -1, proc);
       const handle = new FakeHandle(proc, opts);
       return opts.background ? handle : handle.wait();
+    },
+    /** Like envd: the commands it started that still run, with the environment they were given. */
+    list: async () => {
+      const vm = this.running();
+      return [...vm.procs].filter(([, p]) => p.alive).map(([pid, p]) => ({ pid, cmd: "/bin/bash", args: ["-l", "-c", p.cmd], envs: p.envs, cwd: undefined }));
     },
     connect: async (pid: number, opts: CommandConnectOpts) => {
       const proc = this.running().procs.get(pid);

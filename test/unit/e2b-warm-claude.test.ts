@@ -97,6 +97,16 @@ describe("a kept Claude across E2B's pause and connect", () => {
     expect((await proc.exited).stderr).toMatch(/gone/);
   });
 
+  it("follows a pid only when it still is our command (its mark), not whatever has that pid now", async () => {
+    const { box, proc, pid } = await startKept();
+    await box.pause();
+    const again = await provider().connect(box.id, 60_000);
+    expect(await again!.follow!(`${pid}:00000000-0000-4000-8000-000000000000`, {})).toBeNull();
+    expect(await again!.follow!(`${pid + 100000}:${proc.detachedAs!.split(":")[1]}`, {})).toBeNull();
+    expect(await proc.adopt(again!)).toBe(true);
+    proc.kill();
+  });
+
   it("cannot be taken up by another sandbox", async () => {
     const { box, proc } = await startKept();
     await box.pause();
