@@ -58,6 +58,8 @@ export const MIGRATIONS: string[] = [
   SNAPSHOT_MIGRATION,
   // Messages for a running run, and whether it takes them now (steering-ledger.ts).
   STEERING_MIGRATION,
+  // An installation's latest start, for the fair claim's round robin (fairNextRuns): one index seek.
+  `CREATE INDEX runs_installation_started ON runs(installation_id, started_at);`,
 ];
 
 /** A queued run is next when its thread has nothing running and nothing older still pending. */
@@ -102,15 +104,20 @@ export function underCap(maxPerInstallation: number | undefined): string {
   return cap === 0 ? "1 = 1" : `${INSTALLATION_RUNNING} < ${cap}`;
 }
 
+/** When r's installation last had a run started ('' for never): ties in running runs go round robin. */
+const INSTALLATION_LAST_START = "COALESCE((SELECT MAX(s.started_at) FROM runs s WHERE s.installation_id = r.installation_id), '')";
+
 /**
  * The claimable runs, fairest first: next in their thread, their installation under the cap,
- * the installation with the fewest running runs first, then the oldest run. So one installation's
- * flood of queued runs never stands in front of another installation's single run.
+ * the installation with the fewest running runs first, then the one whose last start is longest
+ * ago, then the oldest run. So one installation's flood of queued runs never stands in front of
+ * another installation's single run, even with one worker (where both have none running when the
+ * slot frees, and the oldest run alone would be the flood's).
  */
 export function fairNextRuns(maxPerInstallation: number | undefined, limit: number): string {
   const cap = capValue(maxPerInstallation);
   return `WITH busy AS (SELECT installation_id, COUNT(*) AS n FROM runs WHERE state = 'running' GROUP BY installation_id)
     SELECT r.id, r.thread_key, r.installation_id FROM runs r LEFT JOIN busy ON busy.installation_id = r.installation_id
     WHERE ${NEXT_IN_THREAD}${cap === 0 ? "" : ` AND COALESCE(busy.n, 0) < ${cap}`}
-    ORDER BY COALESCE(busy.n, 0), r.id LIMIT ${Math.trunc(limit)}`;
+    ORDER BY COALESCE(busy.n, 0), ${INSTALLATION_LAST_START}, r.id LIMIT ${Math.trunc(limit)}`;
 }
