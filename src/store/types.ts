@@ -96,7 +96,8 @@ export interface Store {
    * Atomically moves a queued run whose thread has nothing running (and no older run pending) to
    * "running", counting the attempt. One run per thread at a time, in arrival order. Across
    * installations it is fair: the run comes from the installation with the fewest running runs
-   * (ties: the oldest run), and none from one already at `maxPerInstallation` running runs.
+   * (ties: the one whose last run started longest ago, then the oldest run), and none from one
+   * already at `maxPerInstallation` running runs.
    */
   claimNextRun(options?: ClaimOptions): Promise<RunRecord | null>;
   /** Moves this queued run to "running" if its thread is free and it is next in line; else null. */
