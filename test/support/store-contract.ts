@@ -140,6 +140,17 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
       expect((await store.claimNextRun())?.id).toBe(late.id); // A 2 running, B 1
     });
 
+    it("with one slot, takes turns: after A's run finishes, B's waiting run goes before A's next", async () => {
+      const a = [await queued(1, "a#1"), await queued(1, "a#2"), await queued(1, "a#3")];
+      expect((await store.claimNextRun())?.id).toBe(a[0]!.id);
+      const b = await queued(2, "b#1");
+      await store.updateRun(a[0]!.id, { state: "succeeded" });
+      // Nobody runs now: a tie at 0, broken by whose last run started longest ago (B: never).
+      expect((await store.claimNextRun())?.id).toBe(b.id);
+      await store.updateRun(b.id, { state: "succeeded" });
+      expect((await store.claimNextRun())?.id).toBe(a[1]!.id);
+    });
+
     it("never runs more of one installation at once than the cap, counting what is running", async () => {
       const cap = { maxPerInstallation: 2 };
       const a = [];
