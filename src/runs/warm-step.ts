@@ -33,8 +33,10 @@ export async function keptProcessFor(
     entry.process.kill();
     entry = null;
   }
-  // Whatever else is kept in this sandbox (one that did not fit, one a restarted bot lost track of) ends here.
-  if (!entry && run.session.path === "live") await sweepKept(run.sandbox);
+  // Whatever else is kept in this sandbox (one that did not fit, one a restarted bot lost track of)
+  // ends here. Only where a process can outlive its connection (E2B): a local one that is dropped
+  // is killed, and one whose bot died reads EOF and exits.
+  if (!entry && run.session.path === "live" && run.sandbox.follow) await sweepKept(run.sandbox);
   warm.log?.info({ warm: entry !== null }, entry ? "the thread's Claude is still running: the prompt goes to it" : "starting Claude");
   const token = entry?.token ?? run.env.ANTHROPIC_API_KEY ?? "";
   let parked: ClaudeProcess | null = null;

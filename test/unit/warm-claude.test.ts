@@ -112,7 +112,8 @@ describe("run token rebind (a warm Claude's token follows it to the next run)", 
 
 describe("the run's side: keptProcessFor", () => {
   const sweeps: string[][] = [];
-  const sandbox = { id: "sb-1", workdir: "/w", run: async (argv: string[]) => (sweeps.push(argv), { exitCode: 0, stdout: "", stderr: "" }) } as unknown as Sandbox;
+  // follow: a sandbox whose processes can outlive the connection (E2B), where a run sweeps what it does not take up.
+  const sandbox = { id: "sb-1", workdir: "/w", follow: async () => null, run: async (argv: string[]) => (sweeps.push(argv), { exitCode: 0, stdout: "", stderr: "" }) } as unknown as Sandbox;
   const argv = ["claude", "-p"];
   const env = { HOME: "/h", ANTHROPIC_API_KEY: "csbgw_new" };
   const key = warmKey(argv, env, "/w");
