@@ -1,3 +1,4 @@
+import { fence, inlineCode as code } from "../util/markdown.ts";
 import { z } from "zod";
 import { MAX_SUGGESTION_KEY_LENGTH } from "./repo-config-limits.ts";
 import type { RepoConfigProblem } from "./config-problem.ts";
@@ -102,7 +103,7 @@ function unknownKeyMessage(parent: readonly PropertyKey[], key: string, root: z.
   // Bounded: edit distance is quadratic in the key's length.
   const suggestion = key.length <= MAX_SUGGESTION_KEY_LENGTH ? closest(key, known) : undefined;
   if (suggestion) return `unknown key (did you mean ${code(suggestion)}?)`;
-  return known.length > 0 ? `unknown key; the keys here are ${known.map(code).join(", ")}` : "unknown key";
+  return known.length > 0 ? `unknown key; the keys here are ${known.map((key) => code(key)).join(", ")}` : "unknown key";
 }
 
 /** The keys the schema allows at an object path, for "did you mean". */
@@ -202,7 +203,7 @@ function groupByMessage(problems: readonly RepoConfigProblem[]): Array<{ paths: 
 export function formatLoaderProblem(file: string, p: LoaderProblem): string {
   const what = p.source ? code(p.source) : code(file);
   const lines = [`**The run was not started:** ${what} could not be read.`, "", `- ${p.problem.path ? code(p.problem.path) : "the file"}: ${p.problem.message}`];
-  if (p.yamlExcerpt) lines.push("", fence(p.yamlExcerpt));
+  if (p.yamlExcerpt) lines.push("", fence(p.yamlExcerpt, "text"));
   lines.push(
     "",
     `Fix the file on that repository's default branch (the only branch the bot reads it from), then trigger the run again. ` +
@@ -224,20 +225,6 @@ export function formatForeignProblem(source: string, what: string): string {
   ].join("\n");
 }
 
-/** Inline code that survives backticks in user-controlled text (and keeps @mentions inert). */
-function code(text: string): string {
-  const clean = text.replace(/\r?\n/g, " ");
-  const longest = Math.max(0, ...[...clean.matchAll(/`+/g)].map((m) => m[0].length));
-  const ticks = "`".repeat(longest + 1);
-  const pad = longest > 0 || clean.startsWith("`") || clean.endsWith("`") ? " " : "";
-  return `${ticks}${pad}${clean}${pad}${ticks}`;
-}
-
-function fence(text: string): string {
-  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const ticks = "`".repeat(longest + 1);
-  return `${ticks}text\n${text}\n${ticks}`;
-}
 
 function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;

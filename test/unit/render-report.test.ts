@@ -127,6 +127,18 @@ describe("renderReport", () => {
       expect(costLine(md)).toBe("**Cost:** $0.0030 (Claude $0.00 + sandbox $0.0030) · **Sandbox:** from the repository's snapshot of `0123abc` (setup re-run: `package-lock.json` changed)");
     });
 
+    it("keeps a hostile changed file's name inert: no mention, no way out of its code span, no new paragraph, bounded", () => {
+      const hostile = "deps/x` @acme/everyone <img src=x> `\n\n# heading/" + "a".repeat(500) + "/package-lock.json";
+      const md = renderReport({ ...base, snapshot: { used: "89abcdef0123456789abcdef0123456789abcdef", setup: "ran", changedInputs: [hostile], taken: false } });
+      const line = costLine(md);
+      expect(md).not.toMatch(/\n\s*# heading/);
+      // Outside code spans, nothing of the name is left: strip every code span and look.
+      const outside = line.replace(/(`+)(?:(?!\1)[\s\S])*?\1/g, "");
+      expect(outside).not.toContain("@acme");
+      expect(outside).not.toContain("<img");
+      expect(line.length).toBeLessThan(600);
+    });
+
     it("says nothing of a sandbox when no snapshot was involved", () => {
       expect(renderReport(base)).not.toContain("**Sandbox:**");
     });

@@ -17,10 +17,3 @@ export function formatUsd(usd: number): string {
 export function runMarker(runId: number): string {
   return `<!-- claude-sandbox-bot run:${runId} -->`;
 }
-
-/** A code fence longer than any run of backticks inside the text, so the text cannot close it. */
-export function fence(text: string, lang = ""): string {
-  const longest = Math.max(2, ...Array.from(text.matchAll(/`+/g), (m) => m[0].length));
-  const ticks = "`".repeat(longest + 1);
-  return `${ticks}${lang}\n${text}\n${ticks}`;
-}

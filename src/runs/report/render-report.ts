@@ -1,7 +1,8 @@
 import { ERROR_CATEGORIES, type ErrorCategory } from "../error-category.ts";
 import { PHASE_LABEL, PHASES, type Phase } from "../phases.ts";
 import type { RunSummary } from "../outcome.ts";
-import { fence, formatDuration, formatUsd, runMarker } from "./format.ts";
+import { fence, inlineCode } from "../../util/markdown.ts";
+import { formatDuration, formatUsd, runMarker } from "./format.ts";
 
 /** The final report that replaces the progress comment. Pure: summary in, markdown out. */
 
@@ -85,7 +86,8 @@ function rerunReason(changed: string[] | null | undefined): string {
   if (changed === undefined) return "";
   if (changed === null) return ": what changed since could not be listed";
   if (changed.length === 0) return "";
-  const named = changed.slice(0, 2).map((f) => `\`${f}\``);
+  // Names come from the repository: inert in a code span, and at most 120 characters each.
+  const named = changed.slice(0, 2).map((f) => inlineCode(f, { maxChars: 120 }));
   const rest = changed.length - named.length;
   return `: ${rest > 0 ? `${named.join(", ")} and ${rest} more` : named.join(" and ")} changed`;
 }
