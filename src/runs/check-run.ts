@@ -1,3 +1,4 @@
+import { inlineCode } from "../util/markdown.ts";
 import type { CheckConclusion, CheckRunView } from "../github/check-runs.ts";
 import { ERROR_CATEGORIES } from "./error-category.ts";
 import type { RunSummary } from "./outcome.ts";
@@ -63,7 +64,7 @@ function shortReport(s: RunSummary, reportPosted: boolean, redact: (text: string
     const category = s.errorCategory ?? (s.outcome === "canceled" ? "canceled" : "internal");
     lines.push(`**${category.replace("_", " ")}**${s.error ? `: ${redact(s.error)}` : ""}`, "", ERROR_CATEGORIES[category]);
   }
-  if (s.files.length > 0) lines.push("", `Files changed (${s.files.length}):`, ...s.files.slice(0, 20).map((f) => `- \`${f.path}\` (+${f.added} −${f.removed})`));
+  if (s.files.length > 0) lines.push("", `Files changed (${s.files.length}):`, ...s.files.slice(0, 20).map((f) => `- ${inlineCode(f.path, { maxChars: 200 })} (+${f.added} −${f.removed})`));
   if (s.files.length > 20) lines.push(`- … and ${s.files.length - 20} more`);
   if (!reportPosted) lines.push("", "The report comment could not be written to the thread; this check run is the run's only report.");
   lines.push("", `<sub>Run ${s.runId} of claude-sandbox-bot.</sub>`);

@@ -1,3 +1,4 @@
+import { inertMentions } from "../util/markdown.ts";
 import type { ResultEvent } from "../agent/stream-events.ts";
 
 /**
@@ -41,6 +42,8 @@ export function proceedHint(triggerPhrase: string): string {
 }
 
 export function planComment(checklist: string, triggerPhrase: string, runId: number): string {
-  const body = checklist.length > MAX_PLAN ? `${checklist.slice(0, MAX_PLAN)}\n\n… (the plan is cut here: ${checklist.length - MAX_PLAN} more characters)` : checklist;
+  // Shown with Claude's @mentions inert (a new comment notifies them); the thread keeps the plan as Claude wrote it.
+  const shown = inertMentions(checklist);
+  const body = shown.length > MAX_PLAN ? `${shown.slice(0, MAX_PLAN)}\n\n… (the plan is cut here: ${shown.length - MAX_PLAN} more characters)` : shown;
   return [`### 📝 Plan`, "", body, "", "---", proceedHint(triggerPhrase), "", `<sub>Plan by claude-sandbox-bot (run ${runId}); nothing was written or pushed.</sub>`].join("\n");
 }

@@ -1,3 +1,4 @@
+import { inertMentions, inlineCode } from "../util/markdown.ts";
 import type { RepoConfig } from "../config/repo-config.ts";
 import type { GitHubClient } from "../github/octokit-types.ts";
 import { openOrFindPull, type PullRef } from "../github/pulls.ts";
@@ -138,7 +139,7 @@ async function publishCommits(input: PublishInput, repo: HostRepo, writeToken: s
 function refuseSecrets(added: AddedText, redact: Redactor): void {
   const found = redact.find(added.text) ?? redact.find(added.text.replace(/\r?\n/g, ""));
   if (!found) return;
-  const leaking = added.files.length > 0 ? ` (in ${added.files.slice(0, 20).map((f) => `\`${f}\``).join(", ")} or a commit message)` : "";
+  const leaking = added.files.length > 0 ? ` (in ${added.files.slice(0, 20).map((f) => inlineCode(f, { maxChars: 200 })).join(", ")} or a commit message)` : "";
   throw new PhaseError(
     "publish",
     `The change contains ${found.what}${leaking}, so nothing was pushed. Ask for the change again without writing secrets (or anything shaped like a credential) into files.`,
@@ -147,7 +148,8 @@ function refuseSecrets(added: AddedText, redact: Redactor): void {
 }
 
 function pullBody(issueNumber: number, claudeSummary: string, runId: number): string {
-  const summary = claudeSummary.trim() || "_Claude did not leave a summary._";
+  // A new PR notifies whoever its body mentions: Claude's @mentions are made inert.
+  const summary = inertMentions(claudeSummary.trim()) || "_Claude did not leave a summary._";
   // A run API run without an issue closes nothing and is continued through the API.
   if (issueNumber === 0) return `${summary}\n\n---\n<sub>Opened by claude-sandbox-bot (run ${runId}, started through the run API).</sub>`;
   return `Closes #${issueNumber}\n\n${summary}\n\n---\n<sub>Opened by claude-sandbox-bot (run ${runId}). Mention the bot in #${issueNumber} to ask for changes.</sub>`;

@@ -1,3 +1,4 @@
+import { inertMentions, inlineCode } from "../util/markdown.ts";
 import { z } from "zod";
 import { indexPatches, type Side } from "../github/diff-lines.ts";
 import type { GitHubClient, RepoCoords } from "../github/octokit-types.ts";
@@ -79,13 +80,14 @@ export function planReview(review: ReviewOutput, files: PullContext["files"], fo
   const inline: PlannedReview["comments"] = [];
   const outside: string[] = [];
   for (const c of review.comments) {
-    if (lines.get(c.path)?.[c.side].has(c.line)) inline.push({ path: c.path, line: c.line, side: c.side, body: c.body });
-    else outside.push(`- \`${c.path}\` line ${c.line}: ${c.body}`);
+    // A new review notifies whoever it mentions: Claude's @mentions are made inert.
+    if (lines.get(c.path)?.[c.side].has(c.line)) inline.push({ path: c.path, line: c.line, side: c.side, body: inertMentions(c.body) });
+    else outside.push(`- ${inlineCode(c.path, { maxChars: 200 })} line ${c.line}: ${inertMentions(c.body)}`);
   }
   const downgraded = options.ownPull === true && review.verdict !== "comment";
   const parts = downgraded
-    ? [`Verdict: **${VERDICT_TEXT[review.verdict]}** (posted as a comment: this pull request was opened by the app, and GitHub does not let a pull request's author approve or request changes on it).`, review.summary.trim()]
-    : [review.summary.trim()];
+    ? [`Verdict: **${VERDICT_TEXT[review.verdict]}** (posted as a comment: this pull request was opened by the app, and GitHub does not let a pull request's author approve or request changes on it).`, inertMentions(review.summary.trim())]
+    : [inertMentions(review.summary.trim())];
   if (outside.length) parts.push(`**Comments on lines outside this pull request's diff:**\n${outside.join("\n")}`);
   parts.push(footer);
   return { event: downgraded ? "COMMENT" : EVENT[review.verdict], body: parts.join("\n\n"), comments: inline, moved: outside.length };

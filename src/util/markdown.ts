@@ -26,3 +26,62 @@ export function inlineCode(text: string, options: { maxChars?: number } = {}): s
   const pad = longest > 0 || clean.startsWith("`") || clean.endsWith("`") ? " " : "";
   return `${ticks}${pad}${clean}${pad}${ticks}`;
 }
+
+/** Where GitHub would see a mention: @ after a start or a non-word character, then a login or org/team. */
+const MENTION = /(^|[^A-Za-z0-9_`/.\-])@([A-Za-z0-9][A-Za-z0-9-]*(?:\/[A-Za-z0-9_.-]+)?)/g;
+const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})/;
+
+/**
+ * The agent's prose as the bot posts it (a PR body, a review, a plan): every @mention outside code
+ * gets a zero-width space after its @, so GitHub neither links nor notifies it — a prompt-injected
+ * agent cannot page a team through the bot. Fenced code blocks and code spans are left as they
+ * are (mentions do not notify there, and code must stay copyable). E-mail addresses stay whole.
+ */
+export function inertMentions(markdown: string): string {
+  let open: string | null = null;
+  return markdown
+    .split("\n")
+    .map((line) => {
+      const fenceMark = FENCE_OPEN.exec(line)?.[1];
+      if (open) {
+        if (fenceMark && fenceMark[0] === open[0] && fenceMark.length >= open.length && line.trim() === fenceMark) open = null;
+        return line;
+      }
+      if (fenceMark) {
+        open = fenceMark;
+        return line;
+      }
+      return outsideCodeSpans(line, (prose) => prose.replace(MENTION, "$1@\u200b$2"));
+    })
+    .join("\n");
+}
+
+/** Applies f to the parts of a line outside its code spans (a run of n backticks closed by the next run of exactly n). */
+function outsideCodeSpans(line: string, f: (prose: string) => string): string {
+  let out = "";
+  let i = 0;
+  while (i < line.length) {
+    const tick = line.indexOf("`", i);
+    if (tick < 0) break;
+    const run = /^`+/.exec(line.slice(tick))![0];
+    const close = findRun(line, tick + run.length, run.length);
+    if (close < 0) {
+      // An unmatched run is literal text.
+      out += f(line.slice(i, tick + run.length));
+      i = tick + run.length;
+      continue;
+    }
+    out += f(line.slice(i, tick)) + line.slice(tick, close + run.length);
+    i = close + run.length;
+  }
+  return out + f(line.slice(i));
+}
+
+function findRun(line: string, from: number, length: number): number {
+  for (let j = line.indexOf("`", from); j >= 0; j = line.indexOf("`", j)) {
+    const run = /^`+/.exec(line.slice(j))![0];
+    if (run.length === length) return j;
+    j += run.length;
+  }
+  return -1;
+}

@@ -1,3 +1,4 @@
+import { inlineCode } from "../util/markdown.ts";
 import type { GitHubClient, RepoCoords } from "../github/octokit-types.ts";
 import type { MirrorPlumbing } from "./host-git.ts";
 
@@ -56,10 +57,11 @@ export function unsignedReason(commits: RunCommit[]): string | null {
     if (c.message === null) return `the message of commit ${c.sha.slice(0, 12)} is not UTF-8`;
     for (const f of c.changes) {
       const mode = [f.oldMode, f.newMode].find((m) => !ZERO.test(m) && !REGULAR.has(m));
-      if (mode === "120000") return `\`${f.path}\` is a symbolic link`;
-      if (mode === "160000") return `\`${f.path}\` is a submodule`;
-      if (mode) return `\`${f.path}\` has file mode ${mode}`;
-      if (f.size > API_BLOB_MAX_BYTES) return `\`${f.path}\` is ${Math.ceil(f.size / 1024 / 1024)} MB, over the API's ${Math.floor(API_BLOB_MAX_BYTES / 1024 / 1024)} MB per file`;
+      const name = inlineCode(f.path, { maxChars: 200 });
+      if (mode === "120000") return `${name} is a symbolic link`;
+      if (mode === "160000") return `${name} is a submodule`;
+      if (mode) return `${name} has file mode ${mode}`;
+      if (f.size > API_BLOB_MAX_BYTES) return `${name} is ${Math.ceil(f.size / 1024 / 1024)} MB, over the API's ${Math.floor(API_BLOB_MAX_BYTES / 1024 / 1024)} MB per file`;
     }
   }
   return null;

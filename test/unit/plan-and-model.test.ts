@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildClaudeArgs } from "../../src/agent/claude-args.ts";
 import { DEFAULT_REPO_CONFIG, parseRepoConfig, type RepoConfig } from "../../src/config/repo-config.ts";
-import { planChecklist, planOf } from "../../src/runs/plan-text.ts";
+import { planChecklist, planComment, planOf } from "../../src/runs/plan-text.ts";
 import { renderReport, type RunSummary } from "../../src/runs/report/render-report.ts";
 import { decideDelivery } from "../../src/triggers/decide.ts";
 import { allowedModels, checkModel, runModel } from "../../src/triggers/model-choice.ts";
@@ -123,6 +123,13 @@ describe("the plan", () => {
       steps: 4,
     });
     expect(planChecklist("Just do it.\nCarefully.")).toEqual({ text: "- [ ] Just do it.\n  Carefully.", steps: 1 });
+  });
+
+  it("posts the plan with Claude's @mentions inert, and its own way to go on live", () => {
+    const comment = planComment("- [ ] ask @acme/everyone\n```\n@Decorator()\n```", "@bot", 3);
+    expect(comment).toContain("- [ ] ask @\u200bacme/everyone");
+    expect(comment).toContain("@Decorator()");
+    expect(comment).toContain("Reply `@bot go`");
   });
 
   it("the plan run's report says how to go on and names the model", () => {

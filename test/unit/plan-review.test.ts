@@ -59,3 +59,17 @@ describe("planReview", () => {
     expect(plan).toMatchObject({ comments: [], moved: 1 });
   });
 });
+
+describe("planReview with a prompt-injected review", () => {
+  it("makes Claude's @mentions inert in the summary and the comments, and keeps a hostile path in one code span", () => {
+    const planned = planReview(
+      review({ summary: "cc @acme/everyone", comments: [comment("src/a.ts", 2, "RIGHT", "ping @mallory"), comment("x` @acme/ops `.ts", 1, "RIGHT", "and @trent")] }),
+      files,
+      FOOTER,
+    );
+    expect(planned.body).toContain("cc @\u200bacme/everyone");
+    expect(planned.body).toContain("- `` x` @acme/ops `.ts `` line 1: and @\u200btrent");
+    expect(planned.comments[0]?.body).toBe("ping @\u200bmallory");
+  });
+});
+

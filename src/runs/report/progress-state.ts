@@ -1,3 +1,4 @@
+import { inertMentions, inlineCode } from "../../util/markdown.ts";
 import type { StreamEvent, ToolUse } from "../../agent/stream-events.ts";
 import type { Phase } from "../phases.ts";
 
@@ -26,9 +27,15 @@ export function initialProgress(startedAt: number): ProgressState {
   return { phase: "queue", startedAt, step: null, todos: [], turns: 0, lastMessageId: null };
 }
 
+/** The agent's words in a few of them, with any @mention inert (the progress comment is ours). */
 function short(text: unknown, max = 60): string {
   const s = String(text ?? "").replace(/\s+/g, " ").trim();
-  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+  return inertMentions(s.length > max ? `${s.slice(0, max - 1)}…` : s);
+}
+
+/** Code the agent wrote (a command, a pattern) as one code span it cannot leave. */
+function codeOf(text: unknown, max: number): string {
+  return inlineCode(String(text ?? "").replace(/\s+/g, " ").trim(), { maxChars: max });
 }
 
 function relative(path: unknown): string {
@@ -40,7 +47,7 @@ export function describeToolUse(tool: ToolUse): string | null {
   const input = tool.input;
   switch (tool.name) {
     case "Bash":
-      return `Running \`${short(input.command)}\``;
+      return `Running ${codeOf(input.command, 60)}`;
     case "Edit":
     case "MultiEdit":
       return `Editing ${relative(input.file_path)}`;
@@ -49,9 +56,9 @@ export function describeToolUse(tool: ToolUse): string | null {
     case "Read":
       return `Reading ${relative(input.file_path)}`;
     case "Grep":
-      return `Searching for \`${short(input.pattern, 40)}\``;
+      return `Searching for ${codeOf(input.pattern, 40)}`;
     case "Glob":
-      return `Looking for files matching \`${short(input.pattern, 40)}\``;
+      return `Looking for files matching ${codeOf(input.pattern, 40)}`;
     case "WebFetch":
     case "WebSearch":
       return "Looking something up on the web";

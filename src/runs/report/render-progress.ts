@@ -1,6 +1,16 @@
+import { inertMentions } from "../../util/markdown.ts";
 import { PHASE_LABEL } from "../phases.ts";
 import { formatDuration, runMarker } from "./format.ts";
 import type { ProgressState } from "./progress-state.ts";
+
+const MAX_TODOS_SHOWN = 50;
+const MAX_TODO_CHARS = 200;
+
+/** One of the agent's todo items on one line of its own, bounded, its @mentions inert. */
+function todoText(content: string): string {
+  const line = content.replace(/\s+/g, " ").trim();
+  return inertMentions(line.length > MAX_TODO_CHARS ? `${line.slice(0, MAX_TODO_CHARS - 1)}…` : line);
+}
 
 /** The progress comment while a run is under way. Pure: state in, markdown out. */
 export function renderProgress(runId: number, state: ProgressState, now: number): string {
@@ -11,7 +21,12 @@ export function renderProgress(runId: number, state: ProgressState, now: number)
   if (state.step) lines.push("", `**Now:** ${state.step}`);
   if (state.received?.length) lines.push("", `📨 received while working: ${state.received.map((a) => `@${a}`).join(", ")}`);
   if (state.todos.length > 0) {
-    lines.push("", ...state.todos.map((t) => `- [${t.status === "completed" ? "x" : " "}] ${t.status === "in_progress" ? `**${t.content}**` : t.content}`));
+    const shown = state.todos.slice(0, MAX_TODOS_SHOWN).map((t) => {
+      const text = todoText(t.content);
+      return `- [${t.status === "completed" ? "x" : " "}] ${t.status === "in_progress" ? `**${text}**` : text}`;
+    });
+    const more = state.todos.length - shown.length;
+    lines.push("", ...shown, ...(more > 0 ? [`- … and ${more} more`] : []));
   }
   lines.push("", "<sub>This comment is updated as the run goes and becomes the report when it ends.</sub>");
   return lines.join("\n");

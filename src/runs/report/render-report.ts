@@ -1,7 +1,7 @@
 import { ERROR_CATEGORIES, type ErrorCategory } from "../error-category.ts";
 import { PHASE_LABEL, PHASES, type Phase } from "../phases.ts";
 import type { RunSummary } from "../outcome.ts";
-import { fence, inlineCode } from "../../util/markdown.ts";
+import { fence, inertMentions, inlineCode } from "../../util/markdown.ts";
 import { formatDuration, formatUsd, runMarker } from "./format.ts";
 
 /** The final report that replaces the progress comment. Pure: summary in, markdown out. */
@@ -120,11 +120,11 @@ export function renderReport(s: RunSummary, redact: (text: string) => string = (
 
   const fileLines =
     s.files.length > 0
-      ? ["", `<details><summary>Files changed (${s.files.length})</summary>`, "", ...s.files.map((f) => `- \`${f.path}\` (+${f.added} −${f.removed})`), "", "</details>"]
+      ? ["", `<details><summary>Files changed (${s.files.length})</summary>`, "", ...s.files.map((f) => `- ${inlineCode(f.path, { maxChars: 200 })} (+${f.added} −${f.removed})`), "", "</details>"]
       : [];
   const json = r ? redact(JSON.stringify(r, null, 2)) : "";
   // A review's structured answer is already posted as the review, a plan as its comment: the JSON is in the result block.
-  const finalText = s.review || s.plan?.htmlUrl ? "" : redact(r?.result ?? "");
+  const finalText = s.review || s.plan?.htmlUrl ? "" : inertMentions(redact(r?.result ?? ""));
   const patch = s.patch ? redact(s.patch) : "";
 
   // Claude's final text is kept whole before anything else is cut: the patch, the JSON, then the
