@@ -56,32 +56,32 @@ export function inertMentions(markdown: string): string {
     .join("\n");
 }
 
-/** Applies f to the parts of a line outside its code spans (a run of n backticks closed by the next run of exactly n). */
+/**
+ * Applies f to the parts of a line outside its code spans (a run of n backticks closed by the next
+ * run of exactly n). Linear in the line: each run length's later runs are walked once.
+ */
 function outsideCodeSpans(line: string, f: (prose: string) => string): string {
+  const runs = [...line.matchAll(/`+/g)].map((m) => ({ at: m.index, length: m[0].length }));
+  const byLength = new Map<number, number[]>();
+  runs.forEach((run, i) => {
+    const list = byLength.get(run.length);
+    if (list) list.push(i);
+    else byLength.set(run.length, [i]);
+  });
+  const next = new Map<number, number>(); // per length: where in its list to look from
   let out = "";
-  let i = 0;
-  while (i < line.length) {
-    const tick = line.indexOf("`", i);
-    if (tick < 0) break;
-    const run = /^`+/.exec(line.slice(tick))![0];
-    const close = findRun(line, tick + run.length, run.length);
-    if (close < 0) {
-      // An unmatched run is literal text.
-      out += f(line.slice(i, tick + run.length));
-      i = tick + run.length;
-      continue;
-    }
-    out += f(line.slice(i, tick)) + line.slice(tick, close + run.length);
-    i = close + run.length;
+  let from = 0;
+  for (let i = 0; i < runs.length; i++) {
+    const run = runs[i]!;
+    if (run.at < from) continue;
+    const same = byLength.get(run.length)!;
+    let k = next.get(run.length) ?? 0;
+    while (k < same.length && same[k]! <= i) k++;
+    next.set(run.length, k);
+    const close = k < same.length ? runs[same[k]!]! : null;
+    if (!close) continue; // an unmatched run is literal text
+    out += f(line.slice(from, run.at)) + line.slice(run.at, close.at + close.length);
+    from = close.at + close.length;
   }
-  return out + f(line.slice(i));
-}
-
-function findRun(line: string, from: number, length: number): number {
-  for (let j = line.indexOf("`", from); j >= 0; j = line.indexOf("`", j)) {
-    const run = /^`+/.exec(line.slice(j))![0];
-    if (run.length === length) return j;
-    j += run.length;
-  }
-  return -1;
+  return out + f(line.slice(from));
 }

@@ -30,6 +30,15 @@ describe("inertMentions", () => {
     expect(inertMentions(input)).toBe(expected);
   });
 
+  it("is linear in hostile input: many unmatched backtick runs of every length, on one line", () => {
+    // 2,000 runs of distinct lengths, none closed: a scan from each run to the end would be quadratic.
+    const line = Array.from({ length: 2_000 }, (_, i) => "`".repeat(i + 1)).join(" @x ");
+    const big = `${line}\n`.repeat(2);
+    // (A quadratic scan — from each run to the line's end, ~2 MB each — would not finish within the test's time.)
+    const out = inertMentions(big);
+    expect(out.split("@\u200bx").length - 1).toBe(2 * 1_999);
+  });
+
   it("leaves fenced code as it is, and goes on after the fence closes", () => {
     const md = ["Before @a", "```js", "// @b is a decorator", "@Component()", "```", "After @c", "~~~~", "@d", "~~~", "still code @e", "~~~~", "@f"].join("\n");
     const out = inertMentions(md);
