@@ -4,13 +4,14 @@
  * bash, files, that abort and timeout really kill (with what the command left running in a session
  * of its own), the egress allow-list, pause → connect → list by metadata, a process kept across a
  * pause and taken up again (the warm Claude's path), a repository snapshot taken, started and
- * deleted, a binary round trip (the git bundle path) and, with ANTHROPIC_API_KEY, `claude -p` stream-json, transcript restore into a
+ * deleted, a binary round trip (the git bundle path) and, with ANTHROPIC_API_KEY, a warm CLI across a pause, `claude -p` stream-json, transcript restore into a
  * new sandbox and --resume, and the bot's own commit script (its prepare script too with
  * SMOKE_GITHUB_TOKEN, a token github.com accepts). Skips (exit 0) without E2B_API_KEY.
  */
 import { createHash } from "node:crypto";
 import { buildClaudeArgs, buildClaudeEnv, transcriptPath } from "../../src/agent/claude-args.ts";
 import { startClaudeProcess, type ClaudeProcess } from "../../src/agent/claude-process.ts";
+import { userMessageLine } from "../../src/agent/stream-input.ts";
 import { runClaude } from "../../src/agent/run-claude.ts";
 import { egressAllowList } from "../../src/config/egress.ts";
 import { createE2bProvider } from "../../src/sandbox/e2b.ts";
@@ -178,6 +179,32 @@ async function snapshotRoundTrip(sbx: Sandbox): Promise<void> {
   check("the snapshot is deleted", !(await snapshots.list()).some((s) => s.id === taken.id));
 }
 
+/**
+ * The warm Claude for real: the CLI on streaming input answers, the sandbox pauses with it
+ * running, the next connection takes it up, and the same process answers a second message (its
+ * connections to the model API were dropped by the pause, so this checks it reconnects).
+ */
+async function warmClaude(sbx: Sandbox, anthropicApiKey: string): Promise<Sandbox> {
+  const argv = buildClaudeArgs({ command: "claude", maxTurns: 2, streamInput: true });
+  const proc = startClaudeProcess(sbx, argv, { cwd: sbx.workdir, env: buildClaudeEnv({ homeDir: sbx.homeDir, anthropicApiKey }) });
+  const ask = async (p: ClaudeProcess, text: string) => {
+    let out = "";
+    p.route((chunk) => (out += chunk));
+    await (await p.stdin).write(userMessageLine(text).line);
+    for (let i = 0; i < 1800 && !/"type":"result"/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+    return out;
+  };
+  const first = await ask(proc, "Reply with the single word: mango");
+  check("the CLI on streaming input answers", /mango/i.test(first));
+  await sbx.pause();
+  const back = await provider.connect(sbx.id, 5 * 60_000);
+  check("the running CLI is taken up after the pause", back !== null && (await proc.adopt(back)));
+  const second = await ask(proc, "Which word did you reply with before? Answer with that word only.");
+  check("the same CLI answers after the pause (its model connection re-made)", /mango/i.test(second) && !proc.gone);
+  proc.kill();
+  return back!;
+}
+
 /** claude -p stream-json, then the transcript restored into a new sandbox and --resume. */
 async function claudeRoundTrip(first: Sandbox, anthropicApiKey: string): Promise<void> {
   const env = (box: Sandbox) => buildClaudeEnv({ homeDir: box.homeDir, anthropicApiKey });
@@ -210,7 +237,10 @@ try {
   sbx = await keptAcrossPause(sbx);
   await snapshotRoundTrip(sbx);
   const anthropicApiKey = process.env.ANTHROPIC_API_KEY;
-  if (anthropicApiKey) await claudeRoundTrip(sbx, anthropicApiKey);
+  if (anthropicApiKey) {
+    await claudeRoundTrip(sbx, anthropicApiKey);
+    sbx = await warmClaude(sbx, anthropicApiKey);
+  }
   else say("ANTHROPIC_API_KEY is not set: skipped claude -p, transcript restore and --resume");
   say("E2B smoke test passed");
 } catch (err) {
