@@ -183,9 +183,12 @@ export class FakeE2bSandbox {
     supportsStdinClose: true,
     run: async (cmd: string, opts: CommandStartOpts & { background?: boolean; stdin?: boolean; cwd?: string; envs?: Record<string, string> }) => {
       const vm = this.running();
-      const child = spawn("bash", ["-c", cmd], {
+      // The sandbox's /home/user is the VM's directory, in the command line and the environment too.
+      const inVm = (text: string) => text.split(HOME).join(vm.root);
+      const envs = Object.fromEntries(Object.entries(opts.envs ?? {}).map(([k, v]) => [k, inVm(v)]));
+      const child = spawn("bash", ["-c", inVm(cmd)], {
         cwd: this.local(opts.cwd ?? `${HOME}/repo`),
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: vm.root, ...opts.envs },
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: vm.root, ...envs },
         stdio: [opts.stdin ? "pipe" : "ignore", "pipe", "pipe"],
         detached: true,
       });

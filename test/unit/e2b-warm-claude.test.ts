@@ -1,12 +1,15 @@
 import { readFileSync } from "node:fs";
 import type { Sandbox as E2bSandbox } from "e2b";
 import { afterAll, describe, expect, it } from "vitest";
+import { buildClaudeArgs, buildClaudeEnv } from "../../src/agent/claude-args.ts";
+import { userMessageLine } from "../../src/agent/stream-input.ts";
 import { startClaudeProcess, type ClaudeProcess } from "../../src/agent/claude-process.ts";
 import { createWarmRegistry, killingWarmWithSandboxes, warmKey, warmMarkEnv, type WarmRegistry } from "../../src/runs/warm-claude.ts";
 import { keptProcessFor } from "../../src/runs/warm-step.ts";
 import { createE2bProvider, E2B_WORKDIR } from "../../src/sandbox/e2b.ts";
 import type { Sandbox } from "../../src/sandbox/types.ts";
 import { FakeE2bSandbox } from "../support/fake-e2b.ts";
+import { CLAUDE_BIN, sequence, startFakeAnthropic, text } from "../support/fake-anthropic/index.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 /**
@@ -114,6 +117,38 @@ describe("a kept Claude across E2B's pause and connect", () => {
     expect(await proc.adopt(other)).toBe(false);
     expect(proc.gone).toBe(true);
   });
+});
+
+describe("the real CLI kept across a pause", () => {
+  it("answers the next message after the freeze, though the pause dropped its connections to the model", async () => {
+    const model = await startFakeAnthropic({ script: sequence(() => text("mango"), () => text("mango again")) });
+    try {
+      const box = await provider().create({ metadata: {}, timeoutMs: 60_000 });
+      const argv = buildClaudeArgs({ command: CLAUDE_BIN, streamInput: true });
+      const cliEnv = { ...buildClaudeEnv({ homeDir: "/home/user", anthropicApiKey: "sk-ant-api03-fake", anthropicBaseUrl: model.url }), CLAUDE_CODE_MAX_RETRIES: "2" };
+      const proc = startClaudeProcess(box, argv, { cwd: E2B_WORKDIR, env: cliEnv });
+      const turn = async (p: ClaudeProcess, prompt: string, want: string) => {
+        const lines = collect(p);
+        await (await p.stdin).write(userMessageLine(prompt).line);
+        return waitFor(`the CLI's result for ${prompt}`, () => lines.find((l) => l.includes('"type":"result"') && l.includes(want)) ?? null, 60_000, 50);
+      };
+      await turn(proc, "say mango", "mango");
+      await box.pause();
+      const pid = Number(proc.detachedAs?.split(":")[0]);
+      // What E2B's pause does to the CLI's keep-alive connections to the model API.
+      model.dropConnections();
+      const again = await provider().connect(box.id, 60_000);
+      expect(await proc.adopt(again!)).toBe(true);
+      await turn(proc, "say it again", "mango again");
+      expect(proc.gone).toBe(false);
+      expect(FakeE2bSandbox.processes(box.id).get(pid)).toBe(true);
+      expect(model.agentRequests()).toHaveLength(2);
+      proc.kill();
+      await proc.exited;
+    } finally {
+      await model.close();
+    }
+  }, 90_000);
 });
 
 describe("the warm registry with E2B", () => {

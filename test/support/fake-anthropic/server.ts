@@ -296,6 +296,9 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
     setScript(next: Script) {
       script = next;
     },
+    dropConnections() {
+      server.closeAllConnections();
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -83,6 +83,8 @@ export interface FakeAnthropic {
   requests: RecordedRequest[];
   agentRequests(): RecordedRequest[];
   setScript(script: Script): void;
+  /** Destroys every open connection, as a network that drops them (E2B's pause) would. */
+  dropConnections(): void;
   /** Errors thrown by the script (each was answered with a 400 invalid_request_error). */
   scriptErrors: unknown[];
   close(): Promise<void>;
