@@ -58,7 +58,9 @@ export async function startFromSnapshot(deps: SnapshotDeps, key: SnapshotKey, ru
 /** What changed between the snapshot's commit and the run's start, and how far the default branch has moved on. */
 export async function inspectUse(sandbox: Sandbox, record: SnapshotRecord, startSha: string): Promise<SnapshotUse> {
   const diff = await sandboxGit(sandbox, ["diff", "--no-ext-diff", "--no-renames", "--name-only", "-z", record.baseSha, startSha]).catch(() => null);
-  const changedFiles = diff && diff.exitCode === 0 ? diff.stdout.split("\0").filter(Boolean) : null;
+  // A list longer than a command's result holds (its tail only) is "could not say", never a shorter list.
+  const whole = diff !== null && diff.exitCode === 0 && !diff.droppedChars?.stdout;
+  const changedFiles = whole ? diff.stdout.split("\0").filter(Boolean) : null;
   const behind = await sandboxGit(sandbox, ["rev-list", "--count", `${record.baseSha}..refs/remotes/origin/${record.baseBranch}`]).catch(() => null);
   const commitsBehind = behind && behind.exitCode === 0 && /^\d+$/.test(behind.stdout.trim()) ? Number(behind.stdout.trim()) : null;
   return { record, changedFiles, commitsBehind };
