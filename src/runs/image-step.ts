@@ -27,6 +27,11 @@ export function imagesDir(sandbox: Sandbox): string {
   return `${sandbox.homeDir}/.claude-sandbox-bot/images`;
 }
 
+/** Removes the bot's per-thread files from the sandbox's home (a sandbox from a snapshot starts with none). Never throws. */
+export async function clearBotFiles(sandbox: Sandbox): Promise<void> {
+  await sandbox.run(["rm", "-rf", "--", `${sandbox.homeDir}/.claude-sandbox-bot`]).catch(() => undefined);
+}
+
 /** The texts whose images count: the body, the conversation, and a request that is not among the fetched comments. */
 export function imageTexts(t: Trigger, context: ThreadContext): ImageText[] {
   const body: ImageText = { from: t.thread.isPullRequest ? "the pull request's description" : "the issue's description", markdown: t.thread.body, html: context.bodyHtml };

@@ -6,7 +6,7 @@ import { repoCloneUrl } from "../workspace/clone-url.ts";
 import { openHostRepo } from "../workspace/host-repo.ts";
 import type { PreparedCheckout } from "../workspace/sandbox-git.ts";
 import { checkOut } from "./checkout-phase.ts";
-import { placeThreadImages } from "./image-step.ts";
+import { clearBotFiles, placeThreadImages } from "./image-step.ts";
 import { planCheckout, type CheckoutPlan } from "./checkout-plan.ts";
 import { PhaseError } from "./phases.ts";
 import type { RunContext } from "./run-context.ts";
@@ -52,8 +52,8 @@ export async function prepareWorkspace(ctx: RunContext): Promise<Workspace> {
   const fromSnapshot = checkedOut.live && !started.live ? started.snapshot : null;
   // A snapshot holds no session: the thread's transcript is restored into it like into a new sandbox.
   trail.session = decideSession(trail.thread, checkedOut.live && started.live);
-  // Next to the checkout, never in it (so never in a commit); named in the prompt.
-  context.images = await placeThreadImages({ fetch, gitBaseUrl: deps.gitBaseUrl, log: ctx.log }, { sandbox, trigger: t, context, signal: ctx.cancel.signal });
+  // Nothing of the bot's per-thread files (prompt, images) comes with a snapshot, even one taken by an older version.
+  if (fromSnapshot) await clearBotFiles(sandbox);
   // An issue thread's check run starts once its branch exists.
   if (checkout.branchExisted) ctx.progress.checkRun.headKnown(checkout.startSha);
   if (t.mode === "code" && plan.push) {
@@ -62,6 +62,9 @@ export async function prepareWorkspace(ctx: RunContext): Promise<Workspace> {
     scope.hostRepo.catch(() => undefined);
   }
   await setUp(ctx, { sandbox, checkout, plan, fromSnapshot, cloned: !checkedOut.live });
+  // After the setup step, which may take the repository's snapshot: a thread's pictures (a private
+  // upload too) never go into one. Next to the checkout, never in it (so never in a commit); named in the prompt.
+  context.images = await placeThreadImages({ fetch, gitBaseUrl: deps.gitBaseUrl, log: ctx.log }, { sandbox, trigger: t, context, signal: ctx.cancel.signal });
   return { sandbox, checkout, session: trail.session, context, plan };
 }
 

@@ -15,7 +15,8 @@ import { startWorld, type World } from "./harness.ts";
  *   `~/.claude-sandbox-bot/images` while the workspace is prepared, which is before the setup step
  *   takes the snapshot; the local snapshot copies the whole home directory. A later thread with no
  *   pictures of its own never clears that directory, so its agent can read another thread's
- *   private screenshot. (DEFECT, it.fails below.)
+ *   private screenshot. (Was a defect; fixed: images are placed after the setup step, and a
+ *   sandbox from a snapshot starts without the bot's files.)
  * - Another installation's repository of the same name with the very same setup (same setup hash):
  *   it must take its own snapshot, never start from the first one. (Holds.)
  */
@@ -77,21 +78,17 @@ describe("red team: a repository snapshot carries nothing of the thread that too
     expect(snapshotIds()).toHaveLength(1);
   }, 90_000);
 
-  // DEFECT: src/runs/workspace-step.ts places the thread's images (placeThreadImages, into
-  // `${homeDir}/.claude-sandbox-bot/images`) before setUp, and setup-step.ts → snapshots.ts
-  // takeSnapshot copies the home directory as it is (snapshotCheckout only cleans git). Fix: take
-  // the images out of the snapshot (remove imagesDir in SNAPSHOT_CLEAN_SCRIPT, or place the images
-  // after the setup step), and have a sandbox from a snapshot start with no images directory.
-  it.fails("the snapshot holds none of the thread's pictures", () => {
+  // Was a defect: the thread's images were placed before setUp, which takes the snapshot of the
+  // home directory as it is. Now they are placed after it (workspace-step.ts).
+  it("the snapshot holds none of the thread's pictures", () => {
     const files = filesUnder(join(snapshotsDir(), snapshotIds()[0]!));
     const leaked = files.filter((f) => f.bytes.includes(PRIVATE_PNG)).map((f) => f.path);
     expect(leaked).toEqual([]);
   });
 
-  // DEFECT (the same one, as the next thread's agent sees it): a thread with no pictures never
-  // clears the directory (placeThreadImages returns before its rm -rf when there is nothing to
-  // fetch), so the first thread's private screenshot is there for the second thread's agent.
-  it.fails(
+  // Was the same defect as the next thread's agent saw it (a thread with no pictures never cleared
+  // the directory). Now a sandbox from a snapshot starts without the bot's files (clearBotFiles).
+  it(
     "the next thread, started from the snapshot, cannot see the first thread's pictures",
     async () => {
       const second = await mention(w.repo, "two", "No pictures here.");
