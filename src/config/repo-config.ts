@@ -1,3 +1,4 @@
+import { MAX_GLOB_CHARS, setupInputProblem } from "./setup-inputs.ts";
 import { z } from "zod";
 import { botOwnReason, botSettingNames, ENV_NAME, notPassedReason } from "./sandbox-passthrough.ts";
 import { fileName, resolveExtends, sameFile } from "./repo-config-extends.ts";
@@ -18,6 +19,11 @@ export const CONFIG_FILE_PATH = `.github/${CONFIG_FILE_NAME}`;
 
 // Objects reject unknown keys so a typo (`lables:`) is an error instead of a silently ignored setting.
 const nonEmpty = z.string().min(1, { error: "must not be empty" });
+/** A setupInputs glob: bounded, and its braces expand to a bounded list (config/setup-inputs.ts). */
+const setupInput = nonEmpty.max(MAX_GLOB_CHARS, { error: `must be at most ${MAX_GLOB_CHARS} characters` }).superRefine((glob, ctx) => {
+  const problem = setupInputProblem(glob);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 const label = z.string().min(1, { error: "must not be empty" }).max(50, { error: "GitHub label names are at most 50 characters" });
 
 // Lenient on purpose (old accounts break today's rules); a leading "@" is tolerated and removed
@@ -210,10 +216,10 @@ export const repoConfigSchema = z
           .default(true)
           .describe("Keep a snapshot of a sandbox with the default branch checked out and the setup commands run, and start new threads' sandboxes from it (only with setup commands, and a sandbox provider that has snapshots)."),
         setupInputs: z
-          .array(nonEmpty)
+          .array(setupInput)
           .max(100, { error: "at most 100 globs" })
           .default([...DEFAULT_SETUP_INPUTS])
-          .describe("Globs of the files the setup commands depend on: when one changed since the snapshot, a sandbox started from it runs the setup commands again.")
+          .describe("Globs of the files the setup commands depend on: when one changed since the snapshot, a sandbox started from it runs the setup commands again. Matched by git in the sandbox (`*` within a directory, `**` across directories, `?`, `[...]`; `{a,b}` braces expand to at most 64 alternatives), at most 200 characters each.")
           .meta({ defaultText: "the lockfiles and manifests of npm, pnpm, yarn, pip, poetry, uv, cargo and go" }),
       })
       .prefault({})

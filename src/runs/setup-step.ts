@@ -37,16 +37,16 @@ export async function setUp(ctx: RunContext, input: SetupInput): Promise<void> {
   if (ctx.config.setup.length === 0) return;
   const { sandbox, checkout, plan } = input;
   const globs = ctx.config.snapshots.setupInputs;
-  const use: SnapshotUse | null = input.fromSnapshot ? await inspectUse(sandbox, input.fromSnapshot, checkout.startSha) : null;
-  const setupRan = !use || setupInputsChanged(use.changedFiles, globs);
+  const use: SnapshotUse | null = input.fromSnapshot ? await inspectUse(sandbox, input.fromSnapshot, checkout.startSha, globs) : null;
+  const setupRan = !use || setupInputsChanged(use.changedInputs);
   const key = snapshotKeyOf(ctx);
   // Noted before the setup runs, so a setup that fails is reported with where its sandbox came from.
-  if (key) ctx.trail.snapshot = { used: use?.record.baseSha ?? null, setup: setupRan ? "ran" : "skipped", ...(use && setupRan ? { changedInputs: changedSetupInputs(use.changedFiles, globs) } : {}), taken: false };
+  if (key) ctx.trail.snapshot = { used: use?.record.baseSha ?? null, setup: setupRan ? "ran" : "skipped", ...(use && setupRan ? { changedInputs: use.changedInputs } : {}), taken: false };
   if (setupRan) {
     await ctx.progress.enter("setup");
     await runSetupCommands({ sandbox, commands: ctx.config.setup, env: ctx.extraEnv, timeoutMs: ctx.runTimeoutMs, signal: ctx.cancel.signal, redact: ctx.redact });
   } else {
-    ctx.log.info({ snapshot: use?.record.snapshotId, changedFiles: use?.changedFiles?.length }, "started from the repository's snapshot; no setup input changed, so the setup is not run again");
+    ctx.log.info({ snapshot: use?.record.snapshotId }, "started from the repository's snapshot; no setup input changed, so the setup is not run again");
   }
   if (!key || ctx.cancel.signal.aborted) return;
   const existing = use?.record ?? (await ctx.deps.store.snapshots.find(key, ctx.deps.sandboxes.name).catch(() => null));
@@ -59,9 +59,4 @@ export async function setUp(ctx: RunContext, input: SetupInput): Promise<void> {
     throw new PhaseError("setup", `The checkout could not be put back after the repository snapshot: ${(error as Error).message}`, { cause: error, category: "sandbox" });
   });
   if (taken && ctx.trail.snapshot) ctx.trail.snapshot = { ...ctx.trail.snapshot, taken: true, takenMs: ctx.now() - started };
-}
-
-/** The setup's inputs among the files that changed since the snapshot (null: git could not say what changed). */
-export function changedSetupInputs(changedFiles: readonly string[] | null, globs: readonly string[]): string[] | null {
-  return changedFiles === null ? null : changedFiles.filter((file) => setupInputsChanged([file], globs));
 }

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { posix } from "node:path";
 import type { SnapshotRecord } from "../store/snapshot-ledger.ts";
 
 /**
@@ -24,16 +23,15 @@ export const SNAPSHOT_MAX_COMMITS_BEHIND = 50;
 /** What the run found out about the snapshot it started from. */
 export interface SnapshotUse {
   record: SnapshotRecord;
-  /** Files that differ between the snapshot's commit and the run's start; null when git could not tell. */
-  changedFiles: string[] | null;
+  /** The setup's inputs (snapshots.setupInputs) that differ between the snapshot's commit and the run's start; null when git could not tell. */
+  changedInputs: string[] | null;
   /** Commits the default branch has on top of the snapshot's; null when unknown. */
   commitsBehind: number | null;
 }
 
 /** The setup must run again when a file it depends on changed since the snapshot (or git could not say). */
-export function setupInputsChanged(changedFiles: readonly string[] | null, globs: readonly string[]): boolean {
-  if (changedFiles === null) return true;
-  return changedFiles.some((file) => globs.some((glob) => posix.matchesGlob(file, glob)));
+export function setupInputsChanged(changedInputs: readonly string[] | null): boolean {
+  return changedInputs === null || changedInputs.length > 0;
 }
 
 export interface TakeInput {

@@ -1,3 +1,4 @@
+import { setupPathspecs } from "../config/setup-inputs.ts";
 import type { Logger } from "pino";
 import type { Sandbox, SandboxProvider } from "../sandbox/types.ts";
 import type { SnapshotKey, SnapshotRecord } from "../store/snapshot-ledger.ts";
@@ -55,15 +56,20 @@ export async function startFromSnapshot(deps: SnapshotDeps, key: SnapshotKey, ru
   }
 }
 
-/** What changed between the snapshot's commit and the run's start, and how far the default branch has moved on. */
-export async function inspectUse(sandbox: Sandbox, record: SnapshotRecord, startSha: string): Promise<SnapshotUse> {
-  const diff = await sandboxGit(sandbox, ["diff", "--no-ext-diff", "--no-renames", "--name-only", "-z", record.baseSha, startSha]).catch(() => null);
+/**
+ * Which of the setup's inputs changed between the snapshot's commit and the run's start (git
+ * matches the globs, in the sandbox: config/setup-inputs.ts), and how far the default branch has
+ * moved on.
+ */
+export async function inspectUse(sandbox: Sandbox, record: SnapshotRecord, startSha: string, setupInputs: readonly string[]): Promise<SnapshotUse> {
+  const pathspecs = setupPathspecs(setupInputs);
+  const diff = pathspecs.length === 0 ? null : await sandboxGit(sandbox, ["diff", "--no-ext-diff", "--no-renames", "--name-only", "-z", record.baseSha, startSha, "--", ...pathspecs]).catch(() => null);
   // A list longer than a command's result holds (its tail only) is "could not say", never a shorter list.
   const whole = diff !== null && diff.exitCode === 0 && !diff.droppedChars?.stdout;
-  const changedFiles = whole ? diff.stdout.split("\0").filter(Boolean) : null;
+  const changedInputs = pathspecs.length === 0 ? [] : whole ? diff.stdout.split("\0").filter(Boolean) : null;
   const behind = await sandboxGit(sandbox, ["rev-list", "--count", `${record.baseSha}..refs/remotes/origin/${record.baseBranch}`]).catch(() => null);
   const commitsBehind = behind && behind.exitCode === 0 && /^\d+$/.test(behind.stdout.trim()) ? Number(behind.stdout.trim()) : null;
-  return { record, changedFiles, commitsBehind };
+  return { record, changedInputs, commitsBehind };
 }
 
 export interface TakeSnapshotInput {

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
+import { DEFAULT_SETUP_INPUTS } from "../../src/config/repo-config.ts";
 import { inspectUse } from "../../src/runs/snapshots.ts";
 import { setupInputsChanged } from "../../src/runs/snapshot-policy.ts";
 import { createLocalProvider } from "../../src/sandbox/local.ts";
@@ -40,9 +41,12 @@ describe("inspectUse", () => {
     git(repo, "commit", "-qm", "many files");
     const record = { baseSha, baseBranch: "main" } as SnapshotRecord;
 
-    const use = await inspectUse(box, record, git(repo, "rev-parse", "HEAD"));
-    // Either the whole list (with the lockfile in it) or "could not say" (null: the setup runs again).
-    if (use.changedFiles !== null) expect(use.changedFiles).toContain("package-lock.json");
-    expect(use.changedFiles === null || setupInputsChanged(use.changedFiles, ["package-lock.json"])).toBe(true);
+    const head = git(repo, "rev-parse", "HEAD");
+    // A glob every changed file matches: either the whole list (with the lockfile in it) or "could not say" (null: the setup runs again).
+    const all = await inspectUse(box, record, head, ["**"]);
+    if (all.changedInputs !== null) expect(all.changedInputs).toContain("package-lock.json");
+    expect(setupInputsChanged(all.changedInputs)).toBe(true);
+    // The defaults: git names only the lockfile, a short list.
+    expect((await inspectUse(box, record, head, DEFAULT_SETUP_INPUTS)).changedInputs).toEqual(["package-lock.json"]);
   }, 60_000);
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { parseStoredResult, storedResult, type RunSummary } from "../../src/runs/outcome.ts";
-import { changedSetupInputs } from "../../src/runs/setup-step.ts";
 import { DEFAULT_REPO_CONFIG } from "../../src/config/repo-config.ts";
 
 /** What a run stores of the repository snapshot it used or took, and how it names the setup inputs that changed. */
@@ -34,16 +33,5 @@ describe("the stored result's snapshot", () => {
 
   it("a malformed snapshot makes the stored result unreadable rather than half-read", () => {
     expect(parseStoredResult({ outcome: "done", snapshot: { used: 42, taken: "yes", setup: "maybe" } })).toBeNull();
-  });
-});
-
-describe("changedSetupInputs", () => {
-  const globs = DEFAULT_REPO_CONFIG.snapshots.setupInputs;
-  it("names the changed files the setup depends on, nothing else", () => {
-    expect(changedSetupInputs(["README.md", "package-lock.json", "src/a.ts", "web/pnpm-lock.yaml"], globs)).toEqual(["package-lock.json", "web/pnpm-lock.yaml"]);
-    expect(changedSetupInputs(["README.md"], globs)).toEqual([]);
-  });
-  it("stays unknown when git could not say what changed", () => {
-    expect(changedSetupInputs(null, globs)).toBeNull();
   });
 });
