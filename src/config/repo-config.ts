@@ -19,6 +19,8 @@ export const CONFIG_FILE_PATH = `.github/${CONFIG_FILE_NAME}`;
 
 // Objects reject unknown keys so a typo (`lables:`) is an error instead of a silently ignored setting.
 const nonEmpty = z.string().min(1, { error: "must not be empty" });
+/** A check-name glob (`*`, `?`; matched in the bot's process, triggers/ci-trigger.ts): bounded. */
+const checkGlob = nonEmpty.max(200, { error: "must be at most 200 characters" });
 /** A setupInputs glob: bounded, and its braces expand to a bounded list (config/setup-inputs.ts). */
 const setupInput = nonEmpty.max(MAX_GLOB_CHARS, { error: `must be at most ${MAX_GLOB_CHARS} characters` }).superRefine((glob, ctx) => {
   const problem = setupInputProblem(glob);
@@ -271,8 +273,8 @@ export const repoConfigSchema = z
         enabled: z.boolean().default(true).describe("When checks fail on a branch the bot owns (`<branchPrefix>issue-<n>`), start a follow-up run in the pull request's session with the failed checks, their annotations and the tail of each failed job's log; the app needs `actions: read` and `checks: read`."),
         allPullRequests: z.boolean().default(false).describe("Do the same on every pull request from a branch of this repository (never a fork's), not only the bot's own."),
         maxAttempts: z.int().min(0).max(10).default(2).describe("Automatic attempts per pull request until a person starts a run there again; `@bot fix-ci` is not counted."),
-        onlyChecks: z.array(nonEmpty).default([]).describe("Globs (`*`, `?`) of check names that count; empty means all.").meta({ defaultText: "all checks" }),
-        ignoreChecks: z.array(nonEmpty).default([]).describe("Globs (`*`, `?`) of check names that never count, e.g. `codecov/*`."),
+        onlyChecks: z.array(checkGlob).max(100, { error: "at most 100 globs" }).default([]).describe("Globs (`*`, `?`) of check names that count; empty means all.").meta({ defaultText: "all checks" }),
+        ignoreChecks: z.array(checkGlob).max(100, { error: "at most 100 globs" }).default([]).describe("Globs (`*`, `?`) of check names that never count, e.g. `codecov/*`."),
       })
       .prefault({})
       .describe("Fixing failing CI on the bot's pull requests in the same Claude session."),

@@ -53,13 +53,41 @@ export interface FailedCheckRef {
   actionsJob: boolean;
 }
 
+const MAX_CHECK_NAME = 1_000;
 const FAILED_RUN = new Set(["failure", "timed_out", "startup_failure"]);
 const FAILED_STATUS = new Set(["failure", "error"]);
 
-/** `*` is any run of characters (`/` included: check names read "CI / test"), `?` one. Case-insensitive. */
+/**
+ * `*` is any run of characters (`/` included: check names read "CI / test"), `?` one.
+ * Case-insensitive. The repository writes the glob and its CI the name, and this runs in the bot's
+ * process: the classic wildcard match (back up only to the last `*`), O(glob × name) at worst,
+ * never a backtracking regex.
+ */
 export function globMatches(glob: string, name: string): boolean {
-  const source = glob.split("").map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[\\^$.|+()[\]{}]/g, "\\$&"))).join("");
-  return new RegExp(`^${source}$`, "is").test(name);
+  // Check names are short; one past this is nobody's to match (and bounds the work).
+  if (name.length > MAX_CHECK_NAME) return false;
+  const g = [...glob.toLowerCase()];
+  const n = [...name.toLowerCase()];
+  let gi = 0;
+  let ni = 0;
+  let star = -1;
+  let mark = 0;
+  while (ni < n.length) {
+    if (gi < g.length && (g[gi] === "?" || (g[gi] !== "*" && g[gi] === n[ni]))) {
+      gi++;
+      ni++;
+    } else if (gi < g.length && g[gi] === "*") {
+      star = gi++;
+      mark = ni;
+    } else if (star >= 0) {
+      gi = star + 1;
+      ni = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (gi < g.length && g[gi] === "*") gi++;
+  return gi === g.length;
 }
 
 /** Whether the repository's `onlyChecks`/`ignoreChecks` let this check's name count. */
