@@ -36,9 +36,15 @@ export interface WarmRegistry {
 }
 
 export const DEFAULT_WARM_IDLE_MS = 30 * 60_000;
+/**
+ * Kept processes at most, per bot process; past it the one kept longest ago goes. On the local
+ * provider each is a CLI on this machine (≈ 180 MB); on E2B it lives in its paused sandbox.
+ */
+export const DEFAULT_MAX_KEPT = 32;
 
-export function createWarmRegistry(options: { idleMs?: number } = {}): WarmRegistry {
+export function createWarmRegistry(options: { idleMs?: number; maxKept?: number } = {}): WarmRegistry {
   const idleMs = options.idleMs ?? DEFAULT_WARM_IDLE_MS;
+  const maxKept = options.maxKept ?? DEFAULT_MAX_KEPT;
   const kept = new Map<string, { entry: WarmEntry; timer: NodeJS.Timeout }>();
   const forget = (threadKey: string, kill: boolean) => {
     const held = kept.get(threadKey);
@@ -54,6 +60,8 @@ export function createWarmRegistry(options: { idleMs?: number } = {}): WarmRegis
       const timer = setTimeout(() => forget(threadKey, true), idleMs);
       timer.unref();
       kept.set(threadKey, { entry, timer });
+      // The Map keeps insertion order: its first key was kept longest ago.
+      while (kept.size > maxKept) forget(kept.keys().next().value!, true);
       // Gone on its own (crashed, the sandbox's lifetime): nothing to reuse.
       void entry.process.exited.then(() => (kept.get(threadKey)?.entry === entry ? forget(threadKey, false) : undefined));
     },

@@ -74,6 +74,18 @@ describe("warm registry", () => {
     expect(warm.size).toBe(0);
   });
 
+  it("keeps at most maxKept processes, killing the one kept longest ago", () => {
+    const warm = createWarmRegistry({ maxKept: 2 });
+    const [a, b, c] = [fakeProcess(), fakeProcess(), fakeProcess()];
+    warm.keep("t1", entry(a.process));
+    warm.keep("t2", entry(b.process));
+    warm.keep("t3", entry(c.process));
+    expect(warm.size).toBe(2);
+    expect([a.state.killed, b.state.killed, c.state.killed]).toEqual([1, 0, 0]);
+    expect(warm.take("t1", want)).toBeNull();
+    warm.closeAll();
+  });
+
   it("kills a kept process after the idle limit", async () => {
     const warm = createWarmRegistry({ idleMs: 20 });
     const a = fakeProcess();
