@@ -57,9 +57,10 @@ export async function runAgentPhase(input: AgentPhaseInput): Promise<AgentPhaseO
   // The transcript at the path the CLI expects is all --resume needs, even in a fresh sandbox.
   if (session.path === "restored") await box.writeFile(transcriptPath(box.homeDir, box.workdir, session.id), session.transcript);
   let mcpConfigPath: string | undefined;
-  if (Object.keys(config.mcpServers ?? {}).length > 0) {
+  const mcpConfig = Object.keys(config.mcpServers ?? {}).length > 0 ? JSON.stringify({ mcpServers: config.mcpServers }) : "";
+  if (mcpConfig) {
     mcpConfigPath = `${box.homeDir}/.claude-sandbox-bot/mcp.json`;
-    await box.writeFile(mcpConfigPath, JSON.stringify({ mcpServers: config.mcpServers }));
+    await box.writeFile(mcpConfigPath, mcpConfig);
   }
   const warm = input.inbox ? input.warm : undefined;
   const argv = claudeArgv(input, mcpConfigPath, warm !== undefined);
@@ -70,7 +71,8 @@ export async function runAgentPhase(input: AgentPhaseInput): Promise<AgentPhaseO
     anthropicBaseUrl: input.settings.anthropicBaseUrl,
     extra: { ...input.extraEnv, ...(warm ? warmMarkEnv(box.id) : {}) },
   });
-  const kept = warm ? await keptProcessFor(warm, { sandbox: box, session, argv, env }) : null;
+  // The MCP config's content is in the key: a kept CLI is connected to the servers it read at start.
+  const kept = warm ? await keptProcessFor(warm, { sandbox: box, session, argv, env, startFiles: mcpConfig }) : null;
   const out = await runClaude({
     sandbox: box,
     argv,

@@ -88,9 +88,11 @@ export function createWarmRegistry(options: { idleMs?: number; maxKept?: number 
 /**
  * What a process was started with, minus what a later run may change on a kept one: the session
  * (--resume of the same session is the kept one), the budget flag (not given to warmable
- * processes) and the gateway token (rebound). A hash: the env holds the repository's secrets.
+ * processes) and the gateway token (rebound). `startFiles`: what the CLI reads at start from a
+ * file its command line names (the MCP config: same path, new servers). A hash: the env holds the
+ * repository's secrets.
  */
-export function warmKey(argv: string[], env: Record<string, string>, cwd: string): string {
+export function warmKey(argv: string[], env: Record<string, string>, cwd: string, startFiles = ""): string {
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--resume" || argv[i] === "--max-budget-usd") i++;
@@ -98,7 +100,7 @@ export function warmKey(argv: string[], env: Record<string, string>, cwd: string
   }
   const { ANTHROPIC_API_KEY: _token, ...rest } = env;
   const sorted = Object.entries(rest).sort(([a], [b]) => a.localeCompare(b));
-  return createHash("sha256").update(JSON.stringify([args, sorted, cwd])).digest("hex");
+  return createHash("sha256").update(JSON.stringify([args, sorted, cwd, startFiles])).digest("hex");
 }
 
 /** The environment that marks a process that may be kept in this sandbox, for sweepKept. */

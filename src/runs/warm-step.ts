@@ -20,9 +20,9 @@ export interface WarmUse {
 
 export async function keptProcessFor(
   warm: WarmUse,
-  run: { sandbox: Sandbox; session: Session; argv: string[]; env: Record<string, string> },
+  run: { sandbox: Sandbox; session: Session; argv: string[]; env: Record<string, string>; startFiles?: string },
 ): Promise<{ kept: KeptProcess; settle(sessionId: string | null): void }> {
-  const key = warmKey(run.argv, run.env, run.sandbox.workdir);
+  const key = warmKey(run.argv, run.env, run.sandbox.workdir, run.startFiles);
   const sandboxId = run.sandbox.id;
   let entry = run.session.path === "live" ? warm.registry.take(warm.threadKey, { sandboxId, sessionId: run.session.id, key }) : null;
   // A new session or a restored one: whatever was kept for the thread is of no use now.

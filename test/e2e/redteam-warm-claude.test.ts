@@ -15,7 +15,7 @@ import { startWorld, type World } from "./harness.ts";
  *   one is compromised, or rotates its headers): the CLI reads `--mcp-config` at start-up only, and
  *   the warm key (runs/warm-claude.ts warmKey) hashes the command line, which names the file
  *   (`~/.claude-sandbox-bot/mcp.json`), not what is in it. So the kept process serves the next run
- *   still connected to the old server, with the old headers. (DEFECT.) Removing every server, or
+ *   still connected to the old server, with the old headers. (Was a defect; fixed.) Removing every server, or
  *   any other config change that reaches the command line, does fall back (checked while writing
  *   this; with WARM_CLAUDE=off the same test passes). ~65 s: the bot caches the config for 60 s.
  * - `@bot reset`: the next run starts a new session, never on the kept process. (Holds.)
@@ -85,11 +85,10 @@ describe("red team: a kept Claude process is not used for a run it does not fit"
     await Promise.all([spy?.close(), replacement?.close()]);
   });
 
-  // DEFECT: src/runs/warm-claude.ts warmKey (with src/runs/agent-phase.ts, which writes the MCP
-  // config to a fixed path and passes only the path) — a changed `mcpServers` entry leaves the key
-  // as it was, so warm-step.ts takes the kept process, still connected to the old server. Fix: put
-  // the MCP config's content (or its hash) into the key, e.g. warmKey(argv, env, cwd, mcpJson).
-  it.fails(
+  // Was a defect: the warm key named the MCP config's path, not its content, so a changed
+  // `mcpServers` entry left the kept process, still connected to the old server, serving the run.
+  // The content is in the key now (agent-phase.ts → warmKey's startFiles).
+  it(
     "after the repository moves its MCP server to another URL, the thread's next run talks to the new one, not the old one (a new CLI, not the kept one)",
     async () => {
       const sent = Date.now();

@@ -102,6 +102,8 @@ describe("warm registry", () => {
     expect(warmKey(["claude", "-p", "--model", "other"], { HOME: "/h" }, "/w")).not.toBe(k);
     expect(warmKey(base, { HOME: "/h", EXTRA: "1" }, "/w")).not.toBe(k);
     expect(warmKey(base, { HOME: "/h" }, "/elsewhere")).not.toBe(k);
+    // The same --mcp-config path with other servers in the file is another process.
+    expect(warmKey(base, { HOME: "/h", ANTHROPIC_API_KEY: "csbgw_a" }, "/w", '{"mcpServers":{"a":{}}}')).not.toBe(k);
   });
 });
 
