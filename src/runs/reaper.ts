@@ -107,26 +107,33 @@ export async function reapOnce(deps: ReapDeps): Promise<ReapDecision[]> {
  * recorded right now is spared once: it has a record by the next pass).
  */
 export function decideSnapshotReap(
-  records: readonly SnapshotRecord[],
+  candidates: readonly SnapshotRecord[],
   provider: string,
+  recorded: ReadonlySet<string>,
   held: readonly SnapshotSummary[] | null,
   unrecordedBefore: ReadonlySet<string>,
   now: number,
   retentionMs: number,
 ): { expired: SnapshotRecord[]; orphans: string[]; unrecorded: Set<string> } {
-  const mine = records.filter((r) => r.provider === provider);
-  const expired = mine.filter((r) => !(now - Date.parse(r.lastUsedAt) <= retentionMs));
-  const recorded = new Set(mine.map((r) => r.snapshotId));
+  const expired = candidates.filter((r) => r.provider === provider && !(now - Date.parse(r.lastUsedAt) <= retentionMs));
   const unrecorded = new Set((held ?? []).map((s) => s.id).filter((id) => !recorded.has(id)));
   return { expired, orphans: [...unrecorded].filter((id) => unrecordedBefore.has(id)), unrecorded };
 }
 
+/** Expired records deleted per pass; the rest go at the next passes. */
+const EXPIRED_PER_PASS = 500;
+
 async function reapSnapshots(deps: ReapDeps, retentionMs: number): Promise<void> {
   const snapshots = deps.sandboxes.snapshots;
   if (!snapshots) return;
-  const [records, held] = await Promise.all([deps.store.snapshots.list(), snapshots.list().catch(() => null)]);
+  const now = (deps.now ?? Date.now)();
+  const provider = deps.sandboxes.name;
+  // Asked of the store by id and by age, not from a capped list: a flood of one installation's
+  // snapshots must not make another's recorded one look like an orphan, nor hide the oldest.
+  const [candidates, held] = await Promise.all([deps.store.snapshots.unusedSince(provider, new Date(now - retentionMs).toISOString(), EXPIRED_PER_PASS), snapshots.list().catch(() => null)]);
+  const recorded = held ? await deps.store.snapshots.recordedAmong(provider, held.map((s) => s.id)) : new Set<string>();
   const unrecordedBefore = deps.unrecorded ?? new Set<string>();
-  const plan = decideSnapshotReap(records, deps.sandboxes.name, held, unrecordedBefore, (deps.now ?? Date.now)(), retentionMs);
+  const plan = decideSnapshotReap(candidates, provider, recorded, held, unrecordedBefore, now, retentionMs);
   for (const r of plan.expired) {
     deps.log.info({ snapshot: r.snapshotId, repo: r.repoFullName, lastUsedAt: r.lastUsedAt }, "reaping a repository snapshot unused past its retention");
     await deps.store.snapshots.remove(r, r.snapshotId);

@@ -55,12 +55,19 @@ export interface SnapshotLedger {
   save(record: Omit<SnapshotRecord, "uses">): Promise<string | null>;
   /** A run started from it: counts the use and keeps it from the reaper. */
   touch(key: SnapshotKey, at: string): Promise<void>;
+  /** The most recently used records, at most 500 (the dashboard). */
   list(): Promise<SnapshotRecord[]>;
+  /** This provider's records unused since `before` (ISO), oldest first, at most `limit` (the reaper's expired ones). */
+  unusedSince(provider: string, before: string, limit: number): Promise<SnapshotRecord[]>;
+  /** Which of these provider ids have a record (the reaper's orphan check, however many records there are). */
+  recordedAmong(provider: string, ids: readonly string[]): Promise<Set<string>>;
   /** Forgets the record if it still names this provider id (a newer one for the key stays). */
   remove(key: SnapshotKey, snapshotId: string): Promise<void>;
 }
 
 const KEY = "installation_id = ? AND repo_full_name = ? AND setup_hash = ?";
+/** Ids per IN (…) list: well under SQLite's and PostgreSQL's limits on bound parameters. */
+const ID_CHUNK = 500;
 const keyParams = (k: SnapshotKey) => [k.installationId, k.repoFullName, k.setupHash];
 
 function toRecord(row: Row): SnapshotRecord {
@@ -102,6 +109,19 @@ export function createSnapshotLedger(query: Query): SnapshotLedger {
     },
     async list() {
       return (await query("SELECT * FROM repo_snapshots ORDER BY last_used_at DESC LIMIT 500", [])).map(toRecord);
+    },
+    async unusedSince(provider, before, limit) {
+      const rows = await query("SELECT * FROM repo_snapshots WHERE provider = ? AND last_used_at < ? ORDER BY last_used_at LIMIT ?", [provider, before, Math.trunc(limit)]);
+      return rows.map(toRecord);
+    },
+    async recordedAmong(provider, ids) {
+      const found = new Set<string>();
+      for (let i = 0; i < ids.length; i += ID_CHUNK) {
+        const chunk = ids.slice(i, i + ID_CHUNK);
+        const rows = await query(`SELECT snapshot_id FROM repo_snapshots WHERE provider = ? AND snapshot_id IN (${chunk.map(() => "?").join(", ")})`, [provider, ...chunk]);
+        for (const row of rows) found.add(String(row.snapshot_id));
+      }
+      return found;
     },
     async remove(key, snapshotId) {
       await query(`DELETE FROM repo_snapshots WHERE ${KEY} AND snapshot_id = ?`, [...keyParams(key), snapshotId]);

@@ -60,6 +60,9 @@ export const MIGRATIONS: string[] = [
   STEERING_MIGRATION,
   // An installation's latest start, for the fair claim's round robin (fairNextRuns): one index seek.
   `CREATE INDEX runs_installation_started ON runs(installation_id, started_at);`,
+  // The reaper's questions of the snapshot records: which ids are recorded, which are unused since (snapshot-ledger.ts).
+  `CREATE INDEX repo_snapshots_provider_id ON repo_snapshots(provider, snapshot_id);
+   CREATE INDEX repo_snapshots_provider_used ON repo_snapshots(provider, last_used_at);`,
 ];
 
 /** A queued run is next when its thread has nothing running and nothing older still pending. */

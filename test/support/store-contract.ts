@@ -246,6 +246,27 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
       await store.snapshots.remove(key, "s2");
       expect(await store.snapshots.find(key, "local")).toBeNull();
     });
+    it("answers the reaper by id and by age, past any number of snapshot records", async () => {
+      const base = Date.parse("2026-01-01T00:00:00Z");
+      const snap = (i: number, provider = "local") => {
+        const at = new Date(base + i * 1000).toISOString();
+        return { installationId: 1 + (i % 3), repoFullName: `o/r${i}`, setupHash: "h", provider, snapshotId: `${provider}-${i}`, baseBranch: "main", baseSha: "a".repeat(40), sizeBytes: null, tookMs: 1, createdAt: at, lastUsedAt: at };
+      };
+      for (let i = 0; i < 620; i++) await store.snapshots.save(snap(i));
+      await store.snapshots.save({ ...snap(0, "e2b"), repoFullName: "o/on-e2b" });
+      // Every id asked for is looked up, in chunks (over 500 ids), for this provider only.
+      const ids = [...Array.from({ length: 620 }, (_, i) => `local-${i}`), "local-unknown", "e2b-0"];
+      const recorded = await store.snapshots.recordedAmong("local", ids);
+      expect(recorded.size).toBe(620);
+      expect(recorded.has("local-unknown") || recorded.has("e2b-0")).toBe(false);
+      expect(await store.snapshots.recordedAmong("local", [])).toEqual(new Set());
+      // The oldest first, unused since the cutoff, this provider only, at most the limit.
+      const before = new Date(base + 10 * 1000).toISOString();
+      expect((await store.snapshots.unusedSince("local", before, 4)).map((r) => r.snapshotId)).toEqual(["local-0", "local-1", "local-2", "local-3"]);
+      expect(await store.snapshots.unusedSince("local", before, 100)).toHaveLength(10);
+      expect((await store.snapshots.unusedSince("e2b", before, 100)).map((r) => r.snapshotId)).toEqual(["e2b-0"]);
+    });
+
     it("takes messages for a running run only while its inbox is open, each once, in order", async () => {
       const at = () => new Date().toISOString();
       const msg = (text: string) => ({ author: "alice", authorId: 7, commentId: 70, commentUrl: "https://x/c/70", text });

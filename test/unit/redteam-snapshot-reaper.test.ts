@@ -44,11 +44,10 @@ function recordingProvider(held: string[]): { provider: SandboxProvider; deleted
 }
 
 describe("red team: the snapshot reaper under one installation's flood of snapshots", () => {
-  // DEFECT: src/runs/reaper.ts reapSnapshots compares the provider's snapshots with a list capped
-  // at 500 records (src/store/snapshot-ledger.ts list), so a recorded snapshot beyond the cap is
-  // reaped as an orphan. Fix: look the provider's ids up in the store (a `has(ids)` / query by
-  // snapshot_id), or give the reaper an uncapped list of ids.
-  it.fails("never deletes a recorded snapshot inside its retention, however many other snapshots there are", async () => {
+  // Was a defect: reapSnapshots compared the provider's snapshots with a list capped at 500
+  // records, so a recorded snapshot beyond the cap was reaped as an orphan (and the oldest records,
+  // beyond the cap too, never expired). It asks the store by id and by age now.
+  it("never deletes a recorded snapshot inside its retention, however many other snapshots there are", async () => {
     const store = openSqliteStore(join(mkdtempSync(join(tmpdir(), "csb-rt-reap-")), "bot.db"));
     const now = Date.now();
     const save = (installationId: number, repo: string, setupHash: string, snapshotId: string, usedMsAgo: number) => {
@@ -67,5 +66,21 @@ describe("red team: the snapshot reaper under one installation's flood of snapsh
     await reapOnce(deps);
     expect(await store.snapshots.find({ installationId: 2, repoFullName: "victim/app", setupHash: "h" }, "local")).not.toBeNull();
     expect(deleted).not.toContain("snap-victim");
+  }, 60_000);
+
+  it("expires the oldest records too, however many newer ones there are", async () => {
+    const store = openSqliteStore(join(mkdtempSync(join(tmpdir(), "csb-rt-reap-")), "bot.db"));
+    const now = Date.now();
+    const save = (setupHash: string, snapshotId: string, usedMsAgo: number) => {
+      const at = new Date(now - usedMsAgo).toISOString();
+      return store.snapshots.save({ installationId: 1, repoFullName: "flood/app", setupHash, provider: "local", snapshotId, baseBranch: "main", baseSha: "a".repeat(40), sizeBytes: null, tookMs: 1, createdAt: at, lastUsedAt: at });
+    };
+    await save("old", "snap-old", 100 * HOUR);
+    const flood = Array.from({ length: 500 }, (_, i) => `snap-new-${i}`);
+    for (const [i, id] of flood.entries()) await save(`hash-${i}`, id, 60_000 + i);
+    const { provider, deleted } = recordingProvider(["snap-old", ...flood]);
+    await reapOnce({ store, sandboxes: provider, log: pino({ level: "silent" }), limits: { pausedRetentionMs: 100 * HOUR, orphanGraceMs: 100 * HOUR, snapshotRetentionMs: 48 * HOUR }, now: () => now, unrecorded: new Set<string>() });
+    expect(deleted).toEqual(["snap-old"]);
+    expect(await store.snapshots.find({ installationId: 1, repoFullName: "flood/app", setupHash: "old" }, "local")).toBeNull();
   }, 60_000);
 });
