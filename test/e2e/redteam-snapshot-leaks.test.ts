@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { filesWithBytesUnder } from "../support/files-under.ts";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentRequest } from "../support/fake-anthropic/types.ts";
@@ -39,17 +40,6 @@ function script(req: AgentRequest) {
   return planReply([() => [tool("Bash", { command: PROBE, description: "look around" })], () => [say("Looked around; nothing to change.")]], req);
 }
 
-/** Every file below dir, with its bytes (symlinks not followed). */
-function filesUnder(dir: string): Array<{ path: string; bytes: Buffer }> {
-  const out: Array<{ path: string; bytes: Buffer }> = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...filesUnder(path));
-    else if (entry.isFile()) out.push({ path, bytes: readFileSync(path) });
-  }
-  return out;
-}
-
 describe("red team: a repository snapshot carries nothing of the thread that took it", () => {
   let w: World;
   const snapshotsDir = () => join(w.bot.dataDir, "sandboxes", ".snapshots");
@@ -81,7 +71,7 @@ describe("red team: a repository snapshot carries nothing of the thread that too
   // Was a defect: the thread's images were placed before setUp, which takes the snapshot of the
   // home directory as it is. Now they are placed after it (workspace-step.ts).
   it("the snapshot holds none of the thread's pictures", () => {
-    const files = filesUnder(join(snapshotsDir(), snapshotIds()[0]!));
+    const files = filesWithBytesUnder(join(snapshotsDir(), snapshotIds()[0]!));
     const leaked = files.filter((f) => f.bytes.includes(PRIVATE_PNG)).map((f) => f.path);
     expect(leaked).toEqual([]);
   });

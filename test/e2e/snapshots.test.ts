@@ -1,3 +1,4 @@
+import { filesWithBytesUnder } from "../support/files-under.ts";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -54,17 +55,6 @@ function revParse(repo: RepoInfo, ref: string): string {
 
 function treeOf(repo: RepoInfo, ref: string): string {
   return execFileSync("git", ["--git-dir", repo.bareDir, "rev-parse", `${ref}^{tree}`], { encoding: "utf8" }).trim();
-}
-
-/** Every file below dir (symlinks not followed), with its bytes. */
-function filesUnder(dir: string): Array<{ path: string; bytes: Buffer }> {
-  const out: Array<{ path: string; bytes: Buffer }> = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...filesUnder(path));
-    else if (entry.isFile()) out.push({ path, bytes: readFileSync(path) });
-  }
-  return out;
 }
 
 describe("repository snapshots: a new thread starts from a set-up checkout", () => {
@@ -134,7 +124,7 @@ describe("repository snapshots: a new thread starts from a set-up checkout", () 
     expect(runsOfSetup("widgets")).toBe(1);
     expect(logged("took a repository snapshot")).toHaveLength(1);
     expect(snapshotIds()).toHaveLength(1);
-    const files = filesUnder(join(snapshotsDir(), snapshotIds()[0]!));
+    const files = filesWithBytesUnder(join(snapshotsDir(), snapshotIds()[0]!));
     const paths = files.map((f) => f.path);
     // The setup's output is in it; the thread's files, branch and transcript are not.
     expect(paths.some((p) => p.endsWith("repo/node_modules/dep/lock-copy"))).toBe(true);
@@ -176,11 +166,11 @@ describe("repository snapshots: a new thread starts from a set-up checkout", () 
     const git = (args: string[]) => execFileSync("git", args, { cwd: join(secondSandbox, "repo"), encoding: "utf8" });
     expect(git(["branch", "-a", "--format=%(refname)"])).not.toContain(first.branch);
     expect(git(["branch", "-a", "--format=%(refname)"])).toContain(second.branch);
-    for (const f of filesUnder(join(secondSandbox, "repo", ".git"))) expect(f.bytes.includes(firstBranch), f.path).toBe(false);
+    for (const f of filesWithBytesUnder(join(secondSandbox, "repo", ".git"))) expect(f.bytes.includes(firstBranch), f.path).toBe(false);
     // Its branch came through the bot's mirror: no GitHub token, in either form, anywhere in it.
     const tokens = w.gh.state.tokens.flatMap((t) => [Buffer.from(t.token), Buffer.from(Buffer.from(`x-access-token:${t.token}`).toString("base64"))]);
-    for (const f of filesUnder(secondSandbox)) for (const token of tokens) expect(f.bytes.includes(token), `${f.path} holds a token`).toBe(false);
-    const transcripts = filesUnder(join(secondSandbox, "home")).filter((f) => f.path.endsWith(".jsonl"));
+    for (const f of filesWithBytesUnder(secondSandbox)) for (const token of tokens) expect(f.bytes.includes(token), `${f.path} holds a token`).toBe(false);
+    const transcripts = filesWithBytesUnder(join(secondSandbox, "home")).filter((f) => f.path.endsWith(".jsonl"));
     expect(transcripts.length).toBeGreaterThan(0);
     for (const t of transcripts) {
       expect(t.bytes.toString()).not.toContain("Thread-one-marker");
