@@ -1,3 +1,4 @@
+import { cut } from "../util/cut.ts";
 import { fence, inlineCode as code } from "../util/markdown.ts";
 import { z } from "zod";
 import { MAX_SUGGESTION_KEY_LENGTH } from "./repo-config-limits.ts";
@@ -36,7 +37,7 @@ function describeValue(value: unknown): string {
   if (value === null) return "nothing (`null`)";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
-  if (typeof value === "string") return `the text ${code(truncate(JSON.stringify(value), 60))}`;
+  if (typeof value === "string") return `the text ${code(cut(JSON.stringify(value), 60))}`;
   if (typeof value === "number") return `the number ${code(String(value))}`;
   if (typeof value === "boolean") return code(String(value));
   return typeof value;
@@ -179,7 +180,7 @@ const MAX_LISTED = 20;
 /** `problems` are the ones worked out; `total` counts them all (the reply lists the first 20). */
 export function formatProblems(file: string, problems: readonly RepoConfigProblem[], total: number = problems.length): string {
   const shown = problems.slice(0, MAX_LISTED);
-  const listed = groupByMessage(shown).map(({ paths, message }) => `- ${paths.map((path) => (path ? code(truncate(path, 120)) : "the file")).join(", ")}: ${message}`);
+  const listed = groupByMessage(shown).map(({ paths, message }) => `- ${paths.map((path) => (path ? code(cut(path, 120)) : "the file")).join(", ")}: ${message}`);
   if (total > shown.length) listed.push(`- … and ${total - shown.length} more`);
   const count = total === 1 ? "a problem" : `${total} problems`;
   return [
@@ -223,9 +224,4 @@ export function formatForeignProblem(source: string, what: string): string {
     "Its details are not shown here because the file belongs to another repository. Fix it there (on its default branch), " +
       "or stop using it (`_extends` in this repository's `.github/claude-sandbox-bot.yml`), then trigger the run again.",
   ].join("\n");
-}
-
-
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

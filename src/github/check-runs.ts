@@ -1,3 +1,4 @@
+import { cut } from "../util/cut.ts";
 import { z } from "zod";
 import type { GitHubClient, RepoCoords } from "./octokit-types.ts";
 
@@ -32,12 +33,8 @@ function body(view: CheckRunView, at: string) {
     status: view.status,
     ...(view.status === "completed" ? { conclusion: view.conclusion ?? "neutral", completed_at: at } : {}),
     ...(view.details_url ? { details_url: view.details_url } : {}),
-    output: { title: clip(view.title, MAX_CHECK_TITLE), summary: clip(view.summary, MAX_CHECK_SUMMARY) },
+    output: { title: cut(view.title, MAX_CHECK_TITLE), summary: cut(view.summary, MAX_CHECK_SUMMARY) },
   };
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** Creates a check run on headSha; its id. */

@@ -1,3 +1,5 @@
+import { cut } from "./cut.ts";
+
 /**
  * Text from outside (file names, YAML, logs) placed in the bot's comments without being read as
  * markdown: no way out of its code span or fence, so an @mention, a heading or HTML in it stays
@@ -20,11 +22,16 @@ export function inlineCode(text: string, options: { maxChars?: number } = {}): s
   const maxChars = options.maxChars ?? Infinity;
   // eslint-disable-next-line no-control-regex
   let clean = text.replace(/[\u0000-\u001f\u007f]+/g, " ");
-  if (clean.length > maxChars) clean = `${clean.slice(0, Math.max(0, maxChars - 1))}…`;
+  clean = cut(clean, maxChars);
   const longest = Math.max(0, ...Array.from(clean.matchAll(/`+/g), (m) => m[0].length));
   const ticks = "`".repeat(longest + 1);
   const pad = longest > 0 || clean.startsWith("`") || clean.endsWith("`") ? " " : "";
   return `${ticks}${pad}${clean}${pad}${ticks}`;
+}
+
+/** The agent's words on one line of their own, at most maxChars, their @mentions inert (progress steps, todo items). */
+export function agentLine(text: string, maxChars: number): string {
+  return inertMentions(cut(text.replace(/\s+/g, " ").trim(), maxChars));
 }
 
 /** Where GitHub would see a mention: @ after a start or a non-word character, then a login or org/team. */

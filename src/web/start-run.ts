@@ -1,3 +1,4 @@
+import { cut } from "../util/cut.ts";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -130,5 +131,5 @@ async function enqueue(deps: ApiRunDeps, client: GitHubClient, key: string, trig
 
 function firstLine(text: string): string {
   const line = text.trim().split("\n")[0] ?? "";
-  return line.length > 72 ? `${line.slice(0, 71)}…` : line;
+  return cut(line, 72);
 }

@@ -1,4 +1,4 @@
-import { inertMentions, inlineCode } from "../../util/markdown.ts";
+import { agentLine, inlineCode } from "../../util/markdown.ts";
 import type { StreamEvent, ToolUse } from "../../agent/stream-events.ts";
 import type { Phase } from "../phases.ts";
 
@@ -29,8 +29,7 @@ export function initialProgress(startedAt: number): ProgressState {
 
 /** The agent's words in a few of them, with any @mention inert (the progress comment is ours). */
 function short(text: unknown, max = 60): string {
-  const s = String(text ?? "").replace(/\s+/g, " ").trim();
-  return inertMentions(s.length > max ? `${s.slice(0, max - 1)}…` : s);
+  return agentLine(String(text ?? ""), max);
 }
 
 /** Code the agent wrote (a command, a pattern) as one code span it cannot leave. */

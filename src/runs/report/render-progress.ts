@@ -1,16 +1,10 @@
-import { inertMentions } from "../../util/markdown.ts";
+import { agentLine } from "../../util/markdown.ts";
 import { PHASE_LABEL } from "../phases.ts";
 import { formatDuration, runMarker } from "./format.ts";
 import type { ProgressState } from "./progress-state.ts";
 
 const MAX_TODOS_SHOWN = 50;
 const MAX_TODO_CHARS = 200;
-
-/** One of the agent's todo items on one line of its own, bounded, its @mentions inert. */
-function todoText(content: string): string {
-  const line = content.replace(/\s+/g, " ").trim();
-  return inertMentions(line.length > MAX_TODO_CHARS ? `${line.slice(0, MAX_TODO_CHARS - 1)}…` : line);
-}
 
 /** The progress comment while a run is under way. Pure: state in, markdown out. */
 export function renderProgress(runId: number, state: ProgressState, now: number): string {
@@ -22,7 +16,7 @@ export function renderProgress(runId: number, state: ProgressState, now: number)
   if (state.received?.length) lines.push("", `📨 received while working: ${state.received.map((a) => `@${a}`).join(", ")}`);
   if (state.todos.length > 0) {
     const shown = state.todos.slice(0, MAX_TODOS_SHOWN).map((t) => {
-      const text = todoText(t.content);
+      const text = agentLine(t.content, MAX_TODO_CHARS);
       return `- [${t.status === "completed" ? "x" : " "}] ${t.status === "in_progress" ? `**${text}**` : text}`;
     });
     const more = state.todos.length - shown.length;
