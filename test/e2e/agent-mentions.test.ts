@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentRequest } from "../support/fake-anthropic/types.ts";
 import { cwdOf, planReply, say, tool, type Plan } from "./script-helpers.ts";
 import { startWorld, type World } from "./harness.ts";
+import { liveMentions } from "../support/live-mentions.ts";
 
 /**
  * A prompt-injected agent tries to page people through the bot: @mentions and markdown in its
@@ -23,13 +24,6 @@ const PLAN: Plan = [
 ];
 
 const script = (req: AgentRequest) => planReply(PLAN, req);
-
-/** The logins GitHub would link in the rendered markdown: an @name in text, not in code. */
-function liveMentions(markdown: string): string[] {
-  const html = marked.parse(markdown, { async: false });
-  const text = html.replace(/<code[^>]*>[\s\S]*?<\/code>/g, "").replace(/<[^>]+>/g, " ");
-  return [...text.matchAll(/(?:^|[^A-Za-z0-9_])@([A-Za-z0-9][A-Za-z0-9-]*(?:\/[A-Za-z0-9_.-]+)?)/g)].map((m) => m[1]!);
-}
 
 describe("an agent's @mentions never reach people through the bot", () => {
   let w: World;

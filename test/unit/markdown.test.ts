@@ -1,17 +1,11 @@
 import { marked } from "marked";
 import { describe, expect, it } from "vitest";
 import { fence, inertMentions, inlineCode } from "../../src/util/markdown.ts";
+import { liveMentions } from "../support/live-mentions.ts";
 
 /** Outside text in the bot's comments stays inert (util/markdown.ts). */
 
 const ZW = "\u200b";
-
-/** The mentions GitHub would link in the rendered HTML: an @login in text, not in code. */
-function liveMentions(markdown: string): string[] {
-  const html = marked.parse(markdown, { async: false });
-  const text = html.replace(/<code[^>]*>[\s\S]*?<\/code>/g, "").replace(/<[^>]+>/g, " ");
-  return [...text.matchAll(/(?:^|[^A-Za-z0-9_])@([A-Za-z0-9][A-Za-z0-9-]*)/g)].map((m) => m[1]!);
-}
 
 describe("inertMentions", () => {
   it.each([

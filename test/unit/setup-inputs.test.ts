@@ -1,10 +1,8 @@
-import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_SETUP_INPUTS, parseRepoConfig } from "../../src/config/repo-config.ts";
 import { MAX_ALTERNATIVES, setupPathspecs } from "../../src/config/setup-inputs.ts";
 import { removeDirs, tempDir } from "../support/fake-anthropic/index.ts";
+import { commitFiles, gitIn, initRepo } from "../support/git-repo.ts";
 
 /**
  * snapshots.setupInputs as git matches them (config/setup-inputs.ts): the globs become `:(glob)`
@@ -14,7 +12,6 @@ import { removeDirs, tempDir } from "../support/fake-anthropic/index.ts";
 
 const made: string[] = [];
 afterAll(() => removeDirs(...made));
-const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" });
 
 const CHANGED = [
   "README.md", "src/index.js", "package-lock.json", "packages/a/package.json", "pnpm-lock.yaml", "yarn.lock", "requirements-dev.txt",
@@ -29,26 +26,15 @@ let head = "";
 const changed = (globs: readonly string[]) => {
   const specs = setupPathspecs(globs);
   if (specs.length === 0) return [];
-  return git(repo, "diff", "--name-only", "-z", base, head, "--", ...specs).split("\0").filter(Boolean).sort();
+  return gitIn(repo, "diff", "--name-only", "-z", base, head, "--", ...specs).split("\0").filter(Boolean).sort();
 };
 
 beforeAll(() => {
   repo = tempDir("setup-inputs-");
   made.push(repo);
-  git(repo, "init", "-q", "-b", "main");
-  git(repo, "config", "user.email", "t@example.com");
-  git(repo, "config", "user.name", "t");
-  writeFileSync(join(repo, "keep"), "x\n");
-  git(repo, "add", "-A");
-  git(repo, "commit", "-qm", "base");
-  base = git(repo, "rev-parse", "HEAD").trim();
-  for (const file of CHANGED) {
-    mkdirSync(dirname(join(repo, file)), { recursive: true });
-    writeFileSync(join(repo, file), "changed\n");
-  }
-  git(repo, "add", "-A");
-  git(repo, "commit", "-qm", "change");
-  head = git(repo, "rev-parse", "HEAD").trim();
+  initRepo(repo);
+  base = commitFiles(repo, { keep: "x\n" }, "base");
+  head = commitFiles(repo, Object.fromEntries(CHANGED.map((file) => [file, "changed\n"])), "change");
 });
 
 describe("setupInputs matched by git", () => {

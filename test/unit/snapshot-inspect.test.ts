@@ -1,6 +1,3 @@
-import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_SETUP_INPUTS } from "../../src/config/repo-config.ts";
@@ -9,6 +6,7 @@ import { setupInputsChanged } from "../../src/runs/snapshot-policy.ts";
 import { createLocalProvider } from "../../src/sandbox/local.ts";
 import type { SnapshotRecord } from "../../src/store/snapshot-ledger.ts";
 import { removeDirs, tempDir } from "../support/fake-anthropic/index.ts";
+import { commitFiles, initRepo } from "../support/git-repo.ts";
 
 /**
  * What changed since the snapshot decides whether the setup runs again: a list the sandbox's
@@ -18,7 +16,6 @@ import { removeDirs, tempDir } from "../support/fake-anthropic/index.ts";
 
 const made: string[] = [];
 afterAll(() => removeDirs(...made));
-const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
 
 describe("inspectUse", () => {
   it("says it cannot list what changed when the list is too long to hold, rather than dropping names", async () => {
@@ -26,22 +23,13 @@ describe("inspectUse", () => {
     made.push(root);
     const box = await createLocalProvider({ root, log: pino({ level: "silent" }) }).create({ metadata: {}, timeoutMs: 120_000 });
     const repo = box.workdir;
-    git(repo, "init", "-q", "-b", "main");
-    git(repo, "config", "user.email", "t@example.com");
-    git(repo, "config", "user.name", "t");
-    writeFileSync(join(repo, "package-lock.json"), "{}\n");
-    git(repo, "add", "-A");
-    git(repo, "commit", "-qm", "base");
-    const baseSha = git(repo, "rev-parse", "HEAD");
+    initRepo(repo);
+    const baseSha = commitFiles(repo, { "package-lock.json": "{}\n" }, "base");
     // The lockfile sorts first; 3,000 long names after it are ~150 KiB of output.
-    writeFileSync(join(repo, "package-lock.json"), '{"changed":true}\n');
-    mkdirSync(join(repo, "z"), { recursive: true });
-    for (let i = 0; i < 3_000; i++) writeFileSync(join(repo, "z", `generated-file-with-a-long-name-${String(i).padStart(5, "0")}.txt`), `${i}\n`);
-    git(repo, "add", "-A");
-    git(repo, "commit", "-qm", "many files");
+    const many = Object.fromEntries(Array.from({ length: 3_000 }, (_, i) => [`z/generated-file-with-a-long-name-${String(i).padStart(5, "0")}.txt`, `${i}\n`]));
+    const head = commitFiles(repo, { "package-lock.json": '{"changed":true}\n', ...many }, "many files");
     const record = { baseSha, baseBranch: "main" } as SnapshotRecord;
 
-    const head = git(repo, "rev-parse", "HEAD");
     // A glob every changed file matches: either the whole list (with the lockfile in it) or "could not say" (null: the setup runs again).
     const all = await inspectUse(box, record, head, ["**"]);
     if (all.changedInputs !== null) expect(all.changedInputs).toContain("package-lock.json");
